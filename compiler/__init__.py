@@ -1,0 +1,1 @@
+"""hwc compiler: front end, IR, passes, simulator and CLI."""

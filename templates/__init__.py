@@ -1,0 +1,1 @@
+"""Kernel headers and jinja2 templates shipped as package data."""
