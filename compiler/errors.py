@@ -1,0 +1,28 @@
+"""User-facing errors: one line naming the file, the node and the reason; the CLI exits with 2."""
+
+from __future__ import annotations
+
+
+class HwcError(Exception):
+    """A mistake in the user's input (model, data, options). Printed as one line, exit code 2."""
+
+    def __init__(self, reason: str, path: str | None = None, node: str | None = None, op: str | None = None):
+        self.reason = reason
+        self.path = path
+        self.node = node
+        self.op = op
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        parts = []
+        if self.path:
+            parts.append(str(self.path))
+        if self.node is not None:
+            parts.append(f"node '{self.node}'" + (f" ({self.op})" if self.op else ""))
+        parts.append(self.reason)
+        return ": ".join(parts)
+
+    def at(self, path=None, node=None, op=None) -> "HwcError":
+        """The same error with the file (and node) filled in where they were not known yet."""
+        return HwcError(self.reason, self.path or (str(path) if path else None),
+                        self.node if self.node is not None else node, self.op or op)

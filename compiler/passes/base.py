@@ -1,0 +1,59 @@
+"""What a pass is, and the loop that runs a list of them to a fixed point."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..ir.graph import Graph, IRError
+
+
+class Pass:
+    """A graph rewrite. `run` changes the graph in place and returns whether it changed anything."""
+
+    name: str = ""  # the CLI name, e.g. "fold-batchnorm"
+
+    def run(self, graph: Graph) -> bool:
+        raise NotImplementedError
+
+
+class PassManager:
+    """Run passes in order, repeating the list until none changes the graph (at most `max_rounds`).
+
+    With `verify=True` the graph is verified after every pass that changed it (the tests do this).
+    """
+
+    def __init__(self, passes: Sequence[Pass], max_rounds: int = 20, verify: bool = False):
+        self.passes = list(passes)
+        self.max_rounds = max_rounds
+        self.verify = verify
+
+    def run(self, graph: Graph) -> dict[str, int]:
+        """Returns how many times each pass changed the graph."""
+        changes = {p.name: 0 for p in self.passes}
+        for _ in range(self.max_rounds):
+            changed = False
+            for p in self.passes:
+                if p.run(graph):
+                    changed = True
+                    changes[p.name] += 1
+                    if self.verify:
+                        graph.verify()
+            if not changed:
+                return changes
+        raise IRError(f"passes did not reach a fixed point in {self.max_rounds} rounds: {changes}")
+
+
+def is_static(graph: Graph, value) -> bool:
+    """True if `value` is a constant or computed from constants only (e.g. Quant applied to a weight)."""
+    seen: dict[int, bool] = {}
+
+    def walk(v) -> bool:
+        if v is None or v.const is not None:
+            return True
+        if v.producer is None:
+            return False
+        if id(v) not in seen:
+            seen[id(v)] = all(walk(i) for i in v.producer.inputs)
+        return seen[id(v)]
+
+    return walk(value)

@@ -1,0 +1,50 @@
+"""Shared fixtures: the third-party corpus, small ONNX models built in code, and running the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+HW_EXAMPLES = ROOT / "hw_examples"
+
+
+def corpus_dir(sub: str = "") -> Path:
+    d = CORPUS / sub
+    if not d.exists():
+        pytest.skip(f"corpus folder {d} is absent (see ../shared/corpus/PROVENANCE.md)")
+    return d
+
+
+def make_model(nodes, inputs, outputs, initializers=(), opset=13, extra_opsets=(), name="g") -> onnx.ModelProto:
+    """An ONNX model from helper-made nodes; inputs/outputs are (name, elem_type, shape) tuples."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
+        [numpy_helper.from_array(np.asarray(a), n) for n, a in initializers])
+    opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in extra_opsets]
+    m = helper.make_model(graph, opset_imports=opsets)
+    m.ir_version = min(m.ir_version, 10)
+    return m
+
+
+def save(model: onnx.ModelProto, path: Path) -> Path:
+    onnx.save(model, str(path))
+    return path
+
+
+def hwc(*args, cwd=None) -> subprocess.CompletedProcess:
+    """Run the installed `hwc` console script."""
+    exe = Path(sys.executable).parent / "hwc"
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+F = TensorProto.FLOAT
