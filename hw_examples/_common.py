@@ -1,0 +1,232 @@
+"""Shared helpers for the hw_examples training scripts.
+
+Everything here is deterministic: fixed seeds, single thread, deterministic torch
+algorithms, a fixed shuffling generator and .npz files written with fixed zip
+timestamps (so re-running a train.py gives byte-identical data files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DIGITS_DATA = HERE / "digits_data"
+SEED = 0
+
+warnings.filterwarnings("ignore")  # brevitas / torch.onnx emit lots of noise
+
+
+def set_determinism(seed: int = SEED):
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+
+
+# --------------------------------------------------------------------------- data
+def save_npz(path: Path, **arrays):
+    """np.savez equivalent with a fixed zip timestamp -> byte-identical output."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, arr in arrays.items():
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.ascontiguousarray(arr), allow_pickle=False)
+
+
+def digits_split():
+    """sklearn digits, pixels / 16 -> [0, 1], stratified 80/20 split (random_state=0).
+
+    Returns x_train [1437, 64], x_test [360, 64] (float32), y_train, y_test (int64).
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32)
+    y = d.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+    return x_tr, x_te, y_tr, y_te
+
+
+N_CALIB = 200
+
+
+def write_digits_data():
+    """Writes digits_data/{test,test_img,calib,calib_img}.npz (idempotent, byte-stable)."""
+    x_tr, x_te, y_tr, y_te = digits_split()
+    save_npz(DIGITS_DATA / "test.npz", x_test=x_te, y_test=y_te)
+    save_npz(DIGITS_DATA / "test_img.npz", x_test=x_te.reshape(-1, 1, 8, 8), y_test=y_te)
+    # calibration = the first 200 samples of the (already shuffled) training split
+    save_npz(DIGITS_DATA / "calib.npz", x=x_tr[:N_CALIB])
+    save_npz(DIGITS_DATA / "calib_img.npz", x=x_tr[:N_CALIB].reshape(-1, 1, 8, 8))
+    return x_tr, x_te, y_tr, y_te
+
+
+# --------------------------------------------------------------------------- training
+def train(model, x, y, *, epochs, lr, batch_size=64, weight_decay=0.0, seed=SEED, log_every=0):
+    """Adam + cosine LR, cross-entropy, mini-batches drawn with a fixed torch.Generator."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.as_tensor(x)
+    y = torch.as_tensor(y)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    n = x.shape[0]
+    for ep in range(epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        tot = 0.0
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            tot += float(loss) * len(idx)
+        sched.step()
+        if log_every and (ep + 1) % log_every == 0:
+            print(f"  epoch {ep + 1:3d}  loss {tot / n:.4f}")
+    model.eval()
+    return model
+
+
+def torch_accuracy(model, x, y):
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.as_tensor(x))
+    out = out.value if hasattr(out, "value") else out
+    return float((out.argmax(1).numpy() == np.asarray(y)).mean())
+
+
+class Timer:
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *a):
+        self.seconds = time.perf_counter() - self.t0
+
+
+# --------------------------------------------------------------------------- export
+def export_float(model, example_shape, path, **extra):
+    """TorchScript exporter, opset 13, dynamic batch axis, input 'input' / output 'output'."""
+    import onnx
+    import torch
+
+    model.eval()
+    torch.onnx.export(
+        model, torch.zeros(*example_shape), str(path),
+        opset_version=13, input_names=["input"], output_names=["output"],
+        dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, dynamo=False, **extra)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+
+
+def export_brevitas(model, example_shape, qonnx_path=None, qcdq_path=None):
+    """Brevitas QONNX / QCDQ export at opset 13 (batch fixed at 1 by the example input).
+
+    Only input/output names are set; everything else is Brevitas' default behaviour
+    (in particular QONNX keeps initializers listed as graph inputs).
+    """
+    import onnx
+    import torch
+    from brevitas.export import export_onnx_qcdq, export_qonnx
+
+    model.eval()
+    x = torch.zeros(*example_shape)
+    kw = dict(opset_version=13, dynamo=False, input_names=["input"], output_names=["output"])
+    if qonnx_path is not None:
+        export_qonnx(model, x, str(qonnx_path), **kw)
+        onnx.checker.check_model(onnx.load(str(qonnx_path)))
+    if qcdq_path is not None:
+        export_onnx_qcdq(model, x, str(qcdq_path), **kw)
+        onnx.checker.check_model(onnx.load(str(qcdq_path)), full_check=True)
+
+
+# --------------------------------------------------------------------------- checks / eval
+def quant_scales(path):
+    """All scale tensors of Quant / BipolarQuant / QuantizeLinear / DequantizeLinear nodes."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    out = []
+    for n in m.graph.node:
+        if n.op_type in ("Quant", "BipolarQuant", "QuantizeLinear", "DequantizeLinear"):
+            s = inits.get(n.input[1])
+            if s is None:
+                raise RuntimeError(f"{path}: scale of {n.name} is not an initializer")
+            out.append((n.op_type, n.name, s))
+    return out
+
+
+def check_pow2_scales(path):
+    scales = quant_scales(path)
+    for op, name, s in scales:
+        s = np.asarray(s, dtype=np.float64).ravel()
+        e = np.log2(s)
+        if not (np.all(s > 0) and np.all(e == np.round(e))):
+            raise AssertionError(f"{path}: {op} {name} has a non power-of-two scale {s}")
+    return sorted({float(np.log2(np.asarray(s, dtype=np.float64).ravel()[0])) for _, _, s in scales})
+
+
+def ort_accuracy(path, x, y):
+    """onnxruntime accuracy; falls back to one sample at a time when the batch is fixed at 1."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    if inp.shape[0] == 1:
+        pred = np.array([sess.run(None, {inp.name: x[i:i + 1]})[0].argmax(1)[0] for i in range(len(x))])
+    else:
+        pred = sess.run(None, {inp.name: x})[0].argmax(1)
+    return float((pred == y).mean())
+
+
+def qonnx_accuracy(path, x, y):
+    """qonnx.core.onnx_exec.execute_onnx, one sample at a time (the export has batch 1).
+
+    The file is only cleaned up in memory (qonnx cleanup: shape inference etc.) so
+    execute_onnx has every tensor shape; the shipped file is not changed.
+    """
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.util.cleanup import cleanup_model
+
+    model = cleanup_model(ModelWrapper(str(path)))
+    iname = model.graph.input[0].name
+    oname = model.graph.output[0].name
+    pred = np.empty(len(x), dtype=np.int64)
+    for i in range(len(x)):
+        pred[i] = execute_onnx(model, {iname: x[i:i + 1]})[oname].argmax(1)[0]
+    return float((pred == y).mean())
+
+
+def update_accuracy_json(entries: dict):
+    """Merge {model_path_rel: {...}} into hw_examples/accuracy.json (sorted keys)."""
+    p = HERE / "accuracy.json"
+    data = json.loads(p.read_text()) if p.exists() else {}
+    data.update(entries)
+    p.write_text(json.dumps(dict(sorted(data.items())), indent=2) + "\n")
