@@ -12,10 +12,14 @@ from .passes.fold_constants import QUANTIZERS
 
 
 def _const_source(v: Value | None) -> np.ndarray | None:
-    """The constant behind a value, looking through quantizers applied to constants."""
-    while v is not None and v.const is None and v.producer is not None and v.producer.op in QUANTIZERS:
+    """The constant behind a value, looking through quantizers and layout ops applied to constants
+    (QONNX and QCDQ weights arrive as Quant/Clip/DequantizeLinear/Transpose chains)."""
+    while v is not None and v.const is None and v.producer is not None and v.producer.op in _WEIGHT_PATH:
         v = v.producer.inputs[0]
     return None if v is None else v.const
+
+
+_WEIGHT_PATH = QUANTIZERS | {"Transpose", "Reshape", "Clip", "Cast", "Identity"}
 
 
 def _per_sample(shape) -> int:

@@ -32,7 +32,11 @@ def _onnx_input_names(path) -> list[str]:
 
 
 def _gather_inputs(model_path, input_paths: list[str]) -> dict[str, np.ndarray]:
-    """Map ONNX graph input names to arrays: one --input per input in order, or one .npz by name."""
+    """Map ONNX graph input names to arrays.
+
+    One --input per model input, in order (.npy, .pb, or `archive.npz:key`), or a single .npz whose
+    arrays are named after the model's inputs.
+    """
     from .data_io import read_array, read_npz
 
     names = _onnx_input_names(model_path)
@@ -40,11 +44,22 @@ def _gather_inputs(model_path, input_paths: list[str]) -> dict[str, np.ndarray]:
         data = read_npz(input_paths[0])
         missing = [n for n in names if n not in data]
         if missing:
-            raise HwcError(f"has no array named {missing[0]!r} (the model's inputs: {', '.join(names)})", input_paths[0])
+            raise HwcError(f"has no array named {missing[0]!r} (the model's inputs: {', '.join(names)}); "
+                           f"pick one with {input_paths[0]}:KEY", input_paths[0])
         return {n: data[n] for n in names}
     if len(input_paths) != len(names):
         raise HwcError(f"the model has {len(names)} input(s) ({', '.join(names)}), got {len(input_paths)} --input", str(model_path))
-    return {n: read_array(p) for n, p in zip(names, input_paths)}
+    out = {}
+    for n, p in zip(names, input_paths):
+        if ".npz:" in p:
+            archive, key = p.rsplit(":", 1)
+            data = read_npz(archive)
+            if key not in data:
+                raise HwcError(f"has no array named {key!r} (it has: {', '.join(data)})", archive)
+            out[n] = data[key]
+        else:
+            out[n] = read_array(p)
+    return out
 
 
 def cmd_inspect(args) -> int:
@@ -90,6 +105,8 @@ def cmd_simulate(args) -> int:
         raise e.at(path=args.model) from None
     outputs = simulate(graph, arrays)
     names = graph.metadata.get("output_names", [v.name for v in graph.outputs])
+    if args.labels:
+        _print_accuracy(args.labels, outputs[0])
     if args.output:
         write_outputs(args.output, names, outputs)
         print(f"wrote {args.output}: " + ", ".join(f"{n} {o.dtype}{list(o.shape)}" for n, o in zip(names, outputs)))
@@ -105,6 +122,26 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _load_labeled(spec: str) -> np.ndarray:
+    from .data_io import read_array, read_npz
+
+    if ".npz:" in spec:
+        archive, key = spec.rsplit(":", 1)
+        data = read_npz(archive)
+        if key not in data:
+            raise HwcError(f"has no array named {key!r} (it has: {', '.join(data)})", archive)
+        return data[key]
+    return read_array(spec)
+
+
+def _print_accuracy(spec: str, logits: np.ndarray) -> None:
+    labels = _load_labeled(spec).reshape(-1)
+    if logits.ndim != 2 or len(labels) != logits.shape[0]:
+        raise HwcError(f"{len(labels)} labels for outputs of shape {tuple(logits.shape)}", spec)
+    correct = int((logits.argmax(axis=1) == labels).sum())
+    print(f"top-1 accuracy: {correct}/{len(labels)} = {correct / len(labels):.4f}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -118,8 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulate", help="run a model through hwc's IR and simulator")
     s.add_argument("model", help="an .onnx file")
     s.add_argument("--input", "-i", action="append", required=True, metavar="X",
-                   help="one per model input, in the model's order (.npy or ONNX TensorProto .pb), or one .npz keyed by input name")
+                   help="one per model input, in the model's order: .npy, ONNX TensorProto .pb or ARCHIVE.npz:KEY; "
+                        "or a single .npz with arrays named after the inputs")
     s.add_argument("-o", "--output", metavar="OUT", help="write outputs: .npy for one output, .npz for several")
+    s.add_argument("--labels", metavar="Y", help="class labels (.npy or ARCHIVE.npz:KEY): print the top-1 accuracy of the first output")
     s.set_defaults(func=cmd_simulate)
     return p
 
