@@ -98,11 +98,15 @@ class Graph:
         self.inputs.append(v)
         return v
 
-    def constant(self, array, name: str = "const") -> Value:
-        """A constant value (an initializer). It has no producer; the array is stored read-only."""
+    def constant(self, array, name: str = "const", elem=None) -> Value:
+        """A constant value (an initializer). It has no producer; the array is stored read-only.
+
+        `elem` types the array's entries (e.g. a FixedType for an array of mantissas); by default the
+        element type follows the numpy dtype.
+        """
         arr = np.array(array, copy=True)
         arr.setflags(write=False)
-        return Value(self.unique_name(name), TensorType(elem_from_numpy(arr.dtype), arr.shape), const=arr)
+        return Value(self.unique_name(name), TensorType(elem or elem_from_numpy(arr.dtype), arr.shape), const=arr)
 
     def add_node(self, op: str, inputs: Iterable[Value | None], attrs: dict[str, Any] | None = None,
                  name: str | None = None, num_outputs: int = 1, output_names: Iterable[str] | None = None,
@@ -144,12 +148,13 @@ class Graph:
         if value is not None:
             value.uses.append(Use(node, index))
 
-    def replace_all_uses(self, old: Value, new: Value) -> None:
-        """Every use of `old` (including as a graph output) becomes a use of `new`."""
+    def replace_all_uses(self, old: Value, new: Value, skip: Node | None = None) -> None:
+        """Every use of `old` (including as a graph output) becomes a use of `new`, except by `skip`."""
         if old is new:
             return
         for use in list(old.uses):
-            self.set_input(use.node, use.index, new)
+            if use.node is not skip:
+                self.set_input(use.node, use.index, new)
         self.outputs = [new if o is old else o for o in self.outputs]
 
     def remove_node(self, node: Node) -> None:

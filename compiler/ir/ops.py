@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .graph import IRError, Node
-from .types import F32, I32, FloatType, IntType, TensorType
+from .types import F32, I32, FixedType, FloatType, IntType, TensorType
 
 # attribute kinds: a validator per kind
 _KINDS: dict[str, Callable[[Any], bool]] = {
@@ -25,7 +25,9 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
     "shape": lambda a: isinstance(a, (list, tuple)) and all(x is None or isinstance(x, int) for x in a),
     "float?": lambda a: a is None or (isinstance(a, (int, float)) and not isinstance(a, bool)),
     "int?": lambda a: a is None or isinstance(a, int),
-    "elem": lambda a: isinstance(a, (FloatType, IntType)),
+    "elem": lambda a: isinstance(a, (FloatType, IntType, FixedType)),
+    "fixed?": lambda a: a is None or isinstance(a, FixedType),
+    "ints?": lambda a: a is None or isinstance(a, (list, tuple)) and all(isinstance(x, int) for x in a),
     "any": lambda a: True,
 }
 
@@ -121,7 +123,11 @@ def _spatial(node: Node, x: TensorType, kernel, strides, dilations, pads, ceil_m
 
 # ---- dense algebra ---------------------------------------------------------------------------
 
-@_schema("Dense", ["x", "weight", "bias?"], doc="y[..., m] = sum_k x[..., k] * W[k, m] + b[m]")
+_FIXED_ACC = {"accum": ("fixed?", None), "weight_shift": ("ints?", None)}
+
+
+@_schema("Dense", ["x", "weight", "bias?"], _FIXED_ACC,
+         doc="y[..., m] = sum_k x[..., k] * W[k, m] + b[m]; fixed point: accumulated in `accum`, per-channel `weight_shift`")
 def _dense(node):
     x, w = _t(node, 0), _t(node, 1)
     if w.rank != 2 or x.shape[-1] != w.shape[0]:
@@ -152,6 +158,7 @@ def _matmul(node):
 
 _CONV_ATTRS = {"strides": ("ints", REQUIRED), "pads": ("ints", REQUIRED), "dilations": ("ints", REQUIRED),
                "group": ("int", 1)}
+_CONV_FIXED = {**_CONV_ATTRS, "accum": ("fixed?", None), "weight_shift": ("ints?", None)}
 
 
 def _conv_shape(node, x, w):
@@ -164,7 +171,7 @@ def _conv_shape(node, x, w):
     return (x.shape[0], w.shape[0]) + spatial
 
 
-@_schema("Conv", ["x", "weight", "bias?"], _CONV_ATTRS, doc="N-D convolution (cross-correlation), NC[D]HW")
+@_schema("Conv", ["x", "weight", "bias?"], _CONV_FIXED, doc="N-D convolution (cross-correlation), NC[D]HW")
 def _conv(node):
     x, w = _t(node, 0), _t(node, 1)
     b = node.input(2)
@@ -199,11 +206,12 @@ def _batchnorm(node):
 
 for _name, _attrs, _doc in [
     ("Relu", {}, "max(x, 0)"),
-    ("LeakyRelu", {"alpha": ("float", 0.01)}, "x if x >= 0 else alpha * x"),
+    ("LeakyRelu", {"alpha": ("float", 0.01), "param_type": ("fixed?", None)}, "x if x >= 0 else alpha * x"),
     ("Clip", {"min": ("float?", None), "max": ("float?", None)}, "min(max(x, min), max)"),
-    ("Sigmoid", {}, "1 / (1 + exp(-x))"),
-    ("HardSigmoid", {"alpha": ("float", 0.2), "beta": ("float", 0.5)}, "max(0, min(1, alpha * x + beta))"),
-    ("Tanh", {}, "tanh(x)"),
+    ("Sigmoid", {"table_bits": ("int?", None), "range_bits": ("int?", None)}, "1 / (1 + exp(-x)); fixed point: a table"),
+    ("HardSigmoid", {"alpha": ("float", 0.2), "beta": ("float", 0.5), "param_type": ("fixed?", None)},
+     "max(0, min(1, alpha * x + beta))"),
+    ("Tanh", {"table_bits": ("int?", None), "range_bits": ("int?", None)}, "tanh(x); fixed point: a table"),
     ("Selu", {"alpha": ("float", 1.67326319217681884765625), "gamma": ("float", 1.05070102214813232421875)},
      "gamma * (x if x > 0 else alpha * (exp(x) - 1))"),
     ("Identity", {}, "x"),
@@ -212,7 +220,10 @@ for _name, _attrs, _doc in [
     _schema(_name, ["x"], _attrs, _doc)(_same)
 
 
-@_schema("Softmax", ["x"], {"axis": ("int", REQUIRED)}, doc="exp(x - max) / sum(exp(x - max)) along axis")
+@_schema("Softmax", ["x"], {"axis": ("int", REQUIRED), "exp_type": ("fixed?", None), "exp_table_bits": ("int?", None),
+                             "exp_range_bits": ("int?", None), "inv_type": ("fixed?", None), "inv_table_bits": ("int?", None),
+                             "inv_range_bits": ("int?", None)},
+         doc="exp(x - max) / sum(exp(x - max)) along axis; fixed point: exp and 1/x tables")
 def _softmax(node):
     x = _t(node, 0)
     if not -x.rank <= node.attrs["axis"] < x.rank:
@@ -247,7 +258,8 @@ def _maxpool(node):
     return [x.with_shape(x.shape[:2] + _spatial(node, x, a["kernel_shape"], a["strides"], a["dilations"], a["pads"], a["ceil_mode"]))]
 
 
-@_schema("AveragePool", ["x"], {**_window_attrs(), "ceil_mode": ("bool", False), "count_include_pad": ("bool", False)},
+@_schema("AveragePool", ["x"], {**_window_attrs(), "ceil_mode": ("bool", False), "count_include_pad": ("bool", False),
+                                "recip_bits": ("int?", None)},
          doc="mean over each window; divisor counts padding only with count_include_pad (never the ceil_mode overhang)")
 def _avgpool(node):
     x = _t(node, 0)
@@ -261,7 +273,7 @@ def _global_pool(node):
     return [x.with_shape(x.shape[:2] + (1,) * (x.rank - 2))]
 
 
-_schema("GlobalAveragePool", ["x"], doc="mean over all spatial axes (kept as size 1)")(_global_pool)
+_schema("GlobalAveragePool", ["x"], {"recip_bits": ("int?", None)}, doc="mean over all spatial axes (kept as size 1)")(_global_pool)
 _schema("GlobalMaxPool", ["x"], doc="max over all spatial axes (kept as size 1)")(_global_pool)
 
 
@@ -391,6 +403,29 @@ def _requantize(node):
     if broadcast_shapes(x.shape, _t(node, 1).shape) != x.shape:
         raise IRError(f"Requantize node {node.name}: multiplier {_t(node, 1).shape} does not broadcast to {x.shape}")
     return [x.with_elem(node.attrs["to"])]
+
+
+# ---- fixed-point boundary and rescaling ------------------------------------------------------
+
+@_schema("FromFloat", ["x"], doc="host-side conversion of a real input into the output's FixedType (its rounding, overflow)")
+def _from_float(node):
+    return [_t(node, 0)]
+
+
+@_schema("ToFloat", ["x"], doc="exact real value of a fixed-point tensor, as float64")
+def _to_float(node):
+    return [_t(node, 0).with_elem(FloatType(64))]
+
+
+@_schema("Rescale", ["x", "multiplier", "offset?"], {"axis": ("int", 1)},
+         doc="per channel c on `axis`: y = cast(x * M[c] + B[c]) (M, B fixed-point constants)")
+def _rescale(node):
+    x = _t(node, 0)
+    for i in (1, 2):
+        v = node.input(i)
+        if v is not None and v.type.shape not in ((), (1,), (x.shape[node.attrs["axis"]],)):
+            raise IRError(f"Rescale node {node.name}: parameter {v.type.shape} does not match axis {node.attrs['axis']} of {x}")
+    return [x]
 
 
 # ---- checking --------------------------------------------------------------------------------

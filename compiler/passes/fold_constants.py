@@ -5,10 +5,12 @@ precision that the quantization passes read."""
 from __future__ import annotations
 
 from ..ir.graph import Graph
+from ..ir.types import FixedType
 from ..sim.float_ops import FLOAT_OPS
 from .base import Pass
 
 QUANTIZERS = frozenset({"Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear"})
+LAYOUT = frozenset({"Transpose", "Reshape", "Identity", "Dropout"})
 
 
 class FoldConstants(Pass):
@@ -27,10 +29,14 @@ class FoldConstants(Pass):
             args = [v.const if v is not None else None for v in node.inputs]
             while args and args[-1] is None:
                 args.pop()
+            fixed = [v for v in node.inputs if v is not None and isinstance(v.type.elem, FixedType)]
+            if fixed and node.op not in LAYOUT:
+                continue  # arithmetic on fixed-point constants belongs to the fixed-point simulator
             result = FLOAT_OPS[node.op](node, *args)
             results = result if isinstance(result, tuple) else (result,)
             for out, arr in zip(node.outputs, results):
-                graph.replace_all_uses(out, graph.constant(arr, out.name))
+                elem = fixed[0].type.elem if fixed else None  # layout ops keep the mantissas' type
+                graph.replace_all_uses(out, graph.constant(arr, out.name, elem=elem))
             graph.remove_node(node)
             changed = True
         return changed

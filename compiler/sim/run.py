@@ -11,8 +11,17 @@ from ..errors import HwcError
 from ..ir.graph import Graph, Node
 from ..ir.types import FloatType, IntType, numpy_dtype
 from .float_ops import FLOAT_OPS
+from .fixed_ops import FIXED_OPS, run_node as run_fixed_node
 
-MODES: dict[str, Mapping[str, Callable]] = {"float": FLOAT_OPS}
+
+class _FixedMode(dict):
+    """op -> function for fixed-point graphs; float-typed nodes (a float tail) fall back to float ops."""
+
+    def get(self, op, default=None):
+        return run_fixed_node if op in FIXED_OPS or op in FLOAT_OPS else default
+
+
+MODES: dict[str, Mapping[str, Callable]] = {"float": FLOAT_OPS, "fixed": _FixedMode()}
 
 
 def check_inputs(graph: Graph, arrays: Sequence[np.ndarray], what: Sequence[str] | None = None) -> list[np.ndarray]:

@@ -1,0 +1,84 @@
+"""Exact integer matrix products and convolutions, fast.
+
+When every partial sum is below 2^53 the product is computed with float64 BLAS (exact there);
+otherwise the left operand is split into limbs of L bits, each limb's product is exact in float64,
+and the limbs are recombined in int64 (or Python ints when the result needs more than 63 bits).
+Exactness is never traded for speed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .float_ops import _windows
+
+_EXACT = 2.0 ** 53
+
+
+def _max_abs(a: np.ndarray) -> int:
+    if a.size == 0:
+        return 0
+    return max(abs(int(a.max())), abs(int(a.min())))
+
+
+def _combine(parts: list[tuple[np.ndarray, int]], bound: int) -> np.ndarray:
+    """Σ part << shift, in int64 when the bound allows, else as Python ints."""
+    if bound < 2 ** 62:
+        out = None
+        for p, sh in parts:
+            v = np.rint(p).astype(np.int64) << sh
+            out = v if out is None else out + v
+        return out
+    out = None
+    for p, sh in parts:
+        v = np.rint(p).astype(np.int64).astype(object) * (1 << sh)
+        out = v if out is None else out + v
+    return out
+
+
+def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact a @ b for integer arrays a [..., K] and b [K, M] (mantissas, possibly object arrays)."""
+    k = max(a.shape[-1], 1)
+    ma, mb = _max_abs(a), _max_abs(b)
+    if ma * mb * k < _EXACT:
+        return np.rint(np.matmul(a.astype(np.float64), b.astype(np.float64))).astype(np.int64)
+    if mb * k * 2 >= _EXACT:  # b alone is too wide for float64 limbs: Python ints (rare, slow)
+        return np.matmul(a.astype(object), b.astype(object))
+    limb = int(math.floor(math.log2(_EXACT / (mb * k))))
+    # a = sum_j d_j * 2^(j*limb): low digits in [0, 2^limb), the top digit signed and small
+    digits = -(-(ma.bit_length() + 1) // limb)
+    mask = (1 << limb) - 1
+    bf = b.astype(np.float64)
+    parts = []
+    for j in range(digits):
+        d = a >> (j * limb)
+        if j < digits - 1:
+            d = d & mask
+        parts.append((np.matmul(d.astype(np.float64), bf), j * limb))
+    return _combine(parts, ma * mb * k)
+
+
+def int_conv(x: np.ndarray, w: np.ndarray, strides, dilations, pads, group: int) -> np.ndarray:
+    """Exact N-D convolution of integer arrays x [N, C, *S] and w [M, C/g, *K] (zero padding)."""
+    n, c = x.shape[:2]
+    m = w.shape[0]
+    nd = w.ndim - 2
+    kernel = w.shape[2:]
+    cg, mg = c // group, m // group
+    per_sample = math.prod(x.shape[1:]) * math.prod(kernel)
+    chunk = max(1, (1 << 23) // max(1, per_sample))
+    outs = []
+    for b0 in range(0, n, chunk):
+        xb = x[b0:b0 + chunk]
+        win = _windows(xb, kernel, strides, dilations, pads, 0)
+        o_shape = win.shape[2:2 + nd]
+        parts = []
+        for g in range(group):
+            wg = np.moveaxis(win[:, g * cg:(g + 1) * cg], 1, 1 + nd).reshape(len(xb) * math.prod(o_shape), -1)
+            kg = w[g * mg:(g + 1) * mg].reshape(mg, -1).T
+            parts.append(int_matmul(wg, kg).reshape((len(xb),) + tuple(o_shape) + (mg,)))
+        y = np.concatenate(parts, axis=-1) if group > 1 else parts[0]
+        outs.append(np.moveaxis(y, -1, 1))
+    return np.concatenate(outs, axis=0) if len(outs) > 1 else outs[0]
