@@ -15,6 +15,7 @@ from .passes.base import PassManager
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
 from .passes.lower_quantizers import LowerQuantizers
+from .passes.lower_scaled_layers import LowerScaledLayers
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .pipeline import optimize
 from .quant_config import QuantConfig
@@ -29,6 +30,34 @@ class Compiled:
     float_graph: Graph
     decisions: list[Decision]
     notes: list[str] = field(default_factory=list)
+
+
+class LazyRanges(dict):
+    """Value ranges, computed on the first lookup (models that carry all their types never need them)."""
+
+    def __init__(self, float_graph: Graph, config: QuantConfig, calib, notes: list[str]):
+        super().__init__()
+        self._args = (float_graph, config, calib, notes)
+        self._done = False
+
+    def _fill(self):
+        if not self._done:
+            self._done = True
+            self.update(value_ranges(*self._args))
+
+    def __missing__(self, key):
+        self._fill()
+        if key in self:
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        self._fill()
+        return dict.__contains__(self, key)
+
+    def get(self, key, default=None):
+        self._fill()
+        return dict.get(self, key, default)
 
 
 def value_ranges(float_graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None, notes: list[str]):
@@ -49,8 +78,9 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     notes: list[str] = []
     optimize(graph)
     float_graph = graph.clone()
-    ranges = value_ranges(float_graph, config, calib, notes)
-    PassManager([LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()], verify=verify).run(graph)
+    ranges = LazyRanges(float_graph, config, calib, notes)
+    PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
+                verify=verify).run(graph)
     assign = AssignTypes(config, ranges)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TypeWarning)

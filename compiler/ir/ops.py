@@ -28,6 +28,7 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
     "elem": lambda a: isinstance(a, (FloatType, IntType, FixedType)),
     "fixed?": lambda a: a is None or isinstance(a, FixedType),
     "ints?": lambda a: a is None or isinstance(a, (list, tuple)) and all(isinstance(x, int) for x in a),
+    "floats?": lambda a: a is None or isinstance(a, (list, tuple)) and all(isinstance(x, (int, float)) for x in a),
     "any": lambda a: True,
 }
 
@@ -407,12 +408,16 @@ def _requantize(node):
 
 # ---- fixed-point boundary and rescaling ------------------------------------------------------
 
-@_schema("FromFloat", ["x"], doc="host-side conversion of a real input into the output's FixedType (its rounding, overflow)")
+@_schema("FromFloat", ["x"], {"scale": ("float?", None)},
+         doc="host-side conversion of a real input into the output's FixedType (its rounding, overflow); "
+             "with a scale s: of float32(x) / float32(s), as a QONNX input quantizer computes it")
 def _from_float(node):
     return [_t(node, 0)]
 
 
-@_schema("ToFloat", ["x"], doc="exact real value of a fixed-point tensor, as float64")
+@_schema("ToFloat", ["x"], {"scale": ("floats?", None), "offset": ("floats?", None), "axis": ("int", 1)},
+         doc="real value of a fixed-point tensor as float64: m * 2^-f, times scale[c] plus offset[c] per channel "
+             "on `axis` when given (the float tail of a model with non-power-of-two scales)")
 def _to_float(node):
     return [_t(node, 0).with_elem(FloatType(64))]
 

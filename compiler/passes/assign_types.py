@@ -180,7 +180,7 @@ class AssignTypes(Pass):
             return False
         c = self.config
         for v in list(graph.inputs):
-            if isinstance(v.type.elem, FloatType):
+            if isinstance(v.type.elem, FloatType) and not all(u.node.op == "FromFloat" for u in v.uses):
                 lo, hi = c.input_range or self._range(v)
                 t = type_for_range(lo, hi, c.in_bits, c.rounding, c.overflow)
                 n = graph.add_node("FromFloat", [v], name=f"{v.name}_to_fixed", output_names=[f"{v.name}_fixed"],
@@ -188,14 +188,14 @@ class AssignTypes(Pass):
                 graph.replace_all_uses(v, n.output, skip=n)
                 self.decisions.append(Decision(n.name, "FromFloat", output=t))
         for node in graph.toposort():
-            if node.op == "FromFloat":
-                continue
+            if node.op in ("FromFloat", "ToFloat") or (node.op == "Rescale" and isinstance(node.output.type.elem, FixedType)):
+                continue  # already typed by a lowering pass
             handler = getattr(self, f"_type_{node.op}", None)
             if handler is None:
                 raise HwcError(f"no fixed-point form for {node.op} yet", node=node.name, op=node.op)
             handler(graph, node)
         self._fuse_casts(graph)
-        for k, v in enumerate(list(graph.outputs)):
+        for v in list(graph.outputs):
             if isinstance(v.type.elem, FixedType):
                 n = graph.add_node("ToFloat", [v], name=f"{v.name}_to_float", output_names=[f"{v.name}_float"])
                 graph.replace_all_uses(v, n.output, skip=n)
@@ -266,7 +266,7 @@ class AssignTypes(Pass):
 
     def _layer_output(self, graph: Graph, node: Node, acc: FixedType, w_t: FixedType):
         out = node.output
-        feeds_activation = self._feeds_only(graph, out, ACTIVATIONS | {"Cast"}) and out not in graph.outputs
+        feeds_activation = self._feeds_only(graph, out, ACTIVATIONS | {"Cast", "Rescale", "ToFloat"}) and out not in graph.outputs
         if feeds_activation or (out in graph.outputs and self.config.exact_outputs):
             t = acc.with_modes(self.config.rounding, self.config.overflow)
         else:

@@ -225,11 +225,20 @@ def pad(node, x):
 
 
 def from_float_op(node, x):
+    s = node.attrs.get("scale")
+    if s is not None:
+        x = x.astype(np.float32) / np.float32(s)
     return from_float(x.astype(np.float64), _out(node))
 
 
 def to_float_op(node, x):
-    return to_float(x, _in(node, 0))
+    y = to_float(x, _in(node, 0))
+    a = node.attrs
+    if a.get("scale") is not None:
+        y = y * _channel(np.asarray(a["scale"], np.float64), y.ndim, a["axis"])
+    if a.get("offset") is not None:
+        y = y + _channel(np.asarray(a["offset"], np.float64), y.ndim, a["axis"])
+    return y
 
 
 def rescale(node, x, m, b=None):
