@@ -1,6 +1,7 @@
 """Exact integer matrix products and convolutions, fast.
 
-When every partial sum is below 2^53 the product is computed with float64 BLAS (exact there);
+When every partial sum is below 2^53 the product is computed with float64 BLAS (exact there; below
+2^24 with float32 BLAS, exact as well and twice as fast);
 otherwise the left operand is split into limbs of L bits, each limb's product is exact in float64,
 and the limbs are recombined in int64 (or Python ints when the result needs more than 63 bits).
 Exactness is never traded for speed.
@@ -12,9 +13,10 @@ import math
 
 import numpy as np
 
-from .float_ops import _windows
+from .float_ops import _conv_windows_matmul, _windows
 
 _EXACT = 2.0 ** 53
+_EXACT32 = 2.0 ** 24  # float32 sums of integers are exact below this, whatever the summation order
 
 
 def _max_abs(a: np.ndarray) -> int:
@@ -43,7 +45,8 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     k = max(a.shape[-1], 1)
     ma, mb = _max_abs(a), _max_abs(b)
     if ma * mb * k < _EXACT:
-        return np.rint(np.matmul(a.astype(np.float64), b.astype(np.float64))).astype(np.int64)
+        ft = np.float32 if ma * mb * k < _EXACT32 else np.float64
+        return np.rint(np.matmul(a.astype(ft), b.astype(ft))).astype(np.int64)
     if mb * k * 2 >= _EXACT:  # b alone is too wide for float64 limbs: Python ints (rare, slow)
         return np.matmul(a.astype(object), b.astype(object))
     limb = int(math.floor(math.log2(_EXACT / (mb * k))))
@@ -61,7 +64,16 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def int_conv(x: np.ndarray, w: np.ndarray, strides, dilations, pads, group: int) -> np.ndarray:
-    """Exact N-D convolution of integer arrays x [N, C, *S] and w [M, C/g, *K] (zero padding)."""
+    """Exact N-D convolution of integer arrays x [N, C, *S] and w [M, C/g, *K] (zero padding).
+
+    When every sum is below 2^53 this is one float64 convolution (exact); otherwise each output
+    pixel's window is multiplied with `int_matmul`, limb by limb."""
+    k = math.prod(w.shape[1:])
+    bound = _max_abs(x) * _max_abs(w) * max(k, 1)
+    if bound < _EXACT:
+        ft = np.float32 if bound < _EXACT32 else np.float64
+        y = _conv_windows_matmul(x.astype(ft), w.astype(ft), strides, dilations, pads, group, ft)
+        return np.rint(y).astype(np.int64)
     n, c = x.shape[:2]
     m = w.shape[0]
     nd = w.ndim - 2

@@ -165,7 +165,48 @@ def cast(m, src_frac_bits: int, dst: FixedType) -> np.ndarray:
     fast = _fits_fast(a, dst)
     if not fast:
         a = a.astype(object)
-    return _quantize(a, s, dst, fast)
+        return _quantize(a, s, dst, fast)
+    q = _round_scalar_shift(a, s, dst)
+    if q is None:
+        return _quantize(a, s, dst, fast)
+    if q.size == 0 or (int(q.min()) >= dst.min_mantissa and int(q.max()) <= dst.max_mantissa
+                       and not (dst.overflow is Overflow.SAT_SYM and dst.signed and int(q.min()) == dst.min_mantissa)):
+        return q  # in range: no overflow handling needed
+    return _quantize(q, 0, dst, True)
+
+
+def _round_scalar_shift(m: np.ndarray, s: int, dst: FixedType) -> np.ndarray | None:
+    """The rounding step for one shift s with int64 |m| < 2**62, in two or three array operations
+    (h = 2**(s-1); for negative m the *_ZERO/*_INF modes mirror the positive formula).
+    None when appending bits could leave int64 (the general path handles that)."""
+    if s <= 0:
+        k = -s
+        if k and (m.size and max(abs(int(m.min())), abs(int(m.max()))) >= (1 << (62 - min(k, 62)))):
+            return None
+        return m << k if k else m
+    if s >= 63:
+        return None
+    h = np.int64(1) << np.int64(s - 1)
+    r = dst.rounding
+    if r is Rounding.TRN:
+        return m >> s
+    if r is Rounding.RND:
+        return (m + h) >> s
+    if r is Rounding.RND_MIN_INF:
+        return (m + (h - 1)) >> s
+    if r is Rounding.RND_CONV:
+        return (m + (h - 1) + ((m >> s) & 1)) >> s
+    neg = m < 0
+    am = np.abs(m)
+    if r is Rounding.TRN_ZERO:
+        mag = am >> s
+    elif r is Rounding.RND_INF:
+        mag = (am + h) >> s
+    elif r is Rounding.RND_ZERO:
+        mag = (am + (h - 1)) >> s
+    else:
+        return None
+    return np.where(neg, -mag, mag)
 
 
 def _ac_ldexpr(d: np.ndarray, n: int) -> np.ndarray:
