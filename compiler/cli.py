@@ -12,7 +12,7 @@ from .errors import HwcError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, simulate
+    from .commands import common, compile as compile_cmd, config, inspect, simulate, verify
 
     p = argparse.ArgumentParser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -34,11 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("compile", help="quantize a model and write it for a target")
     s.add_argument("model", help="an .onnx file (float, QONNX or QDQ)")
-    s.add_argument("--target", choices=compile_cmd.TARGETS, default="sim", help="what to produce [sim]")
+    s.add_argument("--target", choices=compile_cmd.targets(), default="sim", help="what to produce [sim]")
     s.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory (written atomically)")
     s.add_argument("--force", action="store_true", help="replace an existing output directory")
     common.add_quant_options(s)
+    compile_cmd.add_target_options(s)
     s.set_defaults(func=compile_cmd.run)
+
+    s = sub.add_parser("verify", help="run the target's executor on a compiled output and compare with the simulator")
+    s.add_argument("dir", help="a directory written by `hwc compile --target …`")
+    s.add_argument("--samples", type=int, default=1000, help="random inputs in the calibrated range [1000]")
+    s.add_argument("--input", action="append", metavar="X", help="inputs to use instead (.npy or ARCHIVE.npz:KEY)")
+    s.add_argument("--resolver", choices=["ref", "xnnpack", "builtin", "all"], default="all",
+                   help="tflite targets: LiteRT op resolver(s) to check [all]")
+    s.set_defaults(func=verify.run)
 
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")

@@ -1,26 +1,57 @@
 """`hwc compile MODEL --target T -o DIR`: quantize and write what the target needs.
 
---target sim writes the typed IR (model.json, weights.npz) that `hwc simulate DIR` runs bit-accurately.
+--target sim writes the typed IR (model.json, weights.npz) that `hwc simulate DIR` runs bit-accurately;
+every other target is a backend (hwc.backends) that writes its files plus the typed IR and hwc.json.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..compile import to_fixed
+from ..errors import HwcError
 from ..ir.serialize import save_graph
 from ..outdir import atomic_dir
 from ..summary import format_rows, layer_rows
 from .common import calibration, load_onnx_model, quant_config
 
-TARGETS = ("sim",)
+
+def targets() -> list[str]:
+    from hwc.backends import available
+
+    return ["sim"] + available()
+
+
+def add_target_options(p) -> None:
+    g = p.add_argument_group("HLS targets (xilinx, intel)")
+    g.add_argument("--io", choices=["parallel", "stream"], default="parallel",
+                   help="layer interfaces: arrays, or streams/FIFOs between layers (CNNs) [parallel]")
+    g.add_argument("--strategy", choices=["latency", "resource"], default="latency",
+                   help="fully unrolled, or time-multiplexed with weights in block RAM [latency]")
+    g.add_argument("--reuse", type=int, default=1, help="with --strategy resource: multiplications per multiplier [1]")
+    g.add_argument("--part", help="FPGA part (xilinx: e.g. xcu250-figd2104-2L-e; intel: e.g. Agilex7) [vendor default]")
+    g.add_argument("--clock", type=float, default=5.0, help="clock period in ns [5]")
+    g = p.add_argument_group("TFLite targets (tflite, edgetpu)")
+    g.add_argument("--float-io", action="store_true", help="float inputs/outputs (QUANTIZE/DEQUANTIZE at the edges)")
 
 
 def run(args) -> int:
     graph = load_onnx_model(args.model)
-    config = quant_config(args, graph, args.target)
-    compiled = to_fixed(graph, config, calibration(args, graph))
+    if args.target == "sim":
+        config = quant_config(args, graph, "sim")
+        compiled = to_fixed(graph, config, calibration(args, graph))
+        with atomic_dir(args.output, force=args.force) as tmp:
+            written = save_graph(compiled.graph, tmp)
+        print_summary(args, compiled, [str(Path(args.output) / p.name) for p in written])
+        return 0
+    from hwc.backends import get_backend
+
+    backend = get_backend(args.target)
     with atomic_dir(args.output, force=args.force) as tmp:
-        written = save_graph(compiled.graph, tmp)
-    print_summary(args, compiled, [args.output + "/" + p.name for p in written])
+        result = backend.compile(graph, args, Path(tmp))
+    for line in result.summary:
+        print(line)
+    print("wrote " + ", ".join(str(Path(args.output) / f) for f in result.files))
     return 0
 
 
@@ -33,3 +64,8 @@ def print_summary(args, compiled, files) -> None:
     for note in compiled.notes:
         print(f"note: {note}")
     print("wrote " + ", ".join(files))
+
+
+def check_not_sim_dir(path) -> None:
+    if not (Path(path) / "hwc.json").exists():
+        raise HwcError("has no hwc.json: not written by `hwc compile --target <backend>`", str(path))

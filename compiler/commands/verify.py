@@ -1,0 +1,37 @@
+"""`hwc verify DIR [--samples N] [--input X]`: run the target's own executor (g++ C simulation,
+LiteRT, OpenVINO) on the compiled output and compare with hwc's simulator, bit for bit.
+Exit 0 only when every compared value is equal; 1 when any differs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import HwcError
+from .common import read_data
+
+
+def run(args) -> int:
+    from hwc.backends import TARGETS, get_backend
+    from hwc.backends.base import read_manifest
+
+    d = Path(args.dir)
+    if not (d / "hwc.json").exists():
+        raise HwcError("has no hwc.json: not a directory written by `hwc compile --target …`", str(d))
+    try:
+        manifest = read_manifest(d)
+    except (OSError, ValueError) as e:
+        raise HwcError(f"unreadable hwc.json ({e})", str(d)) from None
+    target = manifest.get("target")
+    if target not in TARGETS:
+        raise HwcError(f"unknown target {target!r} in hwc.json", str(d))
+    if args.samples < 1:
+        raise HwcError("--samples must be at least 1")
+    inputs = [read_data(x) for x in args.input] if args.input else None
+    report = get_backend(target).verify(d, manifest, inputs, args.samples, args)
+    for line in report.details:
+        print(line)
+    print(f"verify {d} ({target}): {report.samples} samples, {report.compared} values compared, "
+          f"{report.mismatches} mismatches{' — bit-exact' if report.ok else ''}")
+    if report.mismatches:
+        print(f"first difference: {report.first_difference}")
+    return 0 if report.ok else 1
