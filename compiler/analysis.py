@@ -50,6 +50,13 @@ def params(node: Node) -> int:
     return total
 
 
+def nonzero_params(node: Node) -> int:
+    """Nonzero scalars among a compute node's constant operands (what remains after pruning)."""
+    if node.op in QUANTIZERS or node.op == "Requantize":
+        return 0
+    return sum(int(np.count_nonzero(c)) for c in (_const_source(v) for v in node.inputs[1:]) if c is not None)
+
+
 def describe_quant(node: Node) -> str:
     """A short description of a quantizer node ('' for others)."""
     a = node.attrs
@@ -92,6 +99,7 @@ def layer_table(graph: Graph) -> list[dict]:
             "output": list(n.output.type.shape),
             "output_type": str(n.output.type.elem),
             "params": params(n),
+            "nonzero": nonzero_params(n),
             "macs": macs(n),
             "quant": describe_quant(n),
         })

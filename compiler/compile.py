@@ -25,11 +25,21 @@ DEFAULT_INPUT_RANGE = (-1.0, 1.0)
 
 
 @dataclass
+class PruneOptions:
+    fraction: float = 0.0
+    mode: str = "weights"  # weights | neurons | channels
+    criterion: str = "l1"
+    refit: bool = False
+    scope: str = "layer"  # weights only: layer | global
+
+
+@dataclass
 class Compiled:
     graph: Graph
     float_graph: Graph
     decisions: list[Decision]
     notes: list[str] = field(default_factory=list)
+    pruning: dict | None = None  # before/after figures when pruned
 
 
 class LazyRanges(dict):
@@ -73,10 +83,45 @@ def value_ranges(float_graph: Graph, config: QuantConfig, calib: list[np.ndarray
     return intervals(float_graph, config.input_range or DEFAULT_INPUT_RANGE)
 
 
-def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True) -> Compiled:
-    """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form."""
+def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes: list[str]) -> dict | None:
+    """Apply the requested pruning to the optimized float graph; returns before/after figures."""
+    from .analysis import layer_table
+    from .passes.prune_channels import PruneChannels
+    from .passes.prune_weights import PruneWeights
+
+    per_layer = config.prune_fractions()
+    if options.fraction <= 0 and not per_layer:
+        return None
+
+    def figures():
+        rows = layer_table(graph)
+        return {"params": sum(r["params"] for r in rows), "nonzero": sum(r["nonzero"] for r in rows),
+                "macs": sum(r["macs"] for r in rows)}
+
+    before = figures()
+    if options.refit and calib is None:
+        raise HwcError("--refit needs --calib data")
+    if options.mode == "weights":
+        PruneWeights(options.fraction, options.scope, per_layer, calib, options.refit).run(graph)
+    else:
+        if calib is None and (options.criterion in ("activation", "reconstruction") or options.refit):
+            raise HwcError(f"--prune-criterion {options.criterion}{' with --refit' if options.refit else ''} needs --calib data")
+        ops = ("Conv",) if options.mode == "channels" else ("Dense",)
+        p = PruneChannels(options.fraction, ops, options.criterion, calib, options.refit, per_layer)
+        p.run(graph)
+        notes += [f"{name}: cannot prune ({why})" for name, _, _, why in p.report if why]
+    graph.verify()
+    after = figures()
+    return {"mode": options.mode, "fraction": options.fraction, "criterion": options.criterion, "refit": options.refit,
+            "before": before, "after": after}
+
+
+def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True,
+             pruning: PruneOptions | None = None) -> Compiled:
+    """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked)."""
     notes: list[str] = []
     optimize(graph)
+    pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
     float_graph = graph.clone()
     ranges = LazyRanges(float_graph, config, calib, notes)
     PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
@@ -90,7 +135,9 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
         notes += saturation_notes(assign.chosen, ranges)
     if verify:
         graph.verify()
-    return Compiled(graph, float_graph, assign.decisions, notes)
+    if pruned is not None:
+        graph.metadata["pruning"] = pruned
+    return Compiled(graph, float_graph, assign.decisions, notes, pruned)
 
 
 def saturation_notes(chosen: dict, ranges) -> list[str]:

@@ -17,7 +17,7 @@ from .errors import HwcError
 from .ir.types import FixedType, Overflow, Rounding
 
 _TYPE_KEYS = {"width", "int_bits", "signed", "rounding", "overflow"}
-_LAYER_KEYS = {"weight", "output", "accum", "per_channel"}
+_LAYER_KEYS = {"weight", "output", "accum", "per_channel", "prune"}
 
 
 @dataclass
@@ -55,6 +55,10 @@ class QuantConfig:
     def in_bits(self) -> int:
         return self.input_bits if self.input_bits is not None else max(self.abits, 8)
 
+    def prune_fractions(self) -> dict[str, float]:
+        """Per-layer pruning fractions from the config file (by node name or op type)."""
+        return {k: float(v["prune"]) for k, v in self.layers.items() if "prune" in v}
+
     def layer(self, node_name: str, op: str) -> dict[str, Any]:
         """The per-layer entry for a node: by name, else by op type, else empty."""
         return self.layers.get(node_name) or self.layers.get(op) or {}
@@ -87,6 +91,8 @@ def _check_entry(name: str, entry: Any) -> None:
             raise HwcError(f"config entry {name!r}.{key}: {e}") from None
         if "width" in spec and (not isinstance(spec["width"], int) or spec["width"] < 1):
             raise HwcError(f"config entry {name!r}.{key}: width must be a positive integer")
+    if "prune" in entry and not (isinstance(entry["prune"], (int, float)) and 0 <= entry["prune"] < 1):
+        raise HwcError(f"config entry {name!r}.prune: a fraction in [0, 1)")
 
 
 def type_to_dict(t: FixedType) -> dict[str, Any]:

@@ -112,6 +112,29 @@ def add_quant_options(p) -> None:
     g.add_argument("--config", metavar="YAML", help="per-layer types (see `hwc config`)")
 
 
+def add_prune_options(p) -> None:
+    g = p.add_argument_group("pruning (before quantization)")
+    g.add_argument("--prune", type=float, default=0.0, metavar="FRACTION",
+                   help="fraction of weights (or neurons/channels) to remove, in [0, 1) [0]")
+    g.add_argument("--prune-mode", choices=["weights", "neurons", "channels"], default="weights",
+                   help="unstructured weights, Dense neurons, or Conv kernels with their feature maps [weights]")
+    g.add_argument("--prune-criterion", choices=["l1", "l2", "activation", "reconstruction"], default="l1",
+                   help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib) [l1]")
+    g.add_argument("--prune-scope", choices=["layer", "global"], default="layer",
+                   help="weights mode: the fraction per layer, or one global magnitude threshold [layer]")
+    g.add_argument("--refit", action="store_true",
+                   help="least-squares refit on --calib data: the next layers (neurons/channels) or the pruned layers' "
+                        "remaining weights (weights)")
+
+
+def prune_options(args):
+    from ..compile import PruneOptions
+
+    if not 0.0 <= args.prune < 1.0:
+        raise HwcError(f"--prune must be in [0, 1), got {args.prune}")
+    return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope)
+
+
 def quant_config(args, graph: Graph, target: str) -> QuantConfig:
     carried = has_quantizers(graph)
     return QuantConfig(

@@ -13,7 +13,7 @@ from ..errors import HwcError
 from ..ir.serialize import save_graph
 from ..outdir import atomic_dir
 from ..summary import format_rows, layer_rows
-from .common import calibration, load_onnx_model, quant_config
+from .common import calibration, load_onnx_model, prune_options, quant_config
 
 
 def targets() -> list[str]:
@@ -39,7 +39,7 @@ def run(args) -> int:
     graph = load_onnx_model(args.model)
     if args.target == "sim":
         config = quant_config(args, graph, "sim")
-        compiled = to_fixed(graph, config, calibration(args, graph))
+        compiled = to_fixed(graph, config, calibration(args, graph), pruning=prune_options(args))
         with atomic_dir(args.output, force=args.force) as tmp:
             written = save_graph(compiled.graph, tmp)
         print_summary(args, compiled, [str(Path(args.output) / p.name) for p in written])
@@ -60,12 +60,18 @@ def print_summary(args, compiled, files) -> None:
     print(f"compiled {args.model} for --target {args.target}: wbits {q.get('wbits')}, abits {q.get('abits')}, "
           f"input {q.get('input_bits')} bits, outputs {q.get('output_bits')} bits, rounding {q.get('rounding')}, "
           f"overflow {q.get('overflow')}{', per-channel weights' if q.get('per_channel') else ''}")
+    if compiled.pruning:
+        print(pruning_line(compiled.pruning))
     print(format_rows(layer_rows(compiled.graph)))
     for note in compiled.notes:
         print(f"note: {note}")
     print("wrote " + ", ".join(files))
 
 
-def check_not_sim_dir(path) -> None:
-    if not (Path(path) / "hwc.json").exists():
-        raise HwcError("has no hwc.json: not written by `hwc compile --target <backend>`", str(path))
+def pruning_line(p: dict) -> str:
+    b, a = p["before"], p["after"]
+    what = {"weights": "weights", "neurons": "Dense neurons", "channels": "Conv channels"}[p["mode"]]
+    how = f"{p['criterion']}{', refit' if p['refit'] else ''}"
+    return (f"pruned {100 * p['fraction']:.0f} % of the {what} ({how}): parameters {b['params']:,} -> {a['params']:,} "
+            f"({a['nonzero']:,} nonzero), MACs per sample {b['macs']:,} -> {a['macs']:,} "
+            f"({b['macs'] / max(a['macs'], 1):.2f}x fewer)")
