@@ -180,7 +180,7 @@ def _sat16(v):
     return np.clip(v, -32768, 32767)
 
 
-def int8_matmul(a, w, saturating: bool = False, act_signed: bool | None = None) -> np.ndarray:
+def int8_matmul(a, w, saturating: bool = False, u8_shift: int | None = None) -> np.ndarray:
     """int32 accumulator of an int8 FullyConnected: acc[..., n] = sum_k a[..., k] * w[n, k].
 
     a: integer activations as the kernel sees them (u8 0..255, or i8 -128..127);
@@ -188,20 +188,20 @@ def int8_matmul(a, w, saturating: bool = False, act_signed: bool | None = None) 
 
     saturating=False (VNNI / AMX CPUs): the exact integer sum.
 
-    saturating=True (no VNNI: AVX2, AVX-512 core; kernels jit_gemm_I8, brgemm_avx*_I8): i8
-    activations are first shifted to u8 (a + 128); for each pair (k, k+1), k even, the
-    kernel forms sat16(a[k]*w[k] + a[k+1]*w[k+1]) (VPMADDUBSW), the pair sums are added
-    exactly in int32, and 128*sum_k w[n, k] is subtracted again for i8 activations. An odd
-    K is padded with a zero. No saturation can happen when 2*max|a_u8|*max|w| <= 32767, e.g.
-    u8 activations with |w| <= 64, or 4-bit (0..15) activations with any int8 weight.
+    saturating=True (no VNNI: AVX2, AVX-512 core; kernels jit_gemm_I8, brgemm_avx*_I8): the
+    kernel works on u8 values a_u = a + u8_shift (u8_shift = 128 for i8 activations, the
+    s8s8 compensation trick; 0 for u8; default: 128 if any a < 0); for each pair (k, k+1),
+    k even, it forms sat16(a_u[k]*w[k] + a_u[k+1]*w[k+1]) (VPMADDUBSW), adds the pair sums
+    exactly in int32 and subtracts u8_shift*sum_k w[n, k]. An odd K is padded with a zero.
+    No saturation can happen when 2*max(a_u)*max|w| <= 32767, e.g. u8 activations with
+    |w| <= 64, or 4-bit (0..15) u8 activations with any int8 weight -- but i8 activations
+    are shifted by 128, so even 4-bit signed activations saturate with |w| > 64.
     """
     a = np.asarray(a, np.int64)
     w = np.asarray(w, np.int64)
-    if act_signed is None:
-        act_signed = bool(a.size and a.min() < 0)
     if not saturating:
         return a @ w.T
-    shift = 128 if act_signed else 0
+    shift = (128 if (a.size and a.min() < 0) else 0) if u8_shift is None else int(u8_shift)
     au = a + shift
     K = au.shape[-1]
     if K % 2:
@@ -222,22 +222,25 @@ def _pair2(v) -> tuple[int, int]:
 
 
 def int8_conv2d(a, w, strides=1, pads=0, dilations=1, groups: int = 1,
-                saturating: bool = False, act_signed: bool | None = None) -> np.ndarray:
+                saturating: bool = False, u8_shift: int | None = None) -> np.ndarray:
     """int32 accumulator of an int8 (Group)Convolution, NCHW activations, OIHW weights
     (O = groups * O_g, I = C / groups), zero padding of the *real* value 0.
 
     pads: int, (ph, pw) or (top, left, bottom, right).
 
-    saturating=False: exact. saturating=True: per output, per tap (kh, kw), the input
-    channels of the group are paired (c, c+1), c even within the group, each pair sum is
-    saturated to int16 as in ``int8_matmul`` (i8 activations shifted by +128, padded taps
-    holding the shifted zero 128, and 128 * sum(w[o]) subtracted). Depthwise (one channel
-    per group) never saturates.
+    saturating=False: exact. saturating=True: the kernel works on u8 values a_u = a +
+    u8_shift; per output and tap (kh, kw) the input channels of the group are paired
+    (c, c+1), c even within the group, each pair sum is saturated to int16 as in
+    ``int8_matmul``, padded taps hold u8_shift (the real zero), and u8_shift * sum(w[o]) is
+    subtracted. On no-VNNI CPUs LPT feeds a Convolution with *signed* activations as u8 with
+    a zero point instead of i8: u8_shift = levels // 2 (the FakeQuantize bucket index r is
+    what the kernel multiplies), so pass ``u8_shift=levels//2`` there. Default: 128 if any
+    a < 0, else 0. Depthwise (one channel per group) never saturates.
     """
     a = np.asarray(a, np.int64)
     w = np.asarray(w, np.int64)
-    if act_signed is None:
-        act_signed = bool(a.size and a.min() < 0)
+    if u8_shift is None:
+        u8_shift = 128 if (a.size and a.min() < 0) else 0
     sh, sw = _pair2(strides)
     dh, dw = _pair2(dilations)
     if isinstance(pads, (int, np.integer)):
@@ -250,7 +253,7 @@ def int8_conv2d(a, w, strides=1, pads=0, dilations=1, groups: int = 1,
     n, c, h, wd = a.shape
     o, cg, kh, kw = w.shape
     og = o // groups
-    shift = 128 if (saturating and act_signed) else 0
+    shift = int(u8_shift) if saturating else 0
     ap = np.pad(a + shift, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=shift)
     oh_ = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
     ow_ = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
@@ -281,8 +284,10 @@ def int8_conv2d(a, w, strides=1, pads=0, dilations=1, groups: int = 1,
 def dequantize_int8_output(acc, scale_x, scale_w, channel_axis: int = -1) -> np.ndarray:
     """The f32 output of an int8 MatMul/Convolution without zero points:
     f32(f32(acc) * f32(scale_x * scale_w[c])) -- the two dequantization scales are
-    multiplied in f32 first (LPT folds them into one constant). Exact when both scales are
-    powers of two and |acc| < 2**24."""
+    multiplied in f32 first (LPT folds them into one constant). scale_x is LPT's activation
+    scale f32(f32(oh - ol) / M), M = 255 (15 for 16 levels), which equals the user's scale
+    when that is a power of two. Exact when both scales are powers of two and
+    |acc| < 2**24."""
     acc = np.asarray(acc)
     s = _f32(np.asarray(scale_x, _f32) * np.asarray(scale_w, _f32)).ravel()
     shape = [1] * acc.ndim
