@@ -31,6 +31,7 @@ class PruneOptions:
     criterion: str = "l1"
     refit: bool = False
     scope: str = "layer"  # weights only: layer | global
+    finetune: int = 0  # epochs of distillation fine-tuning (PyTorch) after pruning
 
 
 @dataclass
@@ -99,6 +100,7 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
                 "macs": sum(r["macs"] for r in rows)}
 
     before = figures()
+    teacher = graph.clone() if options.finetune else None
     if options.refit and calib is None:
         raise HwcError("--refit needs --calib data")
     if options.mode == "weights":
@@ -110,10 +112,17 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
         p = PruneChannels(options.fraction, ops, options.criterion, calib, options.refit, per_layer)
         p.run(graph)
         notes += [f"{name}: cannot prune ({why})" for name, _, _, why in p.report if why]
+    if options.finetune:
+        if calib is None:
+            raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
+        from .finetune import finetune
+
+        loss = finetune(graph, teacher, calib, options.finetune, config.wbits)
+        notes.append(f"fine-tuned {options.finetune} epochs on {len(calib[0])} inputs (distillation loss {loss:.4g})")
     graph.verify()
     after = figures()
     return {"mode": options.mode, "fraction": options.fraction, "criterion": options.criterion, "refit": options.refit,
-            "before": before, "after": after}
+            "finetune": options.finetune, "before": before, "after": after}
 
 
 def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True,

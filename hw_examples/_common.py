@@ -74,6 +74,10 @@ def write_digits_data():
     # calibration = the first 200 samples of the (already shuffled) training split
     save_npz(DIGITS_DATA / "calib.npz", x=x_tr[:N_CALIB])
     save_npz(DIGITS_DATA / "calib_img.npz", x=x_tr[:N_CALIB].reshape(-1, 1, 8, 8))
+    # the whole training split, for fine-tuning after pruning (`hwc compile --finetune`); float16 holds
+    # every k/16 exactly and halves the files
+    save_npz(DIGITS_DATA / "train.npz", x=x_tr.astype(np.float16), y=y_tr)
+    save_npz(DIGITS_DATA / "train_img.npz", x=x_tr.reshape(-1, 1, 8, 8).astype(np.float16), y=y_tr)
     return x_tr, x_te, y_tr, y_te
 
 

@@ -122,6 +122,9 @@ def add_prune_options(p) -> None:
                    help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib) [l1]")
     g.add_argument("--prune-scope", choices=["layer", "global"], default="layer",
                    help="weights mode: the fraction per layer, or one global magnitude threshold [layer]")
+    g.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",
+                   help="after pruning, fine-tune with PyTorch by distillation from the unpruned model on the --calib "
+                        "inputs (no labels), weights fake-quantized to --wbits [0: off]")
     g.add_argument("--refit", action="store_true",
                    help="least-squares refit on --calib data: the next layers (neurons/channels) or the pruned layers' "
                         "remaining weights (weights)")
@@ -132,7 +135,9 @@ def prune_options(args):
 
     if not 0.0 <= args.prune < 1.0:
         raise HwcError(f"--prune must be in [0, 1), got {args.prune}")
-    return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope)
+    if args.finetune < 0:
+        raise HwcError("--finetune takes a number of epochs >= 0")
+    return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune)
 
 
 def quant_config(args, graph: Graph, target: str) -> QuantConfig:

@@ -71,7 +71,7 @@ def print_summary(args, compiled, files) -> None:
 def pruning_line(p: dict) -> str:
     b, a = p["before"], p["after"]
     what = {"weights": "weights", "neurons": "Dense neurons", "channels": "Conv channels"}[p["mode"]]
-    how = f"{p['criterion']}{', refit' if p['refit'] else ''}"
+    how = p["criterion"] + (", refit" if p["refit"] else "") + (f", fine-tuned {p['finetune']} epochs" if p.get("finetune") else "")
     return (f"pruned {100 * p['fraction']:.0f} % of the {what} ({how}): parameters {b['params']:,} -> {a['params']:,} "
             f"({a['nonzero']:,} nonzero), MACs per sample {b['macs']:,} -> {a['macs']:,} "
             f"({b['macs'] / max(a['macs'], 1):.2f}x fewer)")
