@@ -128,20 +128,29 @@ def _pow2_fake_quant(torch, bits: int | None):
 
 
 def finetune(graph: Graph, teacher: Graph, data: list[np.ndarray], epochs: int, wbits: int | None = None,
-             lr: float = 3e-3, batch: int = 64, seed: int = 0, temperature: float | None = 4.0) -> float:
+             lr: float = 1e-2, batch: int = 64, seed: int = 0, temperature: float | None = 4.0) -> float:
     """Fine-tune `graph` in place toward `teacher` on `data`; returns the final distillation loss."""
     torch = _torch()
     torch.manual_seed(seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same result on every run and machine
+    try:
+        return _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperature)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperature) -> float:
     target = torch.as_tensor(np.asarray(simulate(teacher, data)[0], np.float32))
     x_all = torch.as_tensor(np.asarray(data[0], np.float32))
     params, masks = {}, {}
     for n in graph.nodes:
         if n.op in ("Dense", "Conv") and n.inputs[1].const is not None:
-            w = torch.nn.Parameter(torch.as_tensor(np.asarray(n.inputs[1].const, np.float32)))
+            w = torch.nn.Parameter(torch.as_tensor(np.array(n.inputs[1].const, np.float32)))
             params[n.name + ".w"] = w
             masks[n.name + ".w"] = (w.detach() != 0).float()
             if n.input(2) is not None and n.inputs[2].const is not None:
-                params[n.name + ".b"] = torch.nn.Parameter(torch.as_tensor(np.asarray(n.inputs[2].const, np.float32)))
+                params[n.name + ".b"] = torch.nn.Parameter(torch.as_tensor(np.array(n.inputs[2].const, np.float32)))
     model = _Interpreter(graph, params, _pow2_fake_quant(torch, wbits))
     opt = torch.optim.Adam(list(params.values()), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
