@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .graph import IRError, Node
-from .types import F32, I32, FixedType, FloatType, IntType, TensorType
+from .types import F32, I32, AffineType, FixedType, FloatType, IntType, TensorType
 
 # attribute kinds: a validator per kind
 _KINDS: dict[str, Callable[[Any], bool]] = {
@@ -20,12 +20,14 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
     "float": lambda a: isinstance(a, (int, float)) and not isinstance(a, bool),
     "bool": lambda a: isinstance(a, bool),
     "str": lambda a: isinstance(a, str),
+    "str?": lambda a: a is None or isinstance(a, str),  # [tflite] optional string (fused activation)
     "ints": lambda a: isinstance(a, (list, tuple)) and all(isinstance(x, int) for x in a),
     "floats": lambda a: isinstance(a, (list, tuple)) and all(isinstance(x, (int, float)) for x in a),
     "shape": lambda a: isinstance(a, (list, tuple)) and all(x is None or isinstance(x, int) for x in a),
     "float?": lambda a: a is None or (isinstance(a, (int, float)) and not isinstance(a, bool)),
     "int?": lambda a: a is None or isinstance(a, int),
-    "elem": lambda a: isinstance(a, (FloatType, IntType, FixedType)),
+    # [tflite] AffineType: a Cast between affine types is a requantization
+    "elem": lambda a: isinstance(a, (FloatType, IntType, FixedType, AffineType)),
     "fixed?": lambda a: a is None or isinstance(a, FixedType),
     "ints?": lambda a: a is None or isinstance(a, (list, tuple)) and all(isinstance(x, int) for x in a),
     "floats?": lambda a: a is None or isinstance(a, (list, tuple)) and all(isinstance(x, (int, float)) for x in a),
@@ -125,9 +127,12 @@ def _spatial(node: Node, x: TensorType, kernel, strides, dilations, pads, ceil_m
 # ---- dense algebra ---------------------------------------------------------------------------
 
 _FIXED_ACC = {"accum": ("fixed?", None), "weight_shift": ("ints?", None)}
+# [tflite] fused activation of an int8 Dense/Conv: None, "RELU", "RELU6" or "RELU_N1_TO_1" (the output is
+# clamped to that range after requantization, as TFLite's fused_activation_function)
+_FUSED_ACT = {"activation": ("str?", None)}
 
 
-@_schema("Dense", ["x", "weight", "bias?"], _FIXED_ACC,
+@_schema("Dense", ["x", "weight", "bias?"], {**_FIXED_ACC, **_FUSED_ACT},
          doc="y[..., m] = sum_k x[..., k] * W[k, m] + b[m]; fixed point: accumulated in `accum`, per-channel `weight_shift`")
 def _dense(node):
     x, w = _t(node, 0), _t(node, 1)
@@ -172,7 +177,8 @@ def _conv_shape(node, x, w):
     return (x.shape[0], w.shape[0]) + spatial
 
 
-@_schema("Conv", ["x", "weight", "bias?"], _CONV_FIXED, doc="N-D convolution (cross-correlation), NC[D]HW")
+@_schema("Conv", ["x", "weight", "bias?"], {**_CONV_FIXED, **_FUSED_ACT},
+         doc="N-D convolution (cross-correlation), NC[D]HW")
 def _conv(node):
     x, w = _t(node, 0), _t(node, 1)
     b = node.input(2)

@@ -12,6 +12,7 @@ from ..ir.graph import Graph, Node
 from ..ir.types import FloatType, IntType, numpy_dtype
 from .float_ops import FLOAT_OPS
 from .fixed_ops import FIXED_OPS, run_node as run_fixed_node
+from .tflite_ops import TFLITE_MODES  # [tflite]
 
 
 class _FixedMode(dict):
@@ -22,6 +23,7 @@ class _FixedMode(dict):
 
 
 MODES: dict[str, Mapping[str, Callable]] = {"float": FLOAT_OPS, "fixed": _FixedMode()}
+MODES.update(TFLITE_MODES)  # [tflite] "tflite-ref", "tflite-xnnpack", "tflite-builtin" (sim/tflite_ops.py)
 
 
 def check_inputs(graph: Graph, arrays: Sequence[np.ndarray], what: Sequence[str] | None = None) -> list[np.ndarray]:
