@@ -13,6 +13,7 @@ from ..ir.types import FloatType, IntType, numpy_dtype
 from .float_ops import FLOAT_OPS
 from .fixed_ops import FIXED_OPS, run_node as run_fixed_node
 from .tflite_ops import TFLITE_MODES  # [tflite]
+from .openvino_ops import OPENVINO_MODES  # [openvino]
 
 
 class _FixedMode(dict):
@@ -24,6 +25,7 @@ class _FixedMode(dict):
 
 MODES: dict[str, Mapping[str, Callable]] = {"float": FLOAT_OPS, "fixed": _FixedMode()}
 MODES.update(TFLITE_MODES)  # [tflite] "tflite-ref", "tflite-xnnpack", "tflite-builtin" (sim/tflite_ops.py)
+MODES.update(OPENVINO_MODES)  # [openvino] "openvino", "openvino-fp16" (sim/openvino_ops.py)
 
 
 def check_inputs(graph: Graph, arrays: Sequence[np.ndarray], what: Sequence[str] | None = None) -> list[np.ndarray]:
