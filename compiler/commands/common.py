@@ -99,7 +99,9 @@ def _range(text: str) -> tuple[float, float]:
 def add_quant_options(p) -> None:
     g = p.add_argument_group("quantization (float models; models with their own quantizers keep them)")
     g.add_argument("--wbits", type=int, default=8, help="weight bits, 1..8 (1 = binary ±2^k) [8]")
-    g.add_argument("--abits", type=int, default=16, help="activation (feature) bits, 2..32 [16]")
+    g.add_argument("--abits", type=int, default=None,
+                   help="activation (feature) bits, 2..32 [16 for sim and the HLS targets, 8 for tflite, edgetpu, "
+                        "openvino, ncs2]")
     g.add_argument("--input-bits", type=int, help="bits of the input port [max(abits, 8)]")
     g.add_argument("--output-bits", type=int, default=16, help="bits of the output port [16]")
     g.add_argument("--ternary", action="store_true", help="with --wbits 2: weights in {-1, 0, 1}·2^k")
@@ -140,10 +142,18 @@ def prune_options(args):
     return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune)
 
 
+DEFAULT_ABITS = {"tflite": 8, "edgetpu": 8, "openvino": 8, "ncs2": 8}
+
+
+def abits(args, target: str) -> int:
+    """The --abits the user gave, else the target's natural activation width."""
+    return args.abits if getattr(args, "abits", None) is not None else DEFAULT_ABITS.get(target, 16)
+
+
 def quant_config(args, graph: Graph, target: str) -> QuantConfig:
     carried = has_quantizers(graph)
     return QuantConfig(
-        wbits=args.wbits, abits=args.abits, input_bits=args.input_bits, output_bits=args.output_bits,
+        wbits=args.wbits, abits=abits(args, target), input_bits=args.input_bits, output_bits=args.output_bits,
         per_channel=args.per_channel, ternary=args.ternary, rounding=Rounding(args.rounding),
         overflow=Overflow(args.overflow), accum_cap=args.accum_bits,
         input_range=_range(args.input_range) if args.input_range else None,

@@ -14,7 +14,7 @@ def run(args) -> int:
     if is_compiled_dir(args.model):
         graph = load_compiled(args.model)
         feeds = gather_inputs([v.name for v in graph.inputs], args.input, str(args.model))
-        mode = "fixed" if graph.metadata.get("fixed") else "float"
+        mode = graph.metadata.get("sim_mode") or ("fixed" if graph.metadata.get("fixed") else "float")
     else:
         feeds = gather_inputs(onnx_input_names(args.model), args.input, str(args.model))
         graph = load_onnx_model(args.model, bind=feeds)
