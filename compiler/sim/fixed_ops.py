@@ -98,15 +98,23 @@ def leaky_relu(node, x):
     return cast(y, fx + pt.frac_bits, _out(node))
 
 
-def clip(node, x):
+def clip_bounds(node) -> tuple[int | None, int | None]:
+    """Clip's bounds as mantissas on the input's grid: min rounded up, max rounded down (None: no bound).
+    The HLS generator writes the same numbers."""
     fx = _in(node, 0).frac_bits
     lo, hi = node.attrs["min"], node.attrs["max"]
+    return (math.ceil(Fraction(lo) * Fraction(2) ** fx) if lo is not None else None,
+            math.floor(Fraction(hi) * Fraction(2) ** fx) if hi is not None else None)
+
+
+def clip(node, x):
+    lo, hi = clip_bounds(node)
     y = x
     if lo is not None:
-        y = np.maximum(y, math.ceil(Fraction(lo) * (Fraction(2) ** fx)))
+        y = np.maximum(y, lo)
     if hi is not None:
-        y = np.minimum(y, math.floor(Fraction(hi) * (Fraction(2) ** fx)))
-    return cast(y, fx, _out(node))
+        y = np.minimum(y, hi)
+    return cast(y, _in(node, 0).frac_bits, _out(node))
 
 
 def hard_sigmoid(node, x):

@@ -1,0 +1,182 @@
+// hwc kernel library: the one place where Xilinx (ap_fixed) and Intel (ac_fixed) differ.
+//
+// Define exactly one of HWC_XILINX / HWC_INTEL before including any hwc header. Kernels never spell a
+// number type: data types come from template parameters and config structs; the few internal types a
+// kernel needs (a wider sum, a table index) are built here by `fixed_type` / `fixed_sat_type` from
+// the widths of those types. Pragmas are a table of macros, one spelling per vendor.
+//
+// Loop pragmas sit in two places because the vendors disagree: Vitis wants them as the first
+// statement of the loop body, i++ wants them before the `for`. Every loop therefore carries both
+// markers, and each vendor expands one of them to nothing:
+//     HWC_LOOP_UNROLL                  // Intel: #pragma unroll
+//     for (unsigned i = 0; i < N; i++) {
+//         HWC_UNROLL                   // Xilinx: #pragma HLS UNROLL
+// Arrays likewise: HWC_REGISTER before the declaration (Intel hls_register), and
+// HWC_ARRAY_PARTITION_COMPLETE(var) after it (Xilinx).
+#ifndef HWC_TYPES_H
+#define HWC_TYPES_H
+
+#if defined(HWC_XILINX) == defined(HWC_INTEL)
+#error "hwc: define exactly one of HWC_XILINX or HWC_INTEL"
+#endif
+
+#define HWC_PRAGMA(x) _Pragma(#x)
+
+#ifdef HWC_XILINX
+#include <ap_fixed.h>
+#include <ap_int.h>
+#include <hls_stream.h>
+
+#define HWC_PIPELINE(ii) HWC_PRAGMA(HLS PIPELINE II=ii)
+#define HWC_UNROLL HWC_PRAGMA(HLS UNROLL)
+#define HWC_UNROLL_FACTOR(n) HWC_PRAGMA(HLS UNROLL factor=n)
+#define HWC_LOOP_PIPELINE(ii)
+#define HWC_LOOP_UNROLL
+#define HWC_LOOP_UNROLL_FACTOR(n)
+#define HWC_ARRAY_PARTITION_COMPLETE(var) HWC_PRAGMA(HLS ARRAY_PARTITION variable=var complete dim=0)
+#define HWC_ARRAY_PARTITION_CYCLIC(var, n) HWC_PRAGMA(HLS ARRAY_PARTITION variable=var cyclic factor=n dim=1)
+#define HWC_REGISTER
+#define HWC_INLINE HWC_PRAGMA(HLS INLINE)
+#define HWC_INLINE_OFF HWC_PRAGMA(HLS INLINE off)
+
+#else  // HWC_INTEL
+#ifdef __INTELFPGA_COMPILER__
+#include "HLS/hls.h"
+#include "HLS/ac_int.h"
+#include "HLS/ac_fixed.h"
+#define HWC_REGISTER hls_register
+#else
+#include <ac_int.h>
+#include <ac_fixed.h>
+#include <deque>
+#define HWC_REGISTER
+#endif
+
+#define HWC_PIPELINE(ii)
+#define HWC_UNROLL
+#define HWC_UNROLL_FACTOR(n)
+#define HWC_LOOP_PIPELINE(n) HWC_PRAGMA(ii n)
+#define HWC_LOOP_UNROLL HWC_PRAGMA(unroll)
+#define HWC_LOOP_UNROLL_FACTOR(n) HWC_PRAGMA(unroll n)
+#define HWC_ARRAY_PARTITION_COMPLETE(var)
+#define HWC_ARRAY_PARTITION_CYCLIC(var, n)
+#define HWC_INLINE
+#define HWC_INLINE_OFF
+#endif
+
+namespace hwc {
+
+// ---- streams: one element = one pixel's channel vector (or one whole vector for 1-D layers) --------
+
+template <class T, unsigned N> struct array {
+    T data[N];
+    T &operator[](unsigned i) { return data[i]; }
+    const T &operator[](unsigned i) const { return data[i]; }
+};
+
+#ifdef HWC_XILINX
+template <class T> using stream = hls::stream<T>;
+#elif defined(__INTELFPGA_COMPILER__)
+template <class T> using stream = ihc::stream<T>;
+#else
+// g++ emulation of ihc::stream: an unbounded FIFO (C simulation only, not synthesizable).
+template <class T> class stream {
+    std::deque<T> fifo_;
+
+  public:
+    T read() {
+        T v = fifo_.front();
+        fifo_.pop_front();
+        return v;
+    }
+    void write(const T &v) { fifo_.push_back(v); }
+    bool empty() const { return fifo_.empty(); }
+    unsigned size() const { return (unsigned)fifo_.size(); }
+};
+#endif
+
+// ---- compile-time helpers -------------------------------------------------------------------------
+
+constexpr int clog2(unsigned long long n) {  // smallest k with 2^k >= n
+    int k = 0;
+    while ((1ULL << k) < n) k++;
+    return k;
+}
+constexpr unsigned cdiv(unsigned a, unsigned b) { return (a + b - 1) / b; }
+constexpr unsigned cmax(unsigned a, unsigned b) { return a > b ? a : b; }
+
+enum strategy_t { latency = 0, resource = 1 };
+
+// ---- number types -----------------------------------------------------------------------------------
+// fixed_traits<T>: width, int_bits, frac_bits, is_signed of a fixed-point type (also of the result types
+// of its arithmetic). fixed_type<W, I, S>::type: TRN/WRAP fixed type (exact intermediates: they never
+// round and are wide enough not to wrap). fixed_sat_type<W, I, S>::type: TRN/SAT (table indices: the
+// cast is the floor and the clamp at once).
+
+template <class T> struct fixed_traits;
+template <int W, int I, bool S> struct fixed_traits_base {
+    static const int width = W, int_bits = I, frac_bits = W - I;
+    static const bool is_signed = S;
+};
+
+#ifdef HWC_XILINX
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
+struct fixed_traits<ap_fixed_base<W, I, S, Q, O, N> > : fixed_traits_base<W, I, S> {};
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+struct fixed_traits<ap_fixed<W, I, Q, O, N> > : fixed_traits_base<W, I, true> {};
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+struct fixed_traits<ap_ufixed<W, I, Q, O, N> > : fixed_traits_base<W, I, false> {};
+
+template <int W, int I, bool S> struct fixed_type { typedef ap_fixed<W, I, AP_TRN, AP_WRAP> type; };
+template <int W, int I> struct fixed_type<W, I, false> { typedef ap_ufixed<W, I, AP_TRN, AP_WRAP> type; };
+template <int W, int I, bool S> struct fixed_sat_type { typedef ap_fixed<W, I, AP_TRN, AP_SAT> type; };
+template <int W, int I> struct fixed_sat_type<W, I, false> { typedef ap_ufixed<W, I, AP_TRN, AP_SAT> type; };
+
+// The mantissa (raw two's-complement integer) of a fixed value of at most 64 bits.
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
+inline long long mantissa(const ap_fixed_base<W, I, S, Q, O, N> &v) {
+    ap_int_base<W, S> m;
+    m.range(W - 1, 0) = v.range(W - 1, 0);
+    return S ? (long long)m.to_int64() : (long long)m.to_uint64();
+}
+
+// dst's bits := src's bits (same width): x * 2^(I_dst - I_src) as pure wiring.
+template <int W, int I1, bool S1, ap_q_mode Q1, ap_o_mode O1, int N1, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2>
+inline void copy_bits(ap_fixed_base<W, I1, S1, Q1, O1, N1> &dst, const ap_fixed_base<W, I2, S2, Q2, O2, N2> &src) {
+    dst.range(W - 1, 0) = src.range(W - 1, 0);
+}
+
+// x <<= n in place (the width is kept: widen first when the bits must survive).
+template <class T> inline void shift_left(T &x, unsigned n) { x <<= n; }
+
+#else  // HWC_INTEL
+template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O>
+struct fixed_traits<ac_fixed<W, I, S, Q, O> > : fixed_traits_base<W, I, S> {};
+
+template <int W, int I, bool S> struct fixed_type { typedef ac_fixed<W, I, S, AC_TRN, AC_WRAP> type; };
+template <int W, int I, bool S> struct fixed_sat_type { typedef ac_fixed<W, I, S, AC_TRN, AC_SAT> type; };
+
+template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O>
+inline long long mantissa(const ac_fixed<W, I, S, Q, O> &v) {
+    return S ? (long long)v.template slc<W>(0).to_int64() : (long long)v.template slc<W>(0).to_uint64();
+}
+
+template <int W, int I1, bool S1, ac_q_mode Q1, ac_o_mode O1, int I2, bool S2, ac_q_mode Q2, ac_o_mode O2>
+inline void copy_bits(ac_fixed<W, I1, S1, Q1, O1> &dst, const ac_fixed<W, I2, S2, Q2, O2> &src) {
+    dst.set_slc(0, src.template slc<W>(0));
+}
+
+template <class T> inline void shift_left(T &x, unsigned n) { x <<= ac_int<32, false>(n); }
+#endif
+
+// ---- host-side conversions (testbenches, the graph boundary) ------------------------------------------
+// `T y = d;` rounds and saturates with T's own modes (compiler/sim/fixed.py: from_float).
+template <class T> inline T from_double(double d) {
+    T y = d;
+    return y;
+}
+template <class T> inline double to_double(const T &x) { return x.to_double(); }
+
+}  // namespace hwc
+
+#endif
