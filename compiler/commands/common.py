@@ -110,7 +110,9 @@ def add_quant_options(p) -> None:
     g.add_argument("--overflow", choices=[o.value for o in Overflow], default="SAT", help="activation overflow [SAT]")
     g.add_argument("--accum-bits", type=int, help="cap on accumulator widths (they then wrap) [no cap: never overflows]")
     g.add_argument("--calib", metavar="X", help="calibration inputs (.npy or ARCHIVE.npz:KEY) for activation ranges")
-    g.add_argument("--input-range", metavar="LO,HI", help="declared input range for interval analysis (without --calib)")
+    g.add_argument("--input-range", metavar="LO,HI",
+                   help="declared input range for interval analysis (without --calib); write --input-range=-1,1 "
+                        "when LO is negative")
     g.add_argument("--config", metavar="YAML", help="per-layer types (see `hwc config`)")
 
 
