@@ -24,13 +24,19 @@ install: $(PY)
 test: install
 	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests
 
+# The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by
+# g++ C simulation, and its accuracy on the test split from the bit-accurate simulator.
 run: install
 	@mkdir -p $(OUT)
-	$(HWC) inspect hw_examples/digits_cnn/model.onnx
-	$(HWC) simulate hw_examples/digits_cnn/model.onnx \
-		--input hw_examples/digits_data/test_img.npz:x_test \
-		--labels hw_examples/digits_data/test_img.npz:y_test \
-		-o $(OUT)/digits_cnn_logits.npy
+	$(HWC) compile hw_examples/digits_cnn/model.onnx --target xilinx --wbits 4 \
+		--calib hw_examples/digits_data/calib_img.npz:x -o $(OUT)/digits_cnn_xilinx --force
+	$(HWC) verify $(OUT)/digits_cnn_xilinx --samples 1000
+	$(HWC) simulate $(OUT)/digits_cnn_xilinx --input hw_examples/digits_data/test_img.npz:x_test \
+		--labels hw_examples/digits_data/test_img.npz:y_test
+
+# hwc next to hls4ml, qonnx and onnxruntime, measured in the same run: bench/results.md
+bench: install
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(OUT) build *.egg-info

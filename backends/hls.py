@@ -29,6 +29,7 @@ from hwc.compiler.errors import HwcError
 from hwc.compiler.ir.graph import Graph, Node, Value
 from hwc.compiler.ir.serialize import load_graph, save_graph
 from hwc.compiler.ir.types import FixedType
+from hwc.compiler.progress import status
 from hwc.compiler.sim.run import simulate
 from hwc.compiler.summary import format_rows, layer_rows
 
@@ -114,11 +115,13 @@ class HlsBackend(Backend):
             write_rows(work / "inputs.dat", host_inputs(g, xs))
             write_rows(work / "expected.dat", expected)
             t0 = time.perf_counter()
-            exe = self._build(outdir, manifest, trace=False)
+            with status("building the testbench with g++"):
+                exe = self._build(outdir, manifest, trace=False)
             t_build = time.perf_counter() - t0
             t0 = time.perf_counter()
-            run = subprocess.run([str(exe), str(work / "inputs.dat"), str(work / "expected.dat"), str(work / "outputs.dat")],
-                                 capture_output=True, text=True, cwd=work, timeout=3600)
+            with status(f"C simulation of {n} samples"):
+                run = subprocess.run([str(exe), str(work / "inputs.dat"), str(work / "expected.dat"), str(work / "outputs.dat")],
+                                     capture_output=True, text=True, cwd=work, timeout=3600)
             t_run = time.perf_counter() - t0
             if run.returncode not in (0, 1):
                 raise HwcError(f"the C simulation failed ({run.returncode}): {run.stderr.strip()[:300]}", str(outdir))

@@ -156,7 +156,9 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
     gen = torch.Generator().manual_seed(seed)
     loss_value = float("nan")
-    for _ in range(epochs):
+    from .progress import track
+
+    for _ in track(range(epochs), epochs, "fine-tuning", min_total=2):
         order = torch.randperm(len(x_all), generator=gen)
         for start in range(0, len(x_all), batch):
             idx = order[start:start + batch]

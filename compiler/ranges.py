@@ -15,9 +15,11 @@ from .sim.run import simulate
 
 def calibrate(graph: Graph, inputs: Sequence[np.ndarray], batch: int = 256) -> dict[str, tuple[float, float]]:
     """min/max of every value over the calibration data (run through the float simulator in batches)."""
+    from .progress import track
+
     ranges: dict[str, tuple[float, float]] = {}
     n = len(inputs[0])
-    for start in range(0, n, batch):
+    for start in track(range(0, n, batch), -(-n // batch), "calibrating", min_total=4):
         chunk = [x[start:start + batch] for x in inputs]
         outs, kept = simulate(graph, chunk, keep=lambda node: True)
         for v, x in zip(graph.inputs, chunk):

@@ -51,8 +51,17 @@ def run(args) -> int:
         result = backend.compile(graph, args, Path(tmp))
     for line in result.summary:
         print(line)
-    print("wrote " + ", ".join(str(Path(args.output) / f) for f in result.files))
+    print(f"wrote {args.output}: {files_text(result.files)}")
     return 0
+
+
+def files_text(files: list[str]) -> str:
+    """README.md, firmware/ (12 files), ...: the top level of what was written."""
+    groups: dict[str, int] = {}
+    for f in files:
+        head = f.split("/", 1)[0] + ("/" if "/" in f else "")
+        groups[head] = groups.get(head, 0) + 1
+    return ", ".join(f"{k} ({n} file{'' if n == 1 else 's'})" if k.endswith("/") else k for k, n in sorted(groups.items()))
 
 
 def print_summary(args, compiled, files) -> None:

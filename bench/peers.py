@@ -1,0 +1,213 @@
+"""hwc next to its peers, measured in the same run on the same models.
+
+- HLS: hwc (compile --target xilinx, then the g++ C simulation of `hwc verify`) vs hls4ml 1.3
+  (qonnx cleanup + channels-last + convert, write, compile, predict): time to a runnable C
+  simulation, C-simulation samples/s, bit-exact rows against the reference, test accuracy.
+- Python execution: hwc's bit-accurate simulator vs qonnx `execute_onnx` (QONNX models) and vs
+  onnxruntime (float models), in samples/s.
+
+Reference for "bit-exact rows": qonnx's execution for QONNX models (the model's own semantics);
+for float models there is no exact reference (hwc quantizes), so hwc is compared with its own
+simulator and hls4ml is shown as n/a. A peer that fails on a model shows its one-line error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+EX = ROOT / "hw_examples"
+HWC = Path(sys.executable).parent / "hwc"
+MODELS = [
+    # label, model, test data (x key), calibration, hwc options (float models), QONNX?
+    ("digits MLP W4A4 (QONNX)", "digits_mlp_w4a4/model_qonnx.onnx", "digits_data/test.npz", "digits_data/calib.npz", [], True),
+    ("digits CNN W4A4 (QONNX)", "digits_cnn_w4a4/model_qonnx.onnx", "digits_data/test_img.npz", "digits_data/calib_img.npz", [], True),
+    ("digits MLP float", "digits_mlp/model.onnx", "digits_data/test.npz", "digits_data/calib.npz", ["--wbits", "8", "--abits", "16"], False),
+    ("digits CNN float", "digits_cnn/model.onnx", "digits_data/test_img.npz", "digits_data/calib_img.npz", ["--wbits", "8", "--abits", "16"], False),
+    ("jet MLP float", "jet_mlp/model.onnx", "jet_mlp/test.npz", "jet_mlp/calib.npz", ["--wbits", "8", "--abits", "16"], False),
+]
+
+
+def one_line(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}".strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:90].replace("|", "/")
+
+
+def run(cmd, **kw):
+    t = time.perf_counter()
+    res = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    return res, time.perf_counter() - t
+
+
+def qonnx_reference(model_path: Path, x: np.ndarray) -> np.ndarray:
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.util.cleanup import cleanup_model
+
+    mw = cleanup_model(ModelWrapper(str(model_path)))
+    name_in, name_out = mw.graph.input[0].name, mw.graph.output[0].name
+    return np.concatenate([execute_onnx(mw, {name_in: x[i:i + 1]})[name_out] for i in range(len(x))])
+
+
+def hwc_row(label, model, x, y, calib, options, qonnx_ref, work: Path) -> dict:
+    out = work / "hwc"
+    res, t_compile = run([HWC, "compile", EX / model, "--target", "xilinx", "--calib", f"{EX / calib}:x", *options, "-o", out])
+    if res.returncode:
+        return {"error": res.stderr.strip().splitlines()[-1]}
+    from hwc.backends.base import read_manifest
+    from hwc.backends.hls import host_inputs, read_rows, reference, write_rows
+    from hwc.backends.xilinx import XilinxBackend
+    from hwc.compiler.ir.serialize import load_graph
+
+    g = load_graph(out)
+    backend = XilinxBackend()
+    t = time.perf_counter()
+    exe = backend._build(out, read_manifest(out), trace=False)
+    t_build = time.perf_counter() - t
+    expected, _ = reference(g, [x])
+    write_rows(work / "in.dat", host_inputs(g, [x]))
+    write_rows(work / "exp.dat", expected)
+    _, t_run = run([exe, work / "in.dat", work / "exp.dat", work / "out.dat"], cwd=work)
+    got = read_rows(work / "out.dat", expected.shape[1])
+    row = {"time": t_compile + t_build, "csim": len(x) / t_run, "acc": float((got.argmax(1) == y).mean()),
+           "exact_own": f"{int(np.all(got == expected, axis=1).sum())}/{len(x)}"}
+    if qonnx_ref is not None:
+        row["exact_ref"] = f"{int(np.all(got.astype(np.float32) == qonnx_ref, axis=1).sum())}/{len(x)}"
+    return row
+
+
+def hls4ml_row(label, model, x, y, qonnx_ref, work: Path) -> dict:
+    try:
+        import hls4ml
+        from qonnx.core.modelwrapper import ModelWrapper
+        from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+        from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+        from qonnx.util.cleanup import cleanup_model
+
+        t = time.perf_counter()
+        m = cleanup_model(ModelWrapper(str(EX / model)))
+        m = m.transform(ConvertToChannelsLastAndClean())
+        m = m.transform(GemmToMatMul())
+        m = cleanup_model(m)
+        cfg = hls4ml.utils.config.config_from_onnx_model(m, granularity="name", backend="Vitis",
+                                                         default_precision="fixed<16,6>")
+        hm = hls4ml.converters.convert_from_onnx_model(m, output_dir=str(work / "hls4ml"), io_type="io_parallel",
+                                                       backend="Vitis", hls_config=cfg)
+        hm.write()
+        hm.compile()
+        t_total = time.perf_counter() - t
+        xin = np.ascontiguousarray(x.reshape(len(x), -1) if x.ndim == 2 else np.transpose(x, (0, 2, 3, 1)), np.float32)
+        t = time.perf_counter()
+        out = np.asarray(hm.predict(xin)).reshape(len(x), -1)
+        t_pred = time.perf_counter() - t
+        row = {"time": t_total, "csim": len(x) / t_pred, "acc": float((out.argmax(1) == y).mean()), "exact_own": "n/a"}
+        if qonnx_ref is not None:
+            row["exact_ref"] = f"{int(np.all(out.astype(np.float32) == qonnx_ref, axis=1).sum())}/{len(x)}"
+        return row
+    except Exception as e:  # a peer's failure is a result, shown in its cell
+        return {"error": one_line(e)}
+
+
+def python_speed(model, x, qonnx: bool, calib, options) -> dict:
+    from hwc.compiler.commands.common import load_onnx_model
+    from hwc.compiler.compile import to_fixed
+    from hwc.compiler.quant_config import QuantConfig
+    from hwc.compiler.sim.run import simulate
+
+    g = load_onnx_model(EX / model)
+    wbits = int(options[options.index("--wbits") + 1]) if "--wbits" in options else 8
+    abits = int(options[options.index("--abits") + 1]) if "--abits" in options else 16
+    cal = np.load(EX / calib)["x"]
+    cfg = QuantConfig(wbits=wbits, abits=abits, exact_outputs=qonnx, float_output_functions=qonnx)
+    fixed = to_fixed(g, cfg, [cal]).graph
+    t = time.perf_counter()
+    simulate(fixed, [x], mode="fixed")
+    hwc_sps = len(x) / (time.perf_counter() - t)
+    row = {"hwc": hwc_sps}
+    if qonnx:
+        n = min(len(x), 100)
+        t = time.perf_counter()
+        try:
+            qonnx_reference(EX / model, x[:n])
+            row["peer"] = n / (time.perf_counter() - t)
+            row["peer_name"] = "qonnx execute_onnx"
+        except Exception as e:
+            row["peer_error"] = one_line(e)
+    else:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        sess = ort.InferenceSession(str(EX / model), so, providers=["CPUExecutionProvider"])
+        t = time.perf_counter()
+        sess.run(None, {sess.get_inputs()[0].name: x})
+        row["peer"] = len(x) / (time.perf_counter() - t)
+        row["peer_name"] = "onnxruntime (float, 1 thread)"
+    return row
+
+
+def fmt(v, spec="{:,.0f}"):
+    return spec.format(v) if isinstance(v, (int, float)) else str(v)
+
+
+def tables(progress=None) -> str:
+    hls_lines = ["| model | tool | compile to runnable C-sim (s) | C-sim samples/s | bit-exact rows vs own simulator | "
+                 "bit-exact rows vs qonnx | test accuracy |", "|---|---|---|---|---|---|---|"]
+    ratio_lines = ["| model | time to C-sim, hls4ml / hwc (> 1: hwc faster) | C-sim samples/s, hwc / hls4ml |", "|---|---|---|"]
+    py_lines = ["| model | hwc bit-accurate simulator (samples/s) | peer | peer (samples/s) | hwc / peer |", "|---|---|---|---|---|"]
+    for label, model, test, calib, options, qonnx in MODELS:
+        if progress:
+            progress(label)
+        d = np.load(EX / test)
+        x, y = d["x_test"].astype(np.float32), d["y_test"]
+        work = Path(tempfile.mkdtemp(prefix="hwc-bench-"))
+        try:
+            ref = qonnx_reference(EX / model, x) if qonnx else None
+            rows = {"hwc": hwc_row(label, model, x, y, calib, options, ref, work),
+                    "hls4ml 1.3": hls4ml_row(label, model, x, y, ref, work)}
+            for tool, r in rows.items():
+                if "error" in r:
+                    hls_lines.append(f"| {label} | {tool} | {r['error']} | | | | |")
+                else:
+                    hls_lines.append(f"| {label} | {tool} | {r['time']:.1f} | {fmt(r['csim'])} | {r['exact_own']} | "
+                                     f"{r.get('exact_ref', 'n/a (float model)')} | {100 * r['acc']:.2f} % |")
+            a, b = rows["hwc"], rows["hls4ml 1.3"]
+            if "error" in a or "error" in b:
+                ratio_lines.append(f"| {label} | {a.get('error') or b.get('error')} | |")
+            else:
+                ratio_lines.append(f"| {label} | {b['time'] / a['time']:.2f} | {a['csim'] / b['csim']:.2f} |")
+            p = python_speed(model, x, qonnx, calib, options)
+            if "peer" in p:
+                py_lines.append(f"| {label} | {fmt(p['hwc'])} | {p['peer_name']} | {fmt(p['peer'])} | {p['hwc'] / p['peer']:.2f} |")
+            else:
+                py_lines.append(f"| {label} | {fmt(p['hwc'])} | qonnx execute_onnx | {p['peer_error']} | |")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return ("### HLS: hwc vs hls4ml 1.3 (Vitis backend, io_parallel; hls4ml default precision fixed<16,6> on float "
+            "models, the models' own on QONNX)\n\n" + "\n".join(hls_lines) + "\n\n" + "\n".join(ratio_lines) +
+            "\n\n### Python execution of the same models\n\n" + "\n".join(py_lines) + "\n")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", help="also write the tables to this Markdown file")
+    args = p.parse_args(argv)
+    text = tables()
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
