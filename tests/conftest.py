@@ -48,3 +48,13 @@ def hwc(*args, cwd=None) -> subprocess.CompletedProcess:
 
 
 F = TensorProto.FLOAT
+
+
+def print_uncaptured(request, text: str) -> None:
+    """Print a summary (counts of compared values) even when pytest captures output."""
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    if capman is not None:
+        with capman.global_and_fixture_disabled():
+            print(text)
+    else:
+        print(text)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .float_ops import _conv_windows_matmul, _windows
+from .float_ops import _conv_windows_matmul
 
 _EXACT = 2.0 ** 53
 _EXACT32 = 2.0 ** 24  # float32 sums of integers are exact below this, whatever the summation order
@@ -74,23 +74,4 @@ def int_conv(x: np.ndarray, w: np.ndarray, strides, dilations, pads, group: int)
         ft = np.float32 if bound < _EXACT32 else np.float64
         y = _conv_windows_matmul(x.astype(ft), w.astype(ft), strides, dilations, pads, group, ft)
         return np.rint(y).astype(np.int64)
-    n, c = x.shape[:2]
-    m = w.shape[0]
-    nd = w.ndim - 2
-    kernel = w.shape[2:]
-    cg, mg = c // group, m // group
-    per_sample = math.prod(x.shape[1:]) * math.prod(kernel)
-    chunk = max(1, (1 << 23) // max(1, per_sample))
-    outs = []
-    for b0 in range(0, n, chunk):
-        xb = x[b0:b0 + chunk]
-        win = _windows(xb, kernel, strides, dilations, pads, 0)
-        o_shape = win.shape[2:2 + nd]
-        parts = []
-        for g in range(group):
-            wg = np.moveaxis(win[:, g * cg:(g + 1) * cg], 1, 1 + nd).reshape(len(xb) * math.prod(o_shape), -1)
-            kg = w[g * mg:(g + 1) * mg].reshape(mg, -1).T
-            parts.append(int_matmul(wg, kg).reshape((len(xb),) + tuple(o_shape) + (mg,)))
-        y = np.concatenate(parts, axis=-1) if group > 1 else parts[0]
-        outs.append(np.moveaxis(y, -1, 1))
-    return np.concatenate(outs, axis=0) if len(outs) > 1 else outs[0]
+    return _conv_windows_matmul(x, w, strides, dilations, pads, group, None, matmul=int_matmul)

@@ -134,7 +134,9 @@ def _table_fn(name):
     return run
 
 
-def softmax(node, x):
+def softmax_parts(node, x):
+    """(e, inv, f_e, f_inv): exp-table values of max - x and the inverse-table value of their exact sum,
+    as mantissas (shared by every simulator mode that runs the table softmax)."""
     a = node.attrs
     fx = _in(node, 0).frac_bits
     ax = a["axis"]
@@ -145,7 +147,12 @@ def softmax(node, x):
     s = e.sum(axis=ax, keepdims=True)
     inv = tables.inv_table(a["inv_table_bits"], a["inv_range_bits"], it)[
         tables.inv_index(s, et.frac_bits, a["inv_table_bits"], a["inv_range_bits"])]
-    return cast(e * inv, et.frac_bits + it.frac_bits, _out(node))
+    return e, inv, et.frac_bits, it.frac_bits
+
+
+def softmax(node, x):
+    e, inv, fe, fi = softmax_parts(node, x)
+    return cast(e * inv, fe + fi, _out(node))
 
 
 def max_pool(node, x):

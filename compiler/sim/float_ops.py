@@ -61,8 +61,9 @@ def _ceil_extra(node: Node, x_shape) -> list[int]:
     return extra
 
 
-def _conv_windows_matmul(x, w, strides, dilations, pads, group, acc_dtype):
-    """y[n, m, *o] = sum_{c, k} x_pad[n, g(m)*Cg + c, o*s + k*d] * w[m, c, k], accumulated in acc_dtype."""
+def _conv_windows_matmul(x, w, strides, dilations, pads, group, acc_dtype, matmul=None):
+    """y[n, m, *o] = sum_{c, k} x_pad[n, g(m)*Cg + c, o*s + k*d] * w[m, c, k], accumulated in acc_dtype
+    (or by `matmul(windows, kernels)`, e.g. an exact integer product)."""
     n, c = x.shape[:2]
     m = w.shape[0]
     nd = w.ndim - 2
@@ -79,9 +80,13 @@ def _conv_windows_matmul(x, w, strides, dilations, pads, group, acc_dtype):
         for g in range(group):
             wg = win[:, g * cg:(g + 1) * cg]
             # [B, *O, Cg, *K] -> [B * prod(O), Cg * prod(K)]
-            wg = np.moveaxis(wg, 1, 1 + nd).reshape(len(xb) * math.prod(o_shape), -1).astype(acc_dtype, copy=False)
-            kg = w[g * mg:(g + 1) * mg].reshape(mg, -1).astype(acc_dtype, copy=False)
-            parts.append((wg @ kg.T).reshape((len(xb),) + tuple(o_shape) + (mg,)))
+            wg = np.moveaxis(wg, 1, 1 + nd).reshape(len(xb) * math.prod(o_shape), -1)
+            kg = w[g * mg:(g + 1) * mg].reshape(mg, -1)
+            if matmul is not None:
+                prod = matmul(wg, kg.T)
+            else:
+                prod = wg.astype(acc_dtype, copy=False) @ kg.astype(acc_dtype, copy=False).T
+            parts.append(prod.reshape((len(xb),) + tuple(o_shape) + (mg,)))
         y = np.concatenate(parts, axis=-1) if group > 1 else parts[0]
         outs.append(np.moveaxis(y, -1, 1))
     return np.concatenate(outs, axis=0) if len(outs) > 1 else outs[0]

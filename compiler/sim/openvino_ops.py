@@ -41,6 +41,7 @@ from ..ir.types import FixedType, Overflow, Rounding
 from . import fixed_ops, float_ops
 from . import openvino_arith as oa
 from .exact import int_conv, int_matmul
+from .fixed_ops import softmax_parts
 from .fixed import cast
 
 F32_EXACT = 1 << 24  # integers up to 2^24 are exact in f32
@@ -490,21 +491,6 @@ def average_pool(node, x):
     q = avg_quantizer(node, window_counts(node, x.shape))
     fused = node.op == "AveragePool"  # the window sums are a GroupConvolution
     return _mantissa(quantize(_val(window_sums(node, x), _in(node).frac_bits), q, fused), _out(node).frac_bits)
-
-
-def softmax_parts(node, x):
-    """(e, inv, f_e, f_inv): exp-table values and the reciprocal of their sum, as mantissas."""
-    a = node.attrs
-    fx = _in(node).frac_bits
-    ax = a["axis"]
-    neg_d = x.max(axis=ax, keepdims=True) - x
-    et, it = a["exp_type"], a["inv_type"]
-    e = tables.exp_table(a["exp_table_bits"], a["exp_range_bits"], et)[
-        tables.exp_index(neg_d, fx, a["exp_table_bits"], a["exp_range_bits"])]
-    s = e.sum(axis=ax, keepdims=True)
-    inv = tables.inv_table(a["inv_table_bits"], a["inv_range_bits"], it)[
-        tables.inv_index(s, et.frac_bits, a["inv_table_bits"], a["inv_range_bits"])]
-    return e, inv, et.frac_bits, it.frac_bits
 
 
 def softmax(node, x):

@@ -25,7 +25,7 @@ import pytest
 
 pytest.importorskip("openvino")
 
-from conftest import corpus_dir  # noqa: E402
+from conftest import corpus_dir, print_uncaptured  # noqa: E402
 from openvino_models import MODELS, all_ops_model, compile_model, matrix, verify  # noqa: E402
 
 _ROWS: list[str] = []
@@ -38,12 +38,7 @@ def _summary(request):
         return
     lines = ["", "openvino bit-exact matrix (model, wbits: values compared / mismatches, kernels):"] + \
         ["  " + r for r in _ROWS]
-    capman = request.config.pluginmanager.get_plugin("capturemanager")
-    if capman is not None:
-        with capman.global_and_fixture_disabled():
-            print("\n".join(lines))
-    else:
-        print("\n".join(lines))
+    print_uncaptured(request, "\n".join(lines))
 
 
 def _check(name, wbits, tmp_path):

@@ -19,7 +19,7 @@ from onnx import numpy_helper
 
 pytest.importorskip("ai_edge_litert")
 
-from conftest import CORPUS, HW_EXAMPLES, corpus_dir  # noqa: E402
+from conftest import CORPUS, HW_EXAMPLES, corpus_dir, print_uncaptured  # noqa: E402
 from tflite_models import RESOLVERS, compile_model, random_calib  # noqa: E402
 
 from hwc.backends.tflite import TfliteBackend  # noqa: E402
@@ -59,12 +59,7 @@ def _summary(request):
     for (model, wbits, io), c in sorted(_COUNTS.items()):
         lines.append(f"  {model:26s} wbits {wbits:>7s} {io:5s} " + "  ".join(f"{m}={c.get(m, 0):>9,}" for m in RESOLVERS)
                      + f"  ({c['inputs']} inputs)")
-    capman = request.config.pluginmanager.get_plugin("capturemanager")
-    if capman is not None:
-        with capman.global_and_fixture_disabled():
-            print("\n".join(lines))
-    else:
-        print("\n".join(lines))
+    print_uncaptured(request, "\n".join(lines))
 
 
 def _resolve(spec, tmp_path):

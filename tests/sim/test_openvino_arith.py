@@ -28,6 +28,7 @@ pytest.importorskip("openvino")
 
 from hwc.backends import openvino_graph as g  # noqa: E402
 from hwc.compiler.sim import openvino_arith as oa  # noqa: E402
+from conftest import print_uncaptured
 
 f32 = np.float32
 NO_DYNQ = {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
@@ -42,12 +43,7 @@ def note(s: str) -> None:
 def _summary(request):
     yield
     lines = ["", "openvino_arith summary:"] + ["  " + s for s in _LINES]
-    capman = request.config.pluginmanager.get_plugin("capturemanager")
-    if capman is not None:
-        with capman.global_and_fixture_disabled():
-            print("\n".join(lines))
-    else:
-        print("\n".join(lines))
+    print_uncaptured(request, "\n".join(lines))
 
 
 def _bits(a):

@@ -22,6 +22,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 
 from hwc.backends.tflite_flatbuffer import TfliteBuilder  # noqa: E402
 from hwc.compiler.sim import tflite_arith as ta  # noqa: E402
+from conftest import print_uncaptured
 
 RESOLVERS = {
     "ref": OpResolverType.BUILTIN_REF,
@@ -45,12 +46,7 @@ def _summary(request):
         lines.append("tflite_arith: outputs on which the LiteRT paths differ (of N per path)")
         for op, (n, d) in sorted(_DIFFS.items()):
             lines.append(f"  {op:22s} N={n}  " + "  ".join(f"{k}={v}" for k, v in d.items()))
-    capman = request.config.pluginmanager.get_plugin("capturemanager")
-    if capman is not None:
-        with capman.global_and_fixture_disabled():
-            print("\n".join(lines))
-    else:
-        print("\n".join(lines))
+    print_uncaptured(request, "\n".join(lines))
 
 
 # ----------------------------------------------------------------------------------------
