@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.resources
 import math
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -121,15 +122,15 @@ class HlsBackend(Backend):
             t0 = time.perf_counter()
             with status(f"C simulation of {n} samples"):
                 run = subprocess.run([str(exe), str(work / "inputs.dat"), str(work / "expected.dat"), str(work / "outputs.dat")],
-                                     capture_output=True, text=True, cwd=work, timeout=3600)
+                                     capture_output=True, text=True, cwd=work, timeout=3600, preexec_fn=_big_stack)
             t_run = time.perf_counter() - t0
             if run.returncode not in (0, 1):
                 raise HwcError(f"the C simulation failed ({run.returncode}): {run.stderr.strip()[:300]}", str(outdir))
             got = read_rows(work / "outputs.dat", expected.shape[1])
             diff = got != expected
             report = VerifyReport(compared=int(expected.size), mismatches=int(diff.sum()), samples=n)
-            report.details.append(f"g++ build {t_build:.1f} s (cached when unchanged), C simulation {n / max(t_run, 1e-9):,.0f} "
-                                  f"samples/s, hwc simulator {n / max(t_sim, 1e-9):,.0f} samples/s")
+            report.details.append(f"g++ build {t_build:.1f} s (cached when unchanged), C simulation {rate(n, t_run)} "
+                                  f"samples/s, hwc simulator {rate(n, t_sim)} samples/s")
             if report.mismatches:
                 s, i = map(int, np.argwhere(diff)[0])
                 report.first_difference = f"sample {s}, output index {i}: C simulation {got[s, i]!r}, simulator {expected[s, i]!r}"
@@ -161,7 +162,7 @@ class HlsBackend(Backend):
         write_rows(work / "one_in.dat", host_inputs(g, one))
         (work / "trace").mkdir(exist_ok=True)
         subprocess.run([str(exe), str(work / "one_in.dat"), str(work / "expected.dat")], capture_output=True, cwd=work,
-                       timeout=600)
+                       timeout=600, preexec_fn=_big_stack)
         for k, node in enumerate(emitted_nodes(g), start=1):
             path = work / "trace" / f"layer{k}.dat"
             if not path.exists():
@@ -180,6 +181,18 @@ class HlsBackend(Backend):
 
 
 # ---- the project ---------------------------------------------------------------------------------
+
+def rate(n: int, seconds: float) -> str:
+    r = n / max(seconds, 1e-9)
+    return f"{r:,.0f}" if r >= 10 else f"{r:.2g}"
+
+
+def _big_stack() -> None:
+    """The top function keeps every layer's output on the stack, as HLS tools want it: a large CNN
+    needs more than the usual 8 MiB when it runs as a C program (`ulimit -s unlimited` by hand)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+
 
 def emitted_nodes(g: Graph) -> list[Node]:
     return [n for n in g.toposort() if n.op not in ("FromFloat", "ToFloat")]
@@ -200,6 +213,10 @@ class Project:
             self._plan_streams()
         self.layers = [self._layer(k, n) if io == "parallel" else self._stream_layer(k, n)
                        for k, n in enumerate(emitted_nodes(g), start=1)]
+        from hwc.compiler.analysis import macs
+
+        work = sum(macs(n) for n in g.nodes) or 1  # testbench vectors: up to 32, fewer for big models
+        self.tb_samples = max(2, min(TB_SAMPLES, int(2e8 // work)))
 
     # -- checks --
     def _check(self) -> None:
@@ -462,13 +479,13 @@ class Project:
             {**ctx, "inputs": in_vals, "outputs": out_vals, "n_in_total": offset, "n_out_total": o2, "call": self._tb_call()})
         vendor_files = self._vendor_files(env, ctx, part, clock)
         files.update({k: v for k, v, _ in vendor_files})
-        xs = random_inputs(self.g, TB_SAMPLES, seed=1)
+        xs = random_inputs(self.g, self.tb_samples, seed=1)
         expected, _ = reference(self.g, xs)
         files["tb_data/inputs.dat"] = rows_text(host_inputs(self.g, xs))
         files["tb_data/expected.dat"] = rows_text(expected)
         files["README.md"] = env.get_template("project/README.md.j2").render({
             **ctx, "source": comment(source), "target": target, "io": self.io, "strategy": self.strategy,
-            "reuse": self.reuse, "part": part, "clock": clock, "vendor_tool": self.vendor.tool, "tb_samples": TB_SAMPLES,
+            "reuse": self.reuse, "part": part, "clock": clock, "vendor_tool": self.vendor.tool, "tb_samples": self.tb_samples,
             "vendor_files": [{"path": k, "what": w} for k, _, w in vendor_files], "run": self._run_text(),
             "type_headers": "ap_types" if self.vendor.name == "xilinx" else "ac_types",
             "interface": self._interface_text(), "layer_table": format_rows(self.rows())})
