@@ -28,7 +28,6 @@ pytest.importorskip("openvino")
 
 from hwc.backends import openvino_graph as g  # noqa: E402
 from hwc.compiler.sim import openvino_arith as oa  # noqa: E402
-from conftest import print_uncaptured
 
 f32 = np.float32
 NO_DYNQ = {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
@@ -43,6 +42,8 @@ def note(s: str) -> None:
 def _summary(request):
     yield
     lines = ["", "openvino_arith summary:"] + ["  " + s for s in _LINES]
+    from conftest import print_uncaptured  # here: the module also runs as a worker script
+
     print_uncaptured(request, "\n".join(lines))
 
 
