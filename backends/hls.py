@@ -139,7 +139,7 @@ class HlsBackend(Backend):
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _build(self, outdir: Path, manifest: dict, trace: bool) -> Path:
+    def _build(self, outdir: Path, manifest: dict, trace: bool, cache_dir=None) -> Path:
         from .cpp_build import CompileError, build
 
         top = manifest["options"].get("top", TOP)
@@ -148,7 +148,7 @@ class HlsBackend(Backend):
         flags = CSIM_FLAGS + (("-DHWC_TRACE",) if trace else ())
         try:
             return build(sources, include_dirs=[fw, fw / "hwc", self.vendor.header_dir()], out_name=f"{top}_test",
-                         flags=flags)
+                         flags=flags, cache_dir=cache_dir)
         except CompileError as e:
             raise HwcError(f"g++ could not build the testbench: {e.stderr.strip().splitlines()[0] if e.stderr.strip() else e}",
                            str(outdir)) from None

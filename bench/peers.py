@@ -72,7 +72,7 @@ def hwc_row(label, model, x, y, calib, options, qonnx_ref, work: Path) -> dict:
     g = load_graph(out)
     backend = XilinxBackend()
     t = time.perf_counter()
-    exe = backend._build(out, read_manifest(out), trace=False)
+    exe = backend._build(out, read_manifest(out), trace=False, cache_dir=work / "cache")  # a cold build, as hls4ml's
     t_build = time.perf_counter() - t
     expected, _ = reference(g, [x])
     write_rows(work / "in.dat", host_inputs(g, [x]))
