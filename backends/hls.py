@@ -101,7 +101,7 @@ class HlsBackend(Backend):
 
     # ---- verify -------------------------------------------------------------------------------
     def verify(self, outdir: Path, manifest: dict, inputs, samples: int, args) -> VerifyReport:
-        outdir = Path(outdir)
+        outdir = Path(outdir).resolve()  # g++ runs elsewhere: include paths must be absolute
         g = load_graph(outdir)
         xs = inputs if inputs is not None else random_inputs(g, samples)
         from hwc.compiler.sim.run import check_inputs
@@ -143,7 +143,7 @@ class HlsBackend(Backend):
         from .cpp_build import CompileError, build
 
         top = manifest["options"].get("top", TOP)
-        fw = outdir / "firmware"
+        fw = Path(outdir).resolve() / "firmware"
         sources = {f"{top}.cpp": (fw / f"{top}.cpp").read_text(), f"{top}_test.cpp": (outdir / "tb" / f"{top}_test.cpp").read_text()}
         flags = CSIM_FLAGS + (("-DHWC_TRACE",) if trace else ())
         try:
