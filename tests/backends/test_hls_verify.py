@@ -150,3 +150,11 @@ def test_hostile_node_names_compile_to_harmless_cpp(tmp_path):
     assert all(line.lstrip().startswith("//") or line.split("//")[0].count('"') % 2 == 0 and "system" not in line.split("//")[0]
                for line in code.splitlines() if "system" in line)
     assert "??" not in code and "\\\n" not in code
+
+
+def test_relative_output_directory(tmp_path):
+    """`make run` writes out/...: a relative output directory compiles and verifies."""
+    model = HW_EXAMPLES / "digits_mlp" / "model.onnx"
+    assert hwc("compile", model, "--target", "intel", "--calib", DIGITS_CALIB["mlp"], "-o", "rel", cwd=tmp_path).returncode == 0
+    res = hwc("verify", "rel", "--samples", "50", cwd=tmp_path)
+    assert res.returncode == 0 and "0 mismatches" in res.stdout, res.stdout + res.stderr
