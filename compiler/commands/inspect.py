@@ -37,6 +37,11 @@ def run(args) -> int:
     print("inputs:  " + ", ".join(f"{v.name} {v.type}" for v in graph.inputs))
     print("outputs: " + ", ".join(f"{v.name} {v.type}" for v in graph.outputs))
     if compiled:
+        pruning = graph.metadata.get("pruning")
+        if pruning:  # what the model had before it was pruned
+            from .compile import pruning_line
+
+            print(pruning_line(pruning))
         print(format_rows(layer_rows(graph)))
         return 0
     header = ("node", "op", "input shape", "output", "params", "MACs", "quantization")
