@@ -6,9 +6,10 @@ quantization: power-of-two scales per layer, calibration on 200 training samples
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from _cli import main
 
 import numpy as np
 
@@ -42,18 +43,11 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", help="also write the table to this Markdown file")
-    args = p.parse_args(argv)
-    text = ("### Test accuracy (%) of the digits examples, float vs fixed point\n\n"
+def section() -> str:
+    return ("### Test accuracy (%) of the digits examples, float vs fixed point\n\n"
             "Post-training quantization by `hwc compile` (per-layer power-of-two scales, calibration on 200 "
             "training samples, outputs at 16 bits); 360 test samples.\n\n" + table() + "\n")
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, section))

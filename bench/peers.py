@@ -13,7 +13,6 @@ simulator and hls4ml is shown as n/a. A peer that fails on a model shows its one
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+
+from _cli import main
 
 import numpy as np
 
@@ -198,16 +199,9 @@ def tables(progress=None) -> str:
             "\n\n### Python execution of the same models\n\n" + "\n".join(py_lines) + "\n")
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", help="also write the tables to this Markdown file")
-    args = p.parse_args(argv)
-    text = tables()
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
-    return 0
+def section() -> str:
+    return tables()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, section))

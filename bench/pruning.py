@@ -4,9 +4,10 @@ parameters, MACs and weight storage. Usage: python bench/pruning.py [--out FILE.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from _cli import main
 
 import numpy as np
 
@@ -54,17 +55,10 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", help="also write the table to this Markdown file")
-    args = p.parse_args(argv)
-    text = ("### Channel pruning of the digits CNN (calibration/refit on 200 training samples, 360 test samples)\n\n"
-            + table() + "\n")
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
-    return 0
+def section() -> str:
+    return ("### Channel pruning of the digits CNN (calibration and refit on 200 training samples, "
+            "360 test samples)\n\n" + table() + "\n")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, section))

@@ -43,33 +43,19 @@ def machine() -> str:
 
 def main() -> int:
     console = Console(stderr=True)
-    sections = [("peers (hls4ml, qonnx, onnxruntime)", lambda: peers.tables()),
-                ("simulator speed", lambda: "\n".join(sim_speed_text())),
-                ("quantization accuracy", lambda: "### Test accuracy (%) of the digits examples, float vs fixed point "
-                 "(post-training quantization by hwc, 16-bit outputs, calibration on 200 training samples)\n\n"
-                 + accuracy.table() + "\n"),
-                ("channel pruning", lambda: "### Channel pruning of the digits CNN (calibration and refit on 200 training "
-                 "samples, 360 test samples)\n\n" + pruning.table() + "\n")]
+    sections = [("peers (hls4ml, qonnx, onnxruntime)", peers.section), ("simulator speed", sim_speed.section),
+                ("quantization accuracy", accuracy.section), ("channel pruning", pruning.section)]
     parts = [f"# hwc benchmarks\n\nMeasured {time.strftime('%Y-%m-%d')} in one run of `make bench`.\n\n{machine()}"]
     with console.status("benchmarking") as status:
-        for name, fn in sections:
+        for name, section in sections:
             status.update(f"benchmarking: {name}")
             t = time.perf_counter()
-            parts.append(fn())
+            parts.append(section())
             console.log(f"{name}: {time.perf_counter() - t:.0f} s")
     text = "\n".join(parts) + "\n"
     (HERE / "results.md").write_text(text)
     print(text)
     return 0
-
-
-def sim_speed_text():
-    yield "### Simulator throughput next to onnxruntime (one batched call, best of 3; onnxruntime on 1 thread)\n"
-    yield "| model | samples | hwc fixed-point sim (samples/s) | onnxruntime float (samples/s) | hwc / onnxruntime |"
-    yield "|---|---|---|---|---|"
-    for label, n, s, o, r in sim_speed.rows(20000):
-        yield f"| {label} | {n} | {s:,.0f} | {o:,.0f} | {r:.2f} |"
-    yield ""
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@ model, measured in the same run. Usage: python bench/sim_speed.py [--n N] [--out
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
+
+from _cli import main
 
 import numpy as np
 import onnxruntime as ort
@@ -46,22 +47,14 @@ def rows(n: int):
     return out
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=20000, help="samples per measurement [20000]")
-    p.add_argument("--out", help="also write the table to this Markdown file")
-    args = p.parse_args(argv)
-    lines = ["### Simulator throughput (one batched call, best of 3; onnxruntime on 1 thread)", "",
+def section(n: int = 20000) -> str:
+    lines = ["### Simulator throughput next to onnxruntime (one batched call, best of 3; onnxruntime on 1 thread)", "",
              "| model | samples | hwc fixed-point sim (samples/s) | onnxruntime float (samples/s) | hwc / onnxruntime |",
              "|---|---|---|---|---|"]
-    for label, n, s, o, r in rows(args.n):
-        lines.append(f"| {label} | {n} | {s:,.0f} | {o:,.0f} | {r:.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
-    return 0
+    for label, count, s, o, r in rows(n):
+        lines.append(f"| {label} | {count} | {s:,.0f} | {o:,.0f} | {r:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, section))
