@@ -176,9 +176,6 @@ class HlsBackend(Backend):
                 return f"; first differing layer: layer {k} ({node.op} '{comment(node.name)}') index {i}: C {vals[i]!r}, simulator {ref[i]!r}"
         return ""
 
-    def rows(self, g):
-        return layer_rows(g)
-
 
 # ---- the project ---------------------------------------------------------------------------------
 

@@ -7,19 +7,14 @@ import math
 import numpy as np
 
 from .ir.graph import Graph, Node, Value
-from .passes.base import is_static
+from .passes.base import constant_source, is_static
 from .passes.fold_constants import QUANTIZERS
 
 
 def _const_source(v: Value | None) -> np.ndarray | None:
-    """The constant behind a value, looking through quantizers and layout ops applied to constants
-    (QONNX and QCDQ weights arrive as Quant/Clip/DequantizeLinear/Transpose chains)."""
-    while v is not None and v.const is None and v.producer is not None and v.producer.op in _WEIGHT_PATH:
-        v = v.producer.inputs[0]
-    return None if v is None else v.const
-
-
-_WEIGHT_PATH = QUANTIZERS | {"Transpose", "Reshape", "Clip", "Cast", "Identity"}
+    """The constant array behind a value, through quantizers and layout ops (QONNX/QCDQ weights)."""
+    c = constant_source(v)
+    return None if c is None else c.const
 
 
 def _per_sample(shape) -> int:

@@ -29,10 +29,6 @@ class Member:
     offset: int  # logical channel l lives at channel offset + l of this tensor's channel axis ...
     block: int = 1  # ... as the indices [(offset + l) * block, (offset + l + 1) * block)
 
-    @property
-    def axis(self) -> int:
-        return 1
-
 
 @dataclass
 class Group:

@@ -123,16 +123,7 @@ def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple
 
 
 def _static_value(graph: Graph, v) -> np.ndarray:
-    """The value of a static (weight) sub-graph, computed by the float simulator, as float64."""
-    from .sim.float_ops import FLOAT_OPS
+    """The value of a static (weight) sub-graph as float64."""
+    from .passes.base import static_value
 
-    def value(u):
-        if u.const is not None:
-            return u.const
-        node = u.producer
-        args = [value(i) if i is not None else None for i in node.inputs]
-        while args and args[-1] is None:
-            args.pop()
-        return FLOAT_OPS[node.op](node, *args)
-
-    return np.asarray(value(v), np.float64)
+    return np.asarray(static_value(v), np.float64)

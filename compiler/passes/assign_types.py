@@ -386,9 +386,7 @@ class AssignTypes(Pass):
         node.attrs["recip_bits"] = self.config.recip_bits
         self._activation_out(graph, node, self._elem(node.inputs[0]))
 
-    def _type_GlobalAveragePool(self, graph, node):
-        node.attrs["recip_bits"] = self.config.recip_bits
-        self._activation_out(graph, node, self._elem(node.inputs[0]))
+    _type_GlobalAveragePool = _type_AveragePool
 
     # -- elementwise arithmetic --
     def _operand(self, graph, node, i) -> FixedType:

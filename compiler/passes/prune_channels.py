@@ -20,22 +20,11 @@ from ..channel_groups import Group, Member, all_groups, find_group
 from ..ir.graph import Graph, Node, Value
 from ..ir.ops import infer_types
 from ..ir.types import FixedType
-from ..sim.float_ops import FLOAT_OPS, _windows
+from ..sim.float_ops import _windows
 from ..sim.run import simulate
-from .base import Pass
+from .base import Pass, static_value
 
 CRITERIA = ("l1", "l2", "activation", "reconstruction")
-
-
-def static_value(v: Value) -> np.ndarray:
-    """The float value of a static sub-graph (weights behind quantizers), via the float simulator."""
-    if v.const is not None:
-        return v.const
-    node = v.producer
-    args = [static_value(i) if i is not None else None for i in node.inputs]
-    while args and args[-1] is None:
-        args.pop()
-    return FLOAT_OPS[node.op](node, *args)
 
 
 def _slice_params(graph: Graph, node: Node, axis: int, keep: np.ndarray) -> None:

@@ -11,16 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Graph, Node, Value
-from .base import Pass
+from .base import Pass, constant_source
 
 
 def weight_constant(node: Node) -> Value | None:
-    """The float constant holding a layer's weights, through quantizers and Transposes."""
-    v = node.inputs[1]
-    while v is not None and v.const is None and v.producer is not None and \
-            v.producer.op in ("Quant", "BipolarQuant", "Transpose", "DequantizeLinear", "Clip", "Identity"):
-        v = v.producer.inputs[0]
-    return v if v is not None and v.const is not None and np.issubdtype(v.const.dtype, np.floating) else None
+    """The float constant holding a layer's weights, through quantizers and layout ops."""
+    v = constant_source(node.inputs[1])
+    return v if v is not None and np.issubdtype(v.const.dtype, np.floating) else None
 
 
 class PruneWeights(Pass):

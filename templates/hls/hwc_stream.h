@@ -41,16 +41,7 @@ template <class T, unsigned C, unsigned P> void array_to_stream(const T in[C * P
 // [C][P] pixels -> one vector element of C*P values in row-major order (Flatten before a Dense).
 template <class T, unsigned C, unsigned P> void flatten_stream(stream<array<T, C> > &in, stream<array<T, C * P> > &out) {
     array<T, C * P> v;
-    HWC_LOOP_PIPELINE(1)
-    for (unsigned p = 0; p < P; p++) {
-        HWC_PIPELINE(1)
-        array<T, C> a = in.read();
-        HWC_LOOP_UNROLL
-        for (unsigned c = 0; c < C; c++) {
-            HWC_UNROLL
-            v[c * P + p] = a[c];
-        }
-    }
+    stream_to_array<T, C, P>(in, v.data);
     out.write(v);
 }
 
