@@ -7,7 +7,9 @@ installed:
 
     .venv/bin/python tests/hw_examples/output_hashes.py
 
-Each case compiles in-process (`hwc.compiler.cli.main`) from the repository root with relative
+Each case runs in a fresh Python process (the OpenVINO library numbers auto-named nodes with a
+process-wide counter, so `model.xml` depends on what the process built before) that compiles it for
+every target in turn, in-process (`hwc.compiler.cli.main`), from the repository root with relative
 paths, as the example READMEs do. Machine-specific text (the absolute path of the ac_types headers
 in the Intel Makefile) is replaced by a placeholder before hashing.
 """
@@ -19,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -93,11 +96,22 @@ def compile_case(case: str, target: str) -> dict[str, str]:
         return hash_dir(Path(out))
 
 
+def case_hashes(case: str) -> dict[str, dict[str, str]]:
+    """{target: {file: hash}} for one case, compiled in a fresh process."""
+    run = subprocess.run([sys.executable, __file__, "--case", case], capture_output=True, text=True, timeout=600)
+    if run.returncode != 0:
+        raise RuntimeError(f"{case}: {run.stderr.strip()[-2000:]}")
+    return json.loads(run.stdout)
+
+
 def record() -> dict:
-    return {case: {t: compile_case(case, t) for t in TARGETS} for case in CASES}
+    return {case: case_hashes(case) for case in CASES}
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--case"]:
+        print(json.dumps({t: compile_case(sys.argv[2], t) for t in TARGETS}))
+        sys.exit(0)
     doc = record()
     RECORD.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {RECORD.relative_to(ROOT)}: {len(doc)} cases x {len(TARGETS)} targets", file=sys.stderr)

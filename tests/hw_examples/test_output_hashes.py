@@ -11,14 +11,14 @@ import json
 
 import pytest
 
-from output_hashes import CASES, RECORD, TARGETS, compile_case
+from output_hashes import CASES, RECORD, TARGETS, case_hashes
 
 RECORDED = json.loads(RECORD.read_text())
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_outputs_are_byte_identical(case):
-    got = {t: compile_case(case, t) for t in TARGETS}
+    got = case_hashes(case)
     for t in TARGETS:
         assert got[t] == RECORDED[case][t], f"{case} --target {t}: outputs differ from {RECORD.name}"
 
