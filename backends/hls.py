@@ -91,7 +91,7 @@ class HlsBackend(Backend):
         outdir = Path(outdir).resolve()  # g++ runs elsewhere: include paths must be absolute
         g = load_graph(outdir)
         xs = inputs if inputs is not None else random_inputs(g, options.samples, seed)
-        from ..compiler.sim.run import check_inputs
+        from ..compiler.sim.inputs import check_inputs
 
         xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])
         n = len(xs[0])

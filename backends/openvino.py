@@ -35,6 +35,7 @@ import numpy as np
 
 from ..compiler.options import CompileOptions, VerifyOptions
 from ..compiler.quant_config import QuantConfig
+from ..compiler.ranges import DEFAULT_INPUT_RANGE
 from ..compiler.summary import quant_line
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from ..compiler.errors import HwcError
@@ -43,7 +44,6 @@ from ..compiler.ir.types import FixedType, FloatType, Overflow, Rounding
 from ..compiler.sim import openvino_ops as ovo
 
 MODE = {"openvino": "openvino", "ncs2": "openvino-fp16"}
-DEFAULT_INPUT_RANGE = (-1.0, 1.0)
 SAT16 = 32767  # VPMADDUBSW saturates each pair sum to int16 on CPUs without VNNI
 NO_DYNQ = {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}  # dynamic quantization of FC activations: off
 UNIT_ROUNDOFF = {"f32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}

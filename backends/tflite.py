@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..compiler.options import RESOLVERS, CompileOptions, VerifyOptions
+from ..compiler.ranges import DEFAULT_INPUT_RANGE
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from .edgetpu_report import OpInfo, render
 from ..compiler.errors import HwcError
@@ -36,7 +37,6 @@ from ..compiler.ir.types import AffineType, FloatType, IntType
 from ..compiler.sim import tflite_ops as T
 
 DEFAULT_MODE = "tflite-xnnpack"  # what Interpreter(model_path) runs by default
-DEFAULT_INPUT_RANGE = (-1.0, 1.0)
 SPATIAL = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Resize")
 TIED = ("FromFloat", "ToFloat", "Cast", "Relu", "Sigmoid", "Tanh", "Add", "Mul", "Concat", "Pad", "Softmax") + T.LUT_OPS
 

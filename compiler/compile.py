@@ -20,9 +20,7 @@ from .passes.remove_dead_nodes import RemoveDeadNodes
 from .pipeline import optimize
 from .options import PruneOptions
 from .quant_config import QuantConfig
-from .ranges import calibrate, intervals
-
-DEFAULT_INPUT_RANGE = (-1.0, 1.0)
+from .ranges import DEFAULT_INPUT_RANGE, calibrate, intervals
 
 
 @dataclass

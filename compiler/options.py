@@ -69,6 +69,56 @@ def check_range(r, text=None) -> tuple[float, float]:
     return lo, hi
 
 
+# ---- per-layer entries of a --config file (read by compiler/quant_config.py) --------------------
+
+_TYPE_KEYS = {"width", "int_bits", "signed", "rounding", "overflow"}
+_LAYER_KEYS = {"weight", "output", "accum", "per_channel", "prune"}
+
+
+def _check_entry(name: str, entry: Any) -> None:
+    if not isinstance(entry, dict) or set(entry) - _LAYER_KEYS:
+        raise HwcError(f"config entry {name!r}: expected keys among {sorted(_LAYER_KEYS)}")
+    for key in ("weight", "output", "accum"):
+        spec = entry.get(key)
+        if spec is None:
+            continue
+        if not isinstance(spec, dict) or set(spec) - _TYPE_KEYS:
+            raise HwcError(f"config entry {name!r}.{key}: expected keys among {sorted(_TYPE_KEYS)}")
+        try:
+            if "rounding" in spec:
+                Rounding(spec["rounding"])
+            if "overflow" in spec:
+                Overflow(spec["overflow"])
+        except ValueError as e:
+            raise HwcError(f"config entry {name!r}.{key}: {e}") from None
+        if "width" in spec and (not _is_int(spec["width"]) or spec["width"] < 1):
+            raise HwcError(f"config entry {name!r}.{key}: width must be a positive integer")
+        if "int_bits" in spec and not _is_int(spec["int_bits"]):
+            raise HwcError(f"config entry {name!r}.{key}: int_bits must be an integer, got {spec['int_bits']!r}")
+        if "signed" in spec and not isinstance(spec["signed"], bool):
+            raise HwcError(f"config entry {name!r}.{key}: signed must be true or false, got {spec['signed']!r}")
+    if "per_channel" in entry and not isinstance(entry["per_channel"], bool):
+        raise HwcError(f"config entry {name!r}.per_channel must be true or false, got {entry['per_channel']!r}")
+    prune = entry.get("prune", 0)
+    if isinstance(prune, bool) or not (isinstance(prune, (int, float)) and 0 <= prune < 1):
+        raise HwcError(f"config entry {name!r}.prune: a fraction in [0, 1)")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_layers(layers, path=None) -> None:
+    """Every per-layer entry has known keys and values of the right type."""
+    if not isinstance(layers, Mapping):
+        raise HwcError("expected a mapping with a `layers:` key", path)
+    try:
+        for name, entry in layers.items():
+            _check_entry(str(name), entry)
+    except HwcError as e:
+        raise e.at(path=path) from None
+
+
 @dataclass(frozen=True)
 class Quantization:
     """Bit widths and modes for float models (models with their own quantizers keep theirs)."""
@@ -100,8 +150,6 @@ class Quantization:
         object.__setattr__(self, "overflow", Overflow(self.overflow))
         if self.input_range is not None:
             object.__setattr__(self, "input_range", check_range(self.input_range))
-        from .quant_config import check_layers
-
         check_layers(self.layers, self.config)
 
     def abits_for(self, target: str) -> int:
@@ -164,7 +212,7 @@ class Calibration:
             return None
         if len(graph.inputs) != 1:
             raise HwcError("--calib takes one array; the model has several inputs", self.path)
-        from .sim.run import check_inputs
+        from .sim.inputs import check_inputs
 
         try:
             return check_inputs(graph, [self.data], what=[f"calibration data {self.path or ''}".rstrip()])

@@ -10,10 +10,6 @@ from .passes.fuse_matmul_add import FuseMatMulAdd
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .passes.remove_identity import RemoveIdentity
 
-# Every pass by its CLI name (for `--passes` and the docs).
-PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm)}
-
-
 def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
     """Exact rewrites only: what they change cannot alter a float result beyond summation order."""
     return PassManager([RemoveIdentity(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()], verify=verify).run(graph)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -17,10 +17,8 @@ from .errors import HwcError
 from .ir.graph import Graph
 from .ir.ops import has_quantizers
 from .ir.types import FixedType, Overflow, Rounding
-from .options import Quantization
+from .options import Quantization, check_layers
 
-_TYPE_KEYS = {"width", "int_bits", "signed", "rounding", "overflow"}
-_LAYER_KEYS = {"weight", "output", "accum", "per_channel", "prune"}
 
 
 @dataclass
@@ -79,50 +77,6 @@ class QuantConfig:
         for k, v in spec.items():
             kw[k] = Rounding(v) if k == "rounding" else Overflow(v) if k == "overflow" else v
         return FixedType(**kw)
-
-
-def _check_entry(name: str, entry: Any) -> None:
-    if not isinstance(entry, dict) or set(entry) - _LAYER_KEYS:
-        raise HwcError(f"config entry {name!r}: expected keys among {sorted(_LAYER_KEYS)}")
-    for key in ("weight", "output", "accum"):
-        spec = entry.get(key)
-        if spec is None:
-            continue
-        if not isinstance(spec, dict) or set(spec) - _TYPE_KEYS:
-            raise HwcError(f"config entry {name!r}.{key}: expected keys among {sorted(_TYPE_KEYS)}")
-        try:
-            if "rounding" in spec:
-                Rounding(spec["rounding"])
-            if "overflow" in spec:
-                Overflow(spec["overflow"])
-        except ValueError as e:
-            raise HwcError(f"config entry {name!r}.{key}: {e}") from None
-        if "width" in spec and (not _is_int(spec["width"]) or spec["width"] < 1):
-            raise HwcError(f"config entry {name!r}.{key}: width must be a positive integer")
-        if "int_bits" in spec and not _is_int(spec["int_bits"]):
-            raise HwcError(f"config entry {name!r}.{key}: int_bits must be an integer, got {spec['int_bits']!r}")
-        if "signed" in spec and not isinstance(spec["signed"], bool):
-            raise HwcError(f"config entry {name!r}.{key}: signed must be true or false, got {spec['signed']!r}")
-    if "per_channel" in entry and not isinstance(entry["per_channel"], bool):
-        raise HwcError(f"config entry {name!r}.per_channel must be true or false, got {entry['per_channel']!r}")
-    prune = entry.get("prune", 0)
-    if isinstance(prune, bool) or not (isinstance(prune, (int, float)) and 0 <= prune < 1):
-        raise HwcError(f"config entry {name!r}.prune: a fraction in [0, 1)")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def check_layers(layers, path=None) -> None:
-    """Every per-layer entry has known keys and values of the right type."""
-    if not isinstance(layers, Mapping):
-        raise HwcError("expected a mapping with a `layers:` key", path)
-    try:
-        for name, entry in layers.items():
-            _check_entry(str(name), entry)
-    except HwcError as e:
-        raise e.at(path=path) from None
 
 
 def type_to_dict(t: FixedType) -> dict[str, Any]:

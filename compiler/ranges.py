@@ -12,6 +12,8 @@ import numpy as np
 from .ir.graph import Graph, Node
 from .sim.run import simulate
 
+DEFAULT_INPUT_RANGE = (-1.0, 1.0)  # inputs assumed for interval analysis without --calib or --input-range
+
 
 def calibrate(graph: Graph, inputs: Sequence[np.ndarray], batch: int = 256) -> dict[str, tuple[float, float]]:
     """min/max of every value over the calibration data (run through the float simulator in batches)."""
@@ -51,8 +53,115 @@ def _interval_conv(x, w, b):
     return _interval_dense((lo_, hi_), flat, b)
 
 
+def _weights(graph: Graph, node: Node):
+    w = _static_value(graph, node.inputs[1])
+    b = _static_value(graph, node.input(2)) if node.input(2) is not None else None
+    return w, b
+
+
+def _leaky_relu(node, x, get, graph):
+    a = node.attrs["alpha"]
+    f = (lambda v: v if v >= 0 else a * v)
+    cands = [f(x[0]), f(x[1])] + ([0.0] if x[0] < 0 < x[1] else [])
+    return min(cands), max(cands)
+
+
+def _prelu(node, x, get, graph):
+    """x >= 0 keeps x; x < 0 is multiplied by a slope in the slope's range."""
+    s = get(node.inputs[1])
+    cands = [max(x[0], 0.0), max(x[1], 0.0)] if x[1] >= 0 else []
+    if x[0] < 0:
+        cands += [a * b for a in (x[0], min(x[1], 0.0)) for b in s]
+    return min(cands), max(cands)
+
+
+def _clip(node, x, get, graph):
+    lo = node.attrs["min"] if node.attrs["min"] is not None else -math.inf
+    hi = node.attrs["max"] if node.attrs["max"] is not None else math.inf
+    return min(max(x[0], lo), hi), max(min(x[1], hi), lo)
+
+
+def _monotonic(node, x, get, graph):
+    """A non-decreasing elementwise function: its values at the ends."""
+    from .sim.float_ops import FLOAT_OPS
+
+    y = FLOAT_OPS[node.op](node, np.array(x, np.float64))
+    return float(y[0]), float(y[1])
+
+
+def _binary(node, x, get, graph):
+    y = get(node.inputs[1])
+    op = node.op
+    if op == "Add":
+        return x[0] + y[0], x[1] + y[1]
+    if op == "Sub":
+        return x[0] - y[1], x[1] - y[0]
+    if op == "Div" and y[0] <= 0 <= y[1]:
+        raise ValueError(f"Div node {node.name}: divisor range includes 0")
+    f = (lambda a, b: a * b) if op == "Mul" else (lambda a, b: a / b)
+    c = [f(x[0], y[0]), f(x[0], y[1]), f(x[1], y[0]), f(x[1], y[1])]
+    return min(c), max(c)
+
+
+def _matmul(node, x, get, graph):
+    """a @ b: with a static b as a Dense; otherwise |y| <= K * max|a| * max|b|."""
+    from .passes.base import is_static
+
+    if is_static(graph, node.inputs[1]):
+        w = _static_value(graph, node.inputs[1])
+        return _interval_dense(x, w.reshape(w.shape[0], -1) if w.ndim == 2 else w.reshape(-1, w.shape[-1]), None)
+    y = get(node.inputs[1])
+    k = node.inputs[0].type.shape[-1]
+    b = k * max(abs(x[0]), abs(x[1])) * max(abs(y[0]), abs(y[1]))
+    return -b, b
+
+
+def _concat(node, x, get, graph):
+    rs = [get(v) for v in node.inputs]
+    return min(a for a, _ in rs), max(b for _, b in rs)
+
+
+def _batchnorm(node, x, get, graph):
+    from .sim.float_ops import batchnorm_affine
+
+    a, b = batchnorm_affine(*[v.const for v in node.inputs[1:]], node.attrs["epsilon"], np.float64)
+    c = np.concatenate([a * x[0] + b, a * x[1] + b])
+    return float(c.min()), float(c.max())
+
+
+def _pad(node, x, get, graph):
+    if node.attrs["mode"] != "constant":
+        return x  # edge and reflect repeat values of x
+    v = node.attrs["value"]
+    return min(x[0], v), max(x[1], v)
+
+
+def _keep(node, x, get, graph):
+    return x
+
+
+#: op -> interval rule (node, range of input 0, range of any value, graph) -> (lo, hi). Data movement,
+#: pooling and casts keep the range; quantizers too (their own type bounds the value where it matters).
+INTERVALS = {
+    "Dense": lambda node, x, get, graph: _interval_dense(x, *_weights(graph, node)),
+    "Conv": lambda node, x, get, graph: _interval_conv(x, *_weights(graph, node)),
+    "Relu": lambda node, x, get, graph: (max(x[0], 0.0), max(x[1], 0.0)),
+    "LeakyRelu": _leaky_relu, "PRelu": _prelu, "Clip": _clip, "Selu": _monotonic,
+    "Sigmoid": lambda *a: (0.0, 1.0), "HardSigmoid": lambda *a: (0.0, 1.0), "Softmax": lambda *a: (0.0, 1.0),
+    "Tanh": lambda *a: (-1.0, 1.0),
+    "Add": _binary, "Sub": _binary, "Mul": _binary, "Div": _binary, "MatMul": _matmul,
+    "Concat": _concat, "BatchNormalization": _batchnorm, "Pad": _pad,
+    **dict.fromkeys(("Reshape", "Transpose", "Identity", "Dropout", "Resize", "Cast", "MaxPool", "GlobalMaxPool",
+                     "AveragePool", "GlobalAveragePool", "Quant", "BipolarQuant", "Trunc", "QuantizeLinear",
+                     "DequantizeLinear"), _keep),
+}
+#: ops with no interval rule: integer forms and what the quantization passes make (never in a float graph)
+NO_INTERVAL = frozenset({"ConvInteger", "MatMulInteger", "Requantize", "Rescale", "FromFloat", "ToFloat"})
+
+
 def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple[float, float]]:
     """Sound bounds of every float value given every graph input element in `input_range`."""
+    from .errors import HwcError
     from .passes.base import is_static
 
     r: dict[str, tuple[float, float]] = {v.name: tuple(map(float, input_range)) for v in graph.inputs}
@@ -65,58 +174,11 @@ def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple
     for node in graph.toposort():
         if all(v is None or is_static(graph, v) for v in node.inputs):
             continue
-        x = get(node.inputs[0])
-        op = node.op
-        if op == "Dense":
-            w = _static_value(graph, node.inputs[1])
-            b = _static_value(graph, node.input(2)) if node.input(2) is not None else None
-            out = _interval_dense(x, w, b)
-        elif op == "Conv":
-            w = _static_value(graph, node.inputs[1])
-            b = _static_value(graph, node.input(2)) if node.input(2) is not None else None
-            out = _interval_conv(x, w, b)
-        elif op == "Relu":
-            out = (max(x[0], 0.0), max(x[1], 0.0))
-        elif op == "LeakyRelu":
-            a = node.attrs["alpha"]
-            f = (lambda v: v if v >= 0 else a * v)
-            cands = [f(x[0]), f(x[1])] + ([0.0] if x[0] < 0 < x[1] else [])
-            out = (min(cands), max(cands))
-        elif op == "Clip":
-            lo = node.attrs["min"] if node.attrs["min"] is not None else -math.inf
-            hi = node.attrs["max"] if node.attrs["max"] is not None else math.inf
-            out = (min(max(x[0], lo), hi), max(min(x[1], hi), lo))
-        elif op in ("Sigmoid", "HardSigmoid", "Softmax"):
-            out = (0.0, 1.0)
-        elif op == "Tanh":
-            out = (-1.0, 1.0)
-        elif op in ("Add", "Sub", "Mul", "Div"):
-            y = get(node.inputs[1])
-            if op == "Add":
-                out = (x[0] + y[0], x[1] + y[1])
-            elif op == "Sub":
-                out = (x[0] - y[1], x[1] - y[0])
-            elif op == "Mul":
-                c = [x[0] * y[0], x[0] * y[1], x[1] * y[0], x[1] * y[1]]
-                out = (min(c), max(c))
-            else:
-                if y[0] <= 0 <= y[1]:
-                    raise ValueError(f"Div node {node.name}: divisor range includes 0")
-                c = [x[0] / y[0], x[0] / y[1], x[1] / y[0], x[1] / y[1]]
-                out = (min(c), max(c))
-        elif op == "Concat":
-            rs = [get(v) for v in node.inputs]
-            out = (min(a for a, _ in rs), max(b for _, b in rs))
-        elif op == "BatchNormalization":
-            from .sim.float_ops import batchnorm_affine
-            a, b = batchnorm_affine(*[v.const for v in node.inputs[1:]], node.attrs["epsilon"], np.float64)
-            c = np.concatenate([a * x[0] + b, a * x[1] + b])
-            out = (float(c.min()), float(c.max()))
-        elif op == "Pad" and node.attrs["mode"] == "constant":
-            v = node.attrs["value"]
-            out = (min(x[0], v), max(x[1], v))
-        else:  # data movement, pooling, identity: the range is kept
-            out = x
+        rule = INTERVALS.get(node.op)
+        if rule is None:
+            raise HwcError("no interval rule for this op: give --calib data for its value ranges",
+                           node=node.name, op=node.op)
+        out = rule(node, get(node.inputs[0]), get, graph)
         for o in node.outputs:
             r[o.name] = out
     return r

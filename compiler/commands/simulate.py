@@ -7,7 +7,8 @@ import numpy as np
 from ..compile_model import load_onnx_model
 from ..data_io import read_data, write_outputs
 from ..errors import HwcError
-from ..sim.run import check_inputs, simulate
+from ..sim.inputs import check_inputs
+from ..sim.run import simulate
 from .common import gather_inputs, is_compiled_dir, load_compiled, onnx_input_names
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..ir.types import F32, FloatType, IntType, elem_from_numpy
-from .onnx_loader import Ctx
+from .context import Ctx
 
 # ---- helpers ---------------------------------------------------------------------------------
 

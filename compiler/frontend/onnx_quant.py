@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 
 from ..ir.types import F32, elem_from_numpy, IntType
-from .onnx_loader import Ctx
+from .context import Ctx
 from .onnx_ops import _spatial_attrs
 
 _QDQ_TYPES = {np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32)}

@@ -13,11 +13,8 @@ from typing import Any, Iterable
 import networkx as nx
 import numpy as np
 
+from .errors import IRError
 from .types import TensorType, elem_from_numpy
-
-
-class IRError(Exception):
-    """An inconsistent graph: a pass or the front end broke an invariant."""
 
 
 @dataclass(frozen=True, eq=True)

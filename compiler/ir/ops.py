@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .graph import IRError, Node
+from .errors import IRError
 from .types import F32, I32, AffineType, FixedType, FloatType, IntType, TensorType
+
+if TYPE_CHECKING:  # annotations only: graph.py imports this module
+    from .graph import Node
 
 # attribute kinds: a validator per kind
 _KINDS: dict[str, Callable[[Any], bool]] = {

@@ -6,7 +6,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..ir.graph import Graph, IRError
+from ..ir.errors import IRError
+from ..ir.graph import Graph
 
 
 class Pass:

@@ -853,7 +853,7 @@ def fp16_run(graph, inputs, u_run: float) -> tuple[list[np.ndarray], list[np.nda
     where the two pre-cast values may lie on both sides of a rounding boundary, the cast output may differ
     by the error plus one step, else not at all; monotone tables are bounded over the perturbed bucket
     range; a Softmax row whose input is perturbed (or not exact in f16) is bounded by 1."""
-    from .run import check_inputs
+    from .inputs import check_inputs
 
     R = Roundoff(u_run)
     arrays = check_inputs(graph, inputs)

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..errors import HwcError
 from ..ir.graph import Graph, Node
-from ..ir.types import FloatType, IntType, numpy_dtype
 from .float_ops import FLOAT_OPS
+from .inputs import check_inputs
 from .fixed_ops import FIXED_OPS, run_node as run_fixed_node
 from .tflite_ops import TFLITE_MODES  # [tflite]
 from .openvino_ops import OPENVINO_MODES  # [openvino]
@@ -26,39 +26,6 @@ class _FixedMode(dict):
 MODES: dict[str, Mapping[str, Callable]] = {"float": FLOAT_OPS, "fixed": _FixedMode()}
 MODES.update(TFLITE_MODES)  # [tflite] "tflite-ref", "tflite-xnnpack", "tflite-builtin" (sim/tflite_ops.py)
 MODES.update(OPENVINO_MODES)  # [openvino] "openvino", "openvino-fp16" (sim/openvino_ops.py)
-
-
-def check_inputs(graph: Graph, arrays: Sequence[np.ndarray], what: Sequence[str] | None = None) -> list[np.ndarray]:
-    """Validate shapes (a None dimension takes any batch, the same for every input) and element types."""
-    if len(arrays) != len(graph.inputs):
-        names = ", ".join(v.name for v in graph.inputs)
-        raise HwcError(f"the model has {len(graph.inputs)} input(s) ({names}), got {len(arrays)}")
-    batch = None
-    out = []
-    for k, (v, arr) in enumerate(zip(graph.inputs, arrays)):
-        arr = np.asarray(arr)
-        src = what[k] if what else f"input '{v.name}'"
-        shape = v.type.shape
-        if arr.ndim != len(shape) or any(d is not None and d != a for d, a in zip(shape, arr.shape)):
-            want = "(" + ", ".join("N" if d is None else str(d) for d in shape) + ")"
-            raise HwcError(f"{src} has shape {arr.shape}, the model expects {want}")
-        for d, a in zip(shape, arr.shape):
-            if d is None:
-                if batch is not None and a != batch:
-                    raise HwcError(f"{src} has batch {a}, another input has batch {batch}")
-                batch = a
-        dt = numpy_dtype(v.type.elem)
-        if isinstance(v.type.elem, FloatType):
-            if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-                raise HwcError(f"{src} has element type {arr.dtype}, the model expects {dt}")
-        elif isinstance(v.type.elem, IntType):
-            if not np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_:
-                raise HwcError(f"{src} has element type {arr.dtype}, the model expects {dt}")
-            info = np.iinfo(dt) if dt != np.bool_ else None
-            if info is not None and arr.size and (arr.min() < info.min or arr.max() > info.max):
-                raise HwcError(f"{src} has values outside the range of {dt}")
-        out.append(arr.astype(dt, copy=False))
-    return out
 
 
 def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",

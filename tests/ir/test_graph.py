@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwc.compiler.ir.graph import Graph, IRError, Use
+from hwc.compiler.ir.errors import IRError
+from hwc.compiler.ir.graph import Graph, Use
 from hwc.compiler.ir.printer import format_graph
 from hwc.compiler.ir.types import F32, TensorType
 

@@ -1,0 +1,163 @@
+"""Which IR op each op table handles: the op-support matrix.
+
+Every op of the IR schema (`compiler/ir/ops.py`) must be handled by each table below or be listed in
+that table's `UNSUPPORTED` entry with the reason. `tests/test_support_matrix.py` fails, naming the
+table, when an op is added to the schema only (or a table gains an op still listed as unsupported).
+`docs/SUPPORT.md` is this module's output:
+
+    python -m hwc.compiler.support_matrix > docs/SUPPORT.md
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+from .ir.ops import SCHEMAS
+
+
+def _frontend() -> set[str]:
+    from .frontend.onnx_ops import HANDLERS as FLOAT_HANDLERS
+    from .frontend.onnx_quant import HANDLERS as QUANT_HANDLERS
+
+    return set(FLOAT_HANDLERS) | set(QUANT_HANDLERS)
+
+
+def _float_sim() -> set[str]:
+    from .sim.float_ops import FLOAT_OPS
+
+    return set(FLOAT_OPS)
+
+
+def _fixed_sim() -> set[str]:
+    from .sim.fixed_ops import FIXED_OPS
+
+    return set(FIXED_OPS)
+
+
+def _tflite_sim() -> set[str]:
+    from .sim.tflite_ops import OPS
+
+    return set(OPS)
+
+
+def _openvino_sim() -> set[str]:
+    from .sim.openvino_ops import OPENVINO_OPS
+
+    return set(OPENVINO_OPS)
+
+
+def _intervals() -> set[str]:
+    from .ranges import INTERVALS
+
+    return set(INTERVALS)
+
+
+def _methods(cls) -> set[str]:
+    """Ops of an emitter class that dispatches on `_<Op>` methods."""
+    return {m[1:] for m in dir(cls) if m.startswith("_") and m[1:2].isupper()}
+
+
+def _hls_emitter() -> set[str]:
+    from hwc.backends.hls_layers import Emitter
+
+    return _methods(Emitter) | {"FromFloat", "ToFloat"}  # the top function's ports (backends/hls.py)
+
+
+def _openvino_emitter() -> set[str]:
+    from hwc.backends.openvino import Emitter
+
+    return _methods(Emitter)
+
+
+#: table name -> (what it is, where, the ops it handles)
+TABLES: dict[str, tuple[str, str, Callable[[], set[str]]]] = {
+    "frontend": ("ONNX op handler", "compiler/frontend/onnx_ops.py, onnx_quant.py HANDLERS", _frontend),
+    "float": ("float simulator", "compiler/sim/float_ops.py FLOAT_OPS", _float_sim),
+    "fixed": ("fixed-point simulator (HLS arithmetic)", "compiler/sim/fixed_ops.py FIXED_OPS", _fixed_sim),
+    "tflite": ("TFLite simulator", "compiler/sim/tflite_ops.py OPS", _tflite_sim),
+    "openvino": ("OpenVINO simulator", "compiler/sim/openvino_ops.py OPENVINO_OPS", _openvino_sim),
+    "intervals": ("interval analysis", "compiler/ranges.py INTERVALS", _intervals),
+    "hls": ("HLS emitter (xilinx, intel)", "backends/hls_layers.py Emitter._<Op>", _hls_emitter),
+    "openvino-ir": ("OpenVINO IR emitter", "backends/openvino.py Emitter._<Op>", _openvino_emitter),
+}
+
+_QUANTIZERS = ("Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear")
+_LOWERED = "lowered to casts and types before (LowerQuantizers)"
+_AFFINE = "lowered to affine types before (QuantizeAffine)"
+_MADE = "made by the quantization passes, never imported"
+_FOLDED_BN = "folded into the layer before it (FoldBatchNorm)"
+_INTEGER = "lowered to Dense/Conv before (LowerScaledLayers)"
+_MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: no form yet"
+_NO_FORM = "no form on this target yet"
+
+#: table -> {op: why the table does not handle it}
+UNSUPPORTED: dict[str, dict[str, str]] = {
+    "frontend": {op: _MADE for op in ("Dense", "FromFloat", "ToFloat", "Rescale", "Requantize")},
+    "float": {"FromFloat": "fixed-point boundary only", "ToFloat": "fixed-point boundary only",
+              "Rescale": "fixed-point only"},
+    "fixed": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
+              "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
+              "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM},
+    "tflite": {**dict.fromkeys(_QUANTIZERS, _AFFINE), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
+               "Identity": "removed before", "MatMul": _MATMUL, "ConvInteger": _AFFINE, "MatMulInteger": _AFFINE,
+               "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _NO_FORM, "PRelu": _NO_FORM,
+               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM},
+    "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
+                 "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
+                 "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM, "HardSigmoid": _NO_FORM},
+    "intervals": {"ConvInteger": "integer form: give --calib", "MatMulInteger": "integer form: give --calib",
+                  **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
+    "hls": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "MatMul": _MATMUL,
+            "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
+            "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM},
+    "openvino-ir": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
+                    "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
+                    "Requantize": _INTEGER, "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM,
+                    "HardSigmoid": _NO_FORM},
+}
+
+
+def problems(ops=None) -> list[str]:
+    """Every (op, table) that is neither handled nor listed as unsupported, and every op listed as
+    unsupported that the table handles; one line each, naming the table and where it lives."""
+    ops = sorted(SCHEMAS if ops is None else ops)
+    out = []
+    for name, (what, where, handled) in TABLES.items():
+        have, skip = handled(), UNSUPPORTED[name]
+        for op in ops:
+            if op not in have and op not in skip:
+                out.append(f"{op}: missing in the {what} ({where}); add it there or to UNSUPPORTED[{name!r}] "
+                           "in compiler/support_matrix.py")
+            elif op in have and op in skip:
+                out.append(f"{op}: the {what} ({where}) handles it, but UNSUPPORTED[{name!r}] lists it")
+    return out
+
+
+def render() -> str:
+    """docs/SUPPORT.md: one row per IR op, one column per table."""
+    names = list(TABLES)
+    have = {name: TABLES[name][2]() for name in names}
+    reasons: dict[str, int] = {}
+    lines = ["# Op support", "",
+             "Generated by `python -m hwc.compiler.support_matrix > docs/SUPPORT.md` from the op tables; "
+             "`tests/test_support_matrix.py` checks that it is current and that every IR op is in every table "
+             "or listed as unsupported there with a reason. ✓: handled; a number: not handled, for the reason "
+             "below.", "",
+             "Tables: " + "; ".join(f"**{n}**: {TABLES[n][0]} (`{TABLES[n][1]}`)" for n in names) + ".", "",
+             "| IR op | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for op in sorted(SCHEMAS):
+        cells = []
+        for n in names:
+            if op in have[n]:
+                cells.append("✓")
+            else:
+                why = UNSUPPORTED[n].get(op, "MISSING")
+                cells.append(str(reasons.setdefault(why, len(reasons) + 1)))
+        lines.append(f"| {op} | " + " | ".join(cells) + " |")
+    lines += ["", "Not handled, because:", ""] + [f"{k}. {why}" for why, k in reasons.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
