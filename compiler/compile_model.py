@@ -37,12 +37,13 @@ def compile_model(model: str | Path | Graph, options: CompileOptions, outdir, fo
     """Compile `model` as `options` ask and write `outdir` (replaced only with `force`).
 
     Returns the backend's `CompileResult` (files relative to outdir, summary lines). `source` names
-    the model in messages and generated comments [the path, or the graph's name].
+    the model in messages and generated comments [the path, or the graph's name]. A `Graph` is not
+    modified (it can be compiled again with other options).
     """
     from hwc.backends.base import CompileResult
 
     if isinstance(model, Graph):
-        graph, source = model, source or model.name
+        graph, source = model.clone(), source or model.name  # the caller's graph stays as it is
     else:
         graph, source = load_onnx_model(model), source or str(model)
     if options.target == "sim":

@@ -35,7 +35,9 @@ def test_compile_model_takes_a_graph_and_calibration_arrays(tmp_path):
     x = np.load(HW_EXAMPLES / "digits_data" / "calib.npz")["x"]
     options = CompileOptions("sim", calib=Calibration(data=x))
     g = load_onnx_model(MODEL)
+    before = [n.op for n in g.toposort()]
     result = compile_model(g, options, tmp_path / "out")
+    assert [n.op for n in g.toposort()] == before  # not modified: a sweep compiles it again
     assert sorted(result.files) == ["model.json", "weights.npz"]
     assert result.summary[0].startswith(f"compiled {g.name} for --target sim: wbits 8, abits 16, ")
 
