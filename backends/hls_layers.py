@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compiler import tables
+from ..compiler.sim import tables
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Node, Value
 from ..compiler.ir.types import FixedType

@@ -497,7 +497,7 @@ class Emitter:
         return self.o1.gather(self._c(table_real), idx, self.og.constant(np.int64(0)))
 
     def _table_fn(self, n, name):
-        from ..compiler import tables
+        from ..compiler.sim import tables
         a = n.attrs
         t = n.output.type.elem
         tab = tables.function_table(name, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits
@@ -513,7 +513,7 @@ class Emitter:
         return self._table_fn(n, "Tanh")
 
     def _Softmax(self, n):
-        from ..compiler import tables
+        from ..compiler.sim import tables
         a = n.attrs
         og = self.og
         ax = a["axis"] % n.inputs[0].type.rank

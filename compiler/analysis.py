@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from .ir.graph import Graph, Node, Value
-from .passes.base import constant_source, is_static
 from .ir.ops import QUANTIZER_OPS
+from .ir.static import constant_source, is_static
 
 
 def _const_source(v: Value | None) -> np.ndarray | None:

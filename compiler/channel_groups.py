@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from .ir.graph import Graph, Node, Value
-from .passes.base import is_static
+from .ir.static import is_static
 
 CHANNEL_PRESERVING = frozenset({"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "Selu", "Identity",
                                 "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Resize",

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from .ir.graph import Graph, Node
+from .ir.static import is_static, static_f64
 from .sim.run import simulate
 
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)  # inputs assumed for interval analysis without --calib or --input-range
@@ -54,8 +55,8 @@ def _interval_conv(x, w, b):
 
 
 def _weights(graph: Graph, node: Node):
-    w = _static_value(graph, node.inputs[1])
-    b = _static_value(graph, node.input(2)) if node.input(2) is not None else None
+    w = static_f64(node.inputs[1])
+    b = static_f64(node.input(2)) if node.input(2) is not None else None
     return w, b
 
 
@@ -105,10 +106,9 @@ def _binary(node, x, get, graph):
 
 def _matmul(node, x, get, graph):
     """a @ b: with a static b as a Dense; otherwise |y| <= K * max|a| * max|b|."""
-    from .passes.base import is_static
 
     if is_static(graph, node.inputs[1]):
-        w = _static_value(graph, node.inputs[1])
+        w = static_f64(node.inputs[1])
         return _interval_dense(x, w.reshape(w.shape[0], -1) if w.ndim == 2 else w.reshape(-1, w.shape[-1]), None)
     y = get(node.inputs[1])
     k = node.inputs[0].type.shape[-1]
@@ -162,7 +162,6 @@ NO_INTERVAL = frozenset({"ConvInteger", "MatMulInteger", "Requantize", "Rescale"
 def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple[float, float]]:
     """Sound bounds of every float value given every graph input element in `input_range`."""
     from .errors import HwcError
-    from .passes.base import is_static
 
     r: dict[str, tuple[float, float]] = {v.name: tuple(map(float, input_range)) for v in graph.inputs}
 
@@ -182,10 +181,3 @@ def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple
         for o in node.outputs:
             r[o.name] = out
     return r
-
-
-def _static_value(graph: Graph, v) -> np.ndarray:
-    """The value of a static (weight) sub-graph as float64."""
-    from .passes.base import static_value
-
-    return np.asarray(static_value(v), np.float64)

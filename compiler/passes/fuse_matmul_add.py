@@ -5,7 +5,8 @@ bias that broadcasts to (M,) becomes Dense's bias: Add(MatMul(x, W), b) → Dens
 from __future__ import annotations
 
 from ..ir.graph import Graph
-from .base import Pass, is_static
+from ..ir.static import is_static
+from .base import Pass
 
 
 class FuseMatMulAdd(Pass):

@@ -18,10 +18,10 @@ import numpy as np
 
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
+from ..ir.static import is_static, static_f64
 from ..ir.types import FixedType, IntType, Overflow, Rounding
-from ..ranges import _static_value
 from ..sim.fixed import from_float
-from .base import Pass, is_static
+from .base import Pass
 
 QONNX_ROUNDING = {"ROUND": Rounding.RND_CONV, "HALF_EVEN": Rounding.RND_CONV, "FLOOR": Rounding.TRN,
                   "DOWN": Rounding.TRN_ZERO, "HALF_UP": Rounding.RND_INF, "HALF_DOWN": Rounding.RND_ZERO}
@@ -135,7 +135,7 @@ class LowerQuantizers(Pass):
 
         x = node.inputs[0]
         if is_static(graph, x):
-            values = _static_value(graph, x)
+            values = static_f64(x)
             if fracs.size == 1:
                 t = make(int(fracs[0]))
                 self._replace_with_const(graph, node, from_float(values, t), t)
@@ -164,7 +164,7 @@ class LowerQuantizers(Pass):
         f = pow2_frac(node.inputs[1].const, node)
         if f.size != 1:
             raise HwcError("per-channel bipolar scales are not supported", node=node.name, op=node.op)
-        values = _static_value(graph, x)
+        values = static_f64(x)
         if node.op == "Quant":  # 1-bit signed Quant: sign of x/s + z, as qonnx computes it
             values = values / float(np.asarray(node.inputs[1].const).reshape(-1)[0]) + float(np.asarray(node.inputs[2].const).reshape(-1)[0])
         m = np.where(values >= 0, 1, -1)
@@ -202,7 +202,7 @@ class LowerQuantizers(Pass):
             return FixedType(bits, bits - f, signed, Rounding.RND_CONV, overflow)
 
         if is_static(graph, src):
-            values = np.asarray(_static_value(graph, src)).astype(np.int64)
+            values = np.asarray(static_f64(src)).astype(np.int64)
             values = np.clip(values, lo, hi)
             if fracs.size == 1:
                 self._replace_with_const(graph, node, values, make(int(fracs[0])))

@@ -20,12 +20,12 @@ import numpy as np
 
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
+from ..ir.static import is_static, static_f64
 from ..ir.types import F32, FixedType, Overflow, Rounding
-from ..ranges import _static_value
 from ..sim.fixed import from_float
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range
 from .assign_types import exact_int_type
-from .base import Pass, is_static
+from .base import Pass
 from .lower_quantizers import QONNX_ROUNDING
 
 KEEPS_SCALE = frozenset({"MaxPool", "GlobalMaxPool", "Resize", "Reshape", "Transpose", "Identity", "Dropout"})
@@ -147,7 +147,7 @@ class LowerScaledLayers(Pass):
         if q is None or q.op != "Quant" or not is_static(graph, q.inputs[0]):
             raise HwcError("weights must be quantized by the model (Quant on a constant)", node=node.name, op=node.op)
         s, b, signed, narrow = _quant_params(q)
-        raw = _static_value(graph, q.inputs[0]).astype(np.float32)
+        raw = static_f64(q.inputs[0]).astype(np.float32)
         lo, hi = qonnx_int_range(b, signed, narrow)
         k = np.round(np.clip(raw / s.astype(np.float32), lo, hi)).astype(np.int64)
         axis = None
@@ -176,7 +176,7 @@ class LowerScaledLayers(Pass):
         b = np.zeros_like(a)
         bias = node.input(2)
         if bias is not None:
-            b = b + np.asarray(_static_value(graph, bias), np.float64).reshape(-1)
+            b = b + np.asarray(static_f64(bias), np.float64).reshape(-1)
             graph.set_input(node, 2, None)
             _drop_dead(graph, bias)
         # walk the float tail to the next activation quantizer

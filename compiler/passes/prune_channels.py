@@ -19,10 +19,11 @@ import numpy as np
 from ..channel_groups import Group, Member, all_groups, find_group
 from ..ir.graph import Graph, Node, Value
 from ..ir.ops import infer_types
+from ..ir.static import static_value
 from ..ir.types import FixedType
 from ..sim.float_ops import _windows
 from ..sim.run import simulate
-from .base import Pass, static_value
+from .base import Pass
 
 CRITERIA = ("l1", "l2", "activation", "reconstruction")
 

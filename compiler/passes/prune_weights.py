@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Graph, Node, Value
-from .base import Pass, constant_source
+from ..ir.static import constant_source
+from .base import Pass
 
 
 def weight_constant(node: Node) -> Value | None:

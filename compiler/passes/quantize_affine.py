@@ -23,11 +23,11 @@ import numpy as np
 
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
+from ..ir.static import is_static, static_f64
 from ..ir.types import AffineType, FloatType, IntType
-from ..ranges import _static_value
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range, resize_indices
 from ..sim.tflite_ops import LUT_OPS, depthwise_multiplier, tflite_resize_indices, window_padding
-from .base import Pass, is_static
+from .base import Pass
 from .remove_dead_nodes import RemoveDeadNodes
 
 I8 = IntType(8)
@@ -239,10 +239,10 @@ class QuantizeAffine(Pass):
             if not is_static(graph, w):
                 raise HwcError("QLinear weights must be constant", node=p.name, op=p.op)
             conv = p.op == "ConvInteger"
-            wv = np.asarray(_static_value(graph, w)).astype(np.int64)
+            wv = np.asarray(static_f64(w)).astype(np.int64)
             axis = 0 if conv else 1
             n_out = wv.shape[axis]
-            wzv = np.broadcast_to(np.asarray(_static_value(graph, wz) if wz is not None else 0, np.int64).reshape(-1),
+            wzv = np.broadcast_to(np.asarray(static_f64(wz) if wz is not None else 0, np.int64).reshape(-1),
                                   (n_out,))
             mult = np.broadcast_to(np.asarray(rq.inputs[1].const, np.float64).reshape(-1), (n_out,))
             shape = [1] * wv.ndim
@@ -372,8 +372,8 @@ class QuantizeAffine(Pass):
             if isinstance(w.type.elem, AffineType):
                 continue  # from a QLinear op
             axis = 0 if n.op == "Conv" else 1
-            wv = np.asarray(_static_value(graph, w), np.float64)
-            bias = _static_value(graph, n.input(2)) if n.input(2) is not None else np.zeros(wv.shape[axis])
+            wv = np.asarray(static_f64(w), np.float64)
+            bias = static_f64(n.input(2)) if n.input(2) is not None else np.zeros(wv.shape[axis])
             a, shift = self.bn_fold.get(id(n), (None, None))
             q, scales = self._carried_weights(graph, w, wv, axis)
             shape = [1] * wv.ndim

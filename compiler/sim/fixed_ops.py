@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .. import tables
+from . import tables
 from ..ir.graph import Node
 from ..ir.types import FixedType, FloatType
 from . import float_ops

@@ -34,7 +34,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .. import tables
+from . import tables
 from ..errors import HwcError
 from ..ir.graph import Node
 from ..ir.types import FixedType, Overflow, Rounding

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hls_harness import FLAGS_O0, VENDORS, Case, Config, fx, mantissas, one_node_graph, run_cases, stream_call, values
-from hwc.compiler import tables
+from hwc.compiler.sim import tables
 from hwc.compiler.ir.types import FixedType, Overflow, Rounding
 
 N = 1000

@@ -1,6 +1,6 @@
 """hwc max/avg pooling 1-D/2-D, array and stream, and global pooling (templates/hls/hwc_pool.h)
 bit-exact against fixed_ops.max_pool / average_pool / global_*: pads, strides, dilations (max),
-ceil_mode, count_include_pad, the reciprocal table of compiler/tables.py, rounding output casts."""
+ceil_mode, count_include_pad, the reciprocal table of compiler/sim/tables.py, rounding output casts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hls_harness import VENDORS, Case, Config, fx, mantissas, one_node_graph, run_cases, stream_call, values
-from hwc.compiler import tables
+from hwc.compiler.sim import tables
 from hwc.compiler.ir.types import FixedType
 
 N = 1000

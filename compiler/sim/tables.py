@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .ir.types import FixedType, Overflow, Rounding
-from .sim.fixed import from_float
+from ..ir.types import FixedType, Overflow, Rounding
+from .fixed import from_float
 
 FUNCTIONS = {"Sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "Tanh": np.tanh}
 
