@@ -575,7 +575,7 @@ class OpenvinoBackend(Backend):
         q = g.metadata.get("quant", {})
         kinds = sorted(set(storage.values()))
         summary = [f"compiled for --target {target}: {'FP16 IR for the Myriad X' if fp16 else 'OpenVINO IR, f32 + FakeQuantize'}"
-                   f", wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
+                   f", {quant_line(q, modes=False)}, "
                    f"weights {'/'.join(kinds) if not fp16 else 'f16'}, simulator mode {MODE[target]}"]
         summary += [f"  {line}" for line in em.layers]
         summary += [f"note: {x}" for x in notes]
