@@ -7,11 +7,11 @@ installed:
 
     .venv/bin/python tests/hw_examples/output_hashes.py
 
-Each case runs in a fresh Python process (the OpenVINO library numbers auto-named nodes with a
-process-wide counter, so `model.xml` depends on what the process built before) that compiles it for
-every target in turn, in-process (`hwc.compiler.cli.main`), from the repository root with relative
-paths, as the example READMEs do. Machine-specific text (the absolute path of the ac_types headers
-in the Intel Makefile) is replaced by a placeholder before hashing.
+All cases compile in one fresh Python process, in-process (`hwc.compiler.cli.main`), from the
+repository root with relative paths, as the example READMEs do. Before hashing, machine-specific
+text (the absolute path of the ac_types headers in the Intel Makefile) becomes a placeholder, and
+the names OpenVINO gives unnamed nodes (`Constant_123`: a process-wide counter, so they depend on
+what the process built before) are renumbered in order of appearance.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,17 @@ def _machine_paths() -> dict[str, str]:
     return {str(ac_types_dir()): "<AC_TYPES>"}
 
 
+def _renumber_auto_names(xml: bytes) -> bytes:
+    """`name="Constant_123"` -> `name="Constant_#0"`, numbered in order of first appearance."""
+    seen: dict[bytes, int] = {}
+
+    def sub(m):
+        key = m.group(0)
+        return b'name="%s_#%d"' % (m.group(1), seen.setdefault(key, len(seen)))
+
+    return re.sub(rb'name="([A-Za-z]+)_(\d+)"', sub, xml)
+
+
 def hash_dir(d: Path) -> dict[str, str]:
     subs = _machine_paths()
     out = {}
@@ -74,6 +86,8 @@ def hash_dir(d: Path) -> dict[str, str]:
         data = f.read_bytes()
         for k, v in subs.items():
             data = data.replace(k.encode(), v.encode())
+        if f.suffix == ".xml":
+            data = _renumber_auto_names(data)
         out[f.relative_to(d).as_posix()] = hashlib.sha256(data).hexdigest()[:16]
     return out
 
@@ -96,21 +110,17 @@ def compile_case(case: str, target: str) -> dict[str, str]:
         return hash_dir(Path(out))
 
 
-def case_hashes(case: str) -> dict[str, dict[str, str]]:
-    """{target: {file: hash}} for one case, compiled in a fresh process."""
-    run = subprocess.run([sys.executable, __file__, "--case", case], capture_output=True, text=True, timeout=600)
+def record() -> dict:
+    """{case: {target: {file: hash}}}, every case compiled in one fresh process."""
+    run = subprocess.run([sys.executable, __file__, "--print"], capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
-        raise RuntimeError(f"{case}: {run.stderr.strip()[-2000:]}")
+        raise RuntimeError(run.stderr.strip()[-2000:])
     return json.loads(run.stdout)
 
 
-def record() -> dict:
-    return {case: case_hashes(case) for case in CASES}
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--case"]:
-        print(json.dumps({t: compile_case(sys.argv[2], t) for t in TARGETS}))
+    if sys.argv[1:] == ["--print"]:
+        print(json.dumps({case: {t: compile_case(case, t) for t in TARGETS} for case in CASES}))
         sys.exit(0)
     doc = record()
     RECORD.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")

@@ -11,14 +11,19 @@ import json
 
 import pytest
 
-from output_hashes import CASES, RECORD, TARGETS, case_hashes
+from output_hashes import CASES, RECORD, TARGETS, record
 
 RECORDED = json.loads(RECORD.read_text())
 
 
+@pytest.fixture(scope="module")
+def compiled():
+    return record()
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_outputs_are_byte_identical(case):
-    got = case_hashes(case)
+def test_outputs_are_byte_identical(case, compiled):
+    got = compiled[case]
     for t in TARGETS:
         assert got[t] == RECORDED[case][t], f"{case} --target {t}: outputs differ from {RECORD.name}"
 
