@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..compiler.ir.graph import Graph
+from ..compiler.ir.types import AffineType, FloatType
 from ..compiler.options import CompileOptions, VerifyOptions
 
 MANIFEST = "hwc.json"
@@ -55,6 +56,29 @@ class Backend:
         """Run the target's executor on `inputs` (None: `options.samples` random inputs drawn with
         `seed`) and compare with the simulator."""
         raise NotImplementedError
+
+
+def uniform_inputs(g: Graph, n: int, seed: int, ranges: dict[str, Sequence[float]], pad: float = 0.0) -> list[np.ndarray]:
+    """n random inputs per graph input (an unbatched model gets n separate runs): a float input uniform
+    over its real range in `ranges` ([-1, 1] when absent) widened by `pad` of its width on each side
+    (to exercise saturation), an integer input uniform over its storage type."""
+    from ..compiler.ranges import DEFAULT_INPUT_RANGE
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for v in g.inputs:
+        shape = tuple(n if d is None else d for d in v.type.shape)
+        if v.type.shape[:1] != (None,):
+            shape = (n,) + shape
+        t = v.type.elem
+        if isinstance(t, FloatType):
+            lo, hi = ranges.get(v.name, DEFAULT_INPUT_RANGE)
+            w = pad * (hi - lo)
+            out.append(rng.uniform(lo - w, hi + w, shape).astype(np.float32))
+        else:
+            s = t.storage if isinstance(t, AffineType) else t
+            out.append(rng.integers(s.min, s.max + 1, shape).astype(s.numpy_dtype))
+    return out
 
 
 def write_manifest(outdir: Path, target: str, options: dict[str, Any], files: list[str]) -> str:

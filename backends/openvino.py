@@ -33,15 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from ..compiler.options import CompileOptions, VerifyOptions
-from ..compiler.quant_config import QuantConfig
-from ..compiler.ranges import DEFAULT_INPUT_RANGE
-from ..compiler.summary import quant_line
-from .base import Backend, CompileResult, VerifyReport, write_manifest
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Node, Value
 from ..compiler.ir.types import FixedType, FloatType, Overflow, Rounding
+from ..compiler.options import CompileOptions, VerifyOptions
+from ..compiler.quant_config import QuantConfig
 from ..compiler.sim import openvino_ops as ovo
+from ..compiler.summary import quant_line
+from .base import Backend, CompileResult, VerifyReport, uniform_inputs, write_manifest
 
 MODE = {"openvino": "openvino", "ncs2": "openvino-fp16"}
 SAT16 = 32767  # VPMADDUBSW saturates each pair sum to int16 on CPUs without VNNI
@@ -607,17 +606,7 @@ def input_ranges(g: Graph) -> dict[str, list[float]]:
 
 def random_inputs(g: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
     """n float32 inputs per graph input, uniform over its range (slightly beyond, to exercise saturation)."""
-    rng = np.random.default_rng(seed)
-    ranges = g.metadata.get("openvino", {}).get("input_ranges", {})
-    out = []
-    for v in g.inputs:
-        lo, hi = ranges.get(v.name, DEFAULT_INPUT_RANGE)
-        pad = 0.05 * (hi - lo)
-        shape = tuple(n if d is None else d for d in v.type.shape)
-        if v.type.shape[:1] != (None,):
-            shape = (n,) + shape
-        out.append(rng.uniform(lo - pad, hi + pad, shape).astype(np.float32))
-    return out
+    return uniform_inputs(g, n, seed, g.metadata.get("openvino", {}).get("input_ranges", {}), pad=0.05)
 
 
 def run_openvino(xml: Path, inputs: list[np.ndarray], precision: str = "f32", batch: int | None = None,

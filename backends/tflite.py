@@ -27,14 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from ..compiler.options import RESOLVERS, CompileOptions, VerifyOptions
-from ..compiler.ranges import DEFAULT_INPUT_RANGE
-from .base import Backend, CompileResult, VerifyReport, write_manifest
-from .edgetpu_report import OpInfo, render
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Node, Value
 from ..compiler.ir.types import AffineType, FloatType, IntType
+from ..compiler.options import RESOLVERS, CompileOptions, VerifyOptions
+from ..compiler.ranges import DEFAULT_INPUT_RANGE
 from ..compiler.sim import tflite_ops as T
+from .base import Backend, CompileResult, VerifyReport, uniform_inputs, write_manifest
+from .edgetpu_report import OpInfo, render
 
 DEFAULT_MODE = "tflite-xnnpack"  # what Interpreter(model_path) runs by default
 SPATIAL = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Resize")
@@ -493,21 +493,7 @@ class TfliteBackend(Backend):
 
 def random_inputs(g: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
     """n inputs per graph input: uniform in the calibrated range (floats) or over the storage (integers)."""
-    rng = np.random.default_rng(seed)
-    ranges = g.metadata.get("tflite", {}).get("input_ranges", {})
-    out = []
-    for v in g.inputs:
-        shape = tuple(n if d is None else d for d in v.type.shape)
-        if v.type.shape[:1] != (None,):
-            shape = (n,) + shape  # unbatched model: n separate runs
-        t = v.type.elem
-        if isinstance(t, FloatType):
-            lo, hi = ranges.get(v.name, DEFAULT_INPUT_RANGE)
-            out.append(rng.uniform(lo, hi, shape).astype(np.float32))
-        else:
-            s = t.storage if isinstance(t, AffineType) else t
-            out.append(rng.integers(s.min, s.max + 1, shape).astype(s.numpy_dtype))
-    return out
+    return uniform_inputs(g, n, seed, g.metadata.get("tflite", {}).get("input_ranges", {}))
 
 
 def _interpreter(model: bytes, mode: str):
