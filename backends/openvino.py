@@ -8,9 +8,11 @@ IR (`model.json`, `weights.npz`, metadata sim_mode "openvino" or "openvino-fp16"
 
 --target openvino: f32 tensors holding fixed-point values exactly; every cast of the IR that rounds or
 saturates is a FakeQuantize (2^bits levels over the type's range); Dense/Conv weights are compressed
-constants i4/i8 -> Convert -> Multiply(2^-f per channel), so LPT runs 8- and 4-bit activations through
-the int8 kernels. Exact on every x86 CPU (with or without VNNI) because (a) every partial sum of a
-Dense/Conv is below 2^24 units (checked here), (b) the int8 kernels cannot saturate: a layer whose input
+constants i4/i8 -> Convert -> Multiply(2^-f per channel). `verify` (and the compile call the README
+gives) uses og.ISA_INDEPENDENT: f32, low-precision transformations off, so every Dense/Conv runs in f32 and
+is exact on every x86 ISA because every partial sum is below 2^24 units (checked here). Should a user
+leave LPT on (8- and 4-bit activations then run int8 kernels), the weights are limited so that those cannot
+saturate on CPUs without VNNI: a layer whose input
 is an 8- or 4-bit activation keeps 2·A·max|w| <= 32767 (A: largest u8 value the kernel sees), which for
 weights we quantize means wbits <= 7 there (wbits 8 becomes [-64, 63]) and for weights the model carries
 means f32 weights (no int8 for that layer). `hwc simulate`/`verify` use the "openvino" simulator mode
@@ -641,7 +643,7 @@ def run_openvino(xml: Path, inputs: list[np.ndarray], precision: str = "f32", ba
     """Outputs of the model on the CPU, in chunks of `batch` samples (one at a time for a static batch)."""
     from hwc.backends import openvino_graph as og
 
-    cm = og.compile_model(xml, precision, NO_DYNQ if precision == "f32" else None)
+    cm = og.compile_model(xml, None, {**og.ISA_INDEPENDENT, "INFERENCE_PRECISION_HINT": precision})
     req = cm.create_infer_request()
     n = len(inputs[0])
     step = 1 if static_batch else (batch or n)
@@ -651,6 +653,23 @@ def run_openvino(xml: Path, inputs: list[np.ndarray], precision: str = "f32", ba
         for j in range(len(cm.outputs)):
             outs[j].append(np.array(req.get_output_tensor(j).data, copy=True))
     return [np.concatenate(o) for o in outs], cm
+
+
+def fp16_precision(flags: set[str] | None = None, max_isa: str | None = None) -> str:
+    """The CPU precision `verify` runs an NCS2 (FP16) IR in: "f16" where the CPU computes f16 natively
+    (AVX512-FP16, or AVX-VNNI-INT8 with AVX-NE-CONVERT) and oneDNN is not capped below it, else "f32".
+    Never the bf16 that the f16 hint gives on other AVX-512 CPUs: its rounding (native or emulated)
+    depends on the instruction set. flags: /proc/cpuinfo flags; max_isa: oneDNN's ONEDNN_MAX_CPU_ISA cap."""
+    import os
+
+    from hwc.compiler.sim.openvino_arith import cpu_flags
+
+    flags = cpu_flags() if flags is None else flags
+    if max_isa is None:
+        max_isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "ALL"
+    native = "avx512_fp16" in flags or {"avx_vnni_int8", "avx_ne_convert"} <= flags
+    uncapped = max_isa.upper() == "ALL" or "FP16" in max_isa.upper() or "AVX10" in max_isa.upper()
+    return "f16" if native and uncapped else "f32"
 
 
 def chunk_size(g: Graph) -> int:
@@ -666,7 +685,7 @@ def compare(g: Graph, xml: Path, inputs: list[np.ndarray], mode: str) -> VerifyR
 
     fp16 = mode == "openvino-fp16"
     step = chunk_size(g)
-    got, cm = run_openvino(xml, inputs, "f16" if fp16 else "f32", batch=step, static_batch=fp16)
+    got, cm = run_openvino(xml, inputs, fp16_precision() if fp16 else "f32", batch=step, static_batch=fp16)
     prec = cm.get_property("INFERENCE_PRECISION_HINT").to_string()
     n = len(inputs[0])
     sims: list[list[np.ndarray]] = [[] for _ in g.outputs]
@@ -731,16 +750,17 @@ def readme(g: Graph, em: Emitter, notes: list[str], target: str, args) -> str:
             "```python",
             "import openvino as ov",
             "core = ov.Core()",
-            "cm = core.compile_model(\"model.xml\", \"CPU\", {\"INFERENCE_PRECISION_HINT\": \"f32\"})",
+            "cm = core.compile_model(\"model.xml\", \"CPU\", {\"INFERENCE_PRECISION_HINT\": \"f32\", \"LP_TRANSFORMS_MODE\": \"NO\"})",
             "y = cm(x)[0]",
             "```", "",
-            "Compile with `INFERENCE_PRECISION_HINT` f32 (or `EXECUTION_MODE_HINT` ACCURACY): the CPU plugin's "
-            "default is bf16 or f16 on CPUs that have them, and the model cannot store that hint. "
+            "Compile with `INFERENCE_PRECISION_HINT` f32 (the CPU plugin's default is bf16 or f16 on CPUs that "
+            "have them) and `LP_TRANSFORMS_MODE` NO (else 8- and 4-bit FakeQuantizes before a Dense/Conv select "
+            "u8/i8 kernels whose arithmetic depends on the instruction set); the model cannot store these. "
             "`DYNAMIC_QUANTIZATION_GROUP_SIZE` 0 is stored in the model (rt_info runtime_options).", "",
-            "With f32, the output equals the `openvino` simulator mode bit for bit on any x86 CPU, with or "
-            "without VNNI: fixed-point values are f32 numbers of at most 24 significant bits, every Dense/Conv "
-            "partial sum is below 2^24 units, casts that round are FakeQuantizes (2^bits levels, round half to "
-            "even, saturate) and the int8 kernels cannot saturate (hwc's docs/OPENVINO.md).", ""]
+            "With these, the output equals the `openvino` simulator mode bit for bit on any x86 CPU (SSE4.1, "
+            "AVX2, AVX-512, VNNI, bf16): fixed-point values are f32 numbers of at most 24 significant bits, every "
+            "Dense/Conv partial sum is below 2^24 units, so f32 sums are exact in any order, and casts that round "
+            "are FakeQuantizes (2^bits levels, round half to even, saturate) (hwc's docs/OPENVINO.md).", ""]
     else:
         lines += [
             "## Making the NCS2 blob", "",
@@ -754,7 +774,8 @@ def readme(g: Graph, em: Emitter, notes: list[str], target: str, args) -> str:
             "`core.import_model(open('model.blob','rb'), 'MYRIAD')` (2022.3). The IR is FP16 (constants f16), "
             "batch 1, and uses only op versions the 2022.3 reader accepts and the Myriad front end maps "
             "(no FakeQuantize: casts are Clamp, Multiply, Round half to even, Multiply).", "",
-            "Here (no NCS2) `hwc verify` runs the IR on the CPU with `INFERENCE_PRECISION_HINT` f16 and compares "
+            "Here (no NCS2) `hwc verify` runs the IR on the CPU in f16 where the CPU has native f16 (else f32, "
+            "never bf16, whose rounding depends on the instruction set) and compares "
             "it with the `openvino-fp16` simulator mode (each op exact on f16 inputs, rounded once to f16; "
             "activations fused into the layer before them stay f32) within a bound propagated through the "
             "graph from the unit roundoff of the precision the CPU really used "
