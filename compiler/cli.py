@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-from .errors import HwcError
+from .errors import HwcError, printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,9 +62,16 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # numpy's RuntimeWarnings (overflow, invalid value in a cast) are not for the user's terminal:
+            # every result that matters is checked, and a real problem is an HwcError
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.func(args)
     except HwcError as e:
         print(f"hwc: error: {e.line()}", file=sys.stderr)
+        return 2
+    except MemoryError:  # a backstop: compile estimates its memory up front (compiler/memory.py)
+        print(f"hwc: error: {printable(str(getattr(args, 'model', '')))}: not enough memory for this model", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hwc: interrupted", file=sys.stderr)
