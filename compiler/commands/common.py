@@ -29,11 +29,18 @@ def load_compiled(path) -> Graph:
         raise HwcError(f"not a readable compiled model ({e})", str(path)) from None
 
 
-def load_onnx_model(path, bind=None) -> Graph:
-    from ..frontend.onnx_loader import load_onnx
+def load_onnx_model(path, bind=None, target: str | None = None) -> Graph:
+    """The cleaned-up IR of an ONNX file; with `target`, a model too large to compile here is refused
+    from its initializers' sizes before the conversion (compiler/memory.py)."""
+    from ..frontend.onnx_loader import convert_model, read_model
     from ..pipeline import cleanup
 
-    graph = load_onnx(path, bind=bind)
+    model = read_model(path)
+    if target is not None:
+        from ..memory import check_model_memory
+
+        check_model_memory(model, target, str(path))
+    graph = convert_model(model, str(path), bind or {})
     cleanup(graph)
     return graph
 

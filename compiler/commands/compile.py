@@ -11,6 +11,7 @@ from pathlib import Path
 from ..compile import to_fixed
 from ..errors import HwcError
 from ..ir.serialize import save_graph
+from ..memory import calib_samples, check_memory
 from ..outdir import atomic_dir
 from ..summary import format_rows, layer_rows
 from .common import calibration, load_onnx_model, prune_options, quant_config
@@ -36,7 +37,8 @@ def add_target_options(p) -> None:
 
 
 def run(args) -> int:
-    graph = load_onnx_model(args.model)
+    graph = load_onnx_model(args.model, target=args.target)
+    check_memory(graph, args.target, args.model, samples=calib_samples(args))
     if args.target == "sim":
         config = quant_config(args, graph, "sim")
         compiled = to_fixed(graph, config, calibration(args, graph), pruning=prune_options(args))

@@ -8,11 +8,13 @@ import yaml
 from ..compile import to_fixed
 from ..ir.types import FixedType
 from ..quant_config import type_to_dict
+from ..memory import calib_samples, check_memory
 from .common import calibration, load_onnx_model, quant_config
 
 
 def run(args) -> int:
-    graph = load_onnx_model(args.model)
+    graph = load_onnx_model(args.model, target="sim")
+    check_memory(graph, "sim", args.model, samples=calib_samples(args))
     config = quant_config(args, graph, "sim")
     compiled = to_fixed(graph, config, calibration(args, graph))
     layers = {}
