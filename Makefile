@@ -11,7 +11,7 @@ OUT    ?= out
 # pytest workers: the suite is sized for 2 cores
 JOBS   ?= 2
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench clean fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: install
 	$(HWC) verify $(OUT)/digits_cnn_xilinx --samples 1000
 	$(HWC) simulate $(OUT)/digits_cnn_xilinx --input hw_examples/digits_data/test_img.npz:x_test \
 		--labels hw_examples/digits_data/test_img.npz:y_test
+
+# The fuzz suite at full size (issue #11; make test runs a fixed slice of 540 cases): 2,000 cases per
+# mutation family (12,000), at most 10 minutes per family; outcome classes per family in fuzz-summary.txt.
+fuzz: install
+	$(PY) -m pytest -p no:cacheprovider tests/fuzz --fuzz-cases 2000 --fuzz-budget 600 --fuzz-summary fuzz-summary.txt
 
 # hwc next to hls4ml, qonnx and onnxruntime, measured in the same run: bench/results.md
 bench: install

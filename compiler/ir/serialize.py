@@ -156,7 +156,7 @@ def load_graph(directory) -> Graph:
     except json.JSONDecodeError as e:
         raise HwcError(f"model.json is not valid JSON (line {e.lineno}: {e.msg})", str(d)) from None
     except (zipfile.BadZipFile, EOFError) as e:
-        raise HwcError(f"weights.npz is damaged ({type(e).__name__}: {e})", str(d)) from None
+        raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})", str(d)) from None
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, IRError) as e:
         raise HwcError(f"not a readable compiled model ({type(e).__name__}: {e})", str(d)) from None
 
@@ -183,11 +183,21 @@ def _check_constant(name: str, arr: np.ndarray, t: TensorType) -> None:
 def _load(d: Path) -> Graph:
     from ..errors import HwcError
 
-    doc = json.loads((d / "model.json").read_text())
+    import zipfile
+
+    try:
+        doc = json.loads((d / "model.json").read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HwcError("model.json is not a text file") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
         raise HwcError(f"model.json is not an {FORMAT} v{VERSION} file")
-    with np.load(d / "weights.npz", allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    try:
+        with np.load(d / "weights.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise HwcError("weights.npz is not an .npz archive")
     g = Graph(doc["name"])
     g.metadata.update(doc["metadata"])
     values: dict[str, Value] = {}
