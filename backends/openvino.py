@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from hwc.backends.base import Backend, CompileResult, VerifyReport, write_manifest
-from hwc.compiler.errors import HwcError
+from hwc.compiler.errors import HwcError, listing
 from hwc.compiler.ir.graph import Graph, Node, Value
 from hwc.compiler.ir.types import FixedType, FloatType, Overflow, Rounding
 from hwc.compiler.sim import openvino_ops as ovo
@@ -209,7 +209,7 @@ def check(g: Graph) -> dict[str, str]:
             if k * et.max_mantissa >= ovo.F32_EXACT:
                 problems.append(f"{n.name}: the sum of {k} exponentials needs more than 24 bits")
     if problems:
-        raise HwcError("cannot be computed exactly by OpenVINO:\n  " + "\n  ".join(problems))
+        raise HwcError("cannot be computed exactly by OpenVINO, " + listing(problems))
     return storage
 
 
@@ -228,7 +228,7 @@ def check_fp16_range(g: Graph) -> None:
                 problems.append(f"{n.name}: {t} reaches {max(abs(t.min), abs(t.max)):.6g}, beyond FP16's 65504")
                 break
     if problems:
-        raise HwcError("the FP16 (NCS2) form would overflow:\n  " + "\n  ".join(problems))
+        raise HwcError("the FP16 (NCS2) form would overflow, " + listing(problems))
 
 
 # ---- emitting ---------------------------------------------------------------------------------

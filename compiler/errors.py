@@ -9,6 +9,12 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def listing(problems: list[str], limit: int = 3) -> str:
+    """Several problems as one line: the count, the first `limit`, and how many more."""
+    more = f"; and {len(problems) - limit} more" if len(problems) > limit else ""
+    return f"{len(problems)} layer{'s' if len(problems) != 1 else ''}: " + "; ".join(problems[:limit]) + more
+
+
 class HwcError(Exception):
     """A mistake in the user's input (model, data, options). Printed as one line, exit code 2."""
 
