@@ -96,6 +96,7 @@ def read_model(path) -> onnx.ModelProto:
         raise HwcError("not an ONNX model (no graph)", path)
     if not model.graph.output:
         raise HwcError("the graph has no outputs", path)
+    _check_names(model, path)
     names = [o.name for o in model.graph.output]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
@@ -109,6 +110,18 @@ def read_model(path) -> onnx.ModelProto:
                 raise HwcError(f"cannot read external data: {e}", path) from None
             break
     return model
+
+
+def _check_names(model: onnx.ModelProto, path: str) -> None:
+    """Every name is text: protobuf hands invalid UTF-8 in a string field back as bytes."""
+    g = model.graph
+    named = [("graph", g.name)] + [("node", n.name) for n in g.node] + \
+        [("tensor", x) for n in g.node for x in list(n.input) + list(n.output)] + \
+        [("tensor", v.name) for v in list(g.input) + list(g.output) + list(g.initializer) + list(g.value_info)] + \
+        [("operator", n.op_type) for n in g.node] + [("domain", n.domain) for n in g.node]
+    for kind, name in named:
+        if not isinstance(name, str):
+            raise HwcError(f"a {kind} name is not valid UTF-8 text ({bytes(name)[:40]!r})", path)
 
 
 def _default_opset(model: onnx.ModelProto, path: str) -> int:
@@ -213,11 +226,17 @@ def _attrs(ctx: Ctx, node: onnx.NodeProto) -> dict:
         if a.type in (onnx.AttributeProto.FLOAT, onnx.AttributeProto.FLOATS) and not np.isfinite(v).all():
             raise ctx.fail(f"attribute '{a.name}' is {v} (NaN or infinite)")
         if isinstance(v, bytes):
-            v = v.decode()
+            try:
+                v = v.decode()
+            except UnicodeDecodeError:
+                raise ctx.fail(f"attribute '{a.name}' is not valid UTF-8 text") from None
         elif isinstance(v, onnx.TensorProto):
             v = _tensor(v, f"attribute '{a.name}'", ctx.path, ctx.name)
         elif isinstance(v, list) and v and isinstance(v[0], bytes):
-            v = [x.decode() for x in v]
+            try:
+                v = [x.decode() for x in v]
+            except UnicodeDecodeError:
+                raise ctx.fail(f"attribute '{a.name}' is not valid UTF-8 text") from None
         out[a.name] = v
     return out
 

@@ -116,9 +116,21 @@ def save_graph(graph: Graph, directory) -> list[Path]:
     """Write model.json and weights.npz into `directory` (which must exist); returns the paths."""
     d = Path(directory)
     doc, consts = graph_to_json(graph)
+    weights = _deterministic_npz(consts)
+    doc["checksum"] = checksum(doc, weights)
     (d / "model.json").write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    (d / "weights.npz").write_bytes(_deterministic_npz(consts))
+    (d / "weights.npz").write_bytes(weights)
     return [d / "model.json", d / "weights.npz"]
+
+
+def checksum(doc: dict, weights: bytes) -> str:
+    """sha256 over the canonical JSON of the document (without its checksum) and the weights' bytes:
+    a compiled directory changed after `hwc compile` wrote it is refused, not simulated."""
+    import hashlib
+
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode() + weights).hexdigest()
 
 
 def _deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -198,6 +210,9 @@ def _load(d: Path) -> Graph:
         raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})") from None
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise HwcError("weights.npz is not an .npz archive")
+    if doc.get("checksum") != checksum(doc, (d / "weights.npz").read_bytes()):
+        raise HwcError("model.json or weights.npz changed after `hwc compile` wrote them (checksum mismatch): "
+                       "compile again")
     g = Graph(doc["name"])
     g.metadata.update(doc["metadata"])
     values: dict[str, Value] = {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -14,10 +16,7 @@ from onnx import numpy_helper
 
 from hwc.compiler.cli import main
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))  # the fuzz suite's seed models
 from seeds import cnn, mlp, qonnx_mlp  # noqa: E402
 
 
@@ -148,32 +147,25 @@ def mlp_files(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("out,reason", [
-    ("afile/out", "cannot write here: {d}/afile is not a directory"),
-    ("/proc/hwc_out", "cannot write in /proc (No such file or directory)"),
-    ("/sys/hwc_out", "cannot write in /sys (Operation not permitted)"),
-    ("no/such/out", "parent directory does not exist"),
+@pytest.mark.parametrize("command,out,reason", [
+    ("compile", "afile/out", "cannot write here: {d}/afile is not a directory"),
+    ("compile", "/proc/hwc_out", "cannot write in /proc (No such file or directory)"),
+    ("compile", "/sys/hwc_out", "cannot write in /sys (Operation not permitted)"),
+    ("compile", "no/such/out", "parent directory does not exist"),
+    ("simulate", "no/such/y.npy", "parent directory does not exist"),
+    ("simulate", "/proc/y.npy", "cannot write in /proc (No such file or directory)"),
+    ("simulate", "afile/y.npy", "cannot write here: {d}/afile is not a directory"),
 ])
-def test_compile_output_place(out, reason, mlp_files, capsys):
+def test_output_place(command, out, reason, mlp_files, capsys):
     d = mlp_files
     out = out if out.startswith("/") else f"{d}/{out}"
-    line = one_line(capsys, "compile", d / "m.onnx", "-o", out, "--force")
+    argv = (["compile", d / "m.onnx", "-o", out, "--force"] if command == "compile" else
+            ["simulate", d / "m.onnx", "--input", d / "x.npy", "-o", out])
+    line = one_line(capsys, *argv)
     if out.startswith("/sys") and "Permission denied" in line:  # not root: EACCES instead of EPERM
         reason = "cannot write in /sys (Permission denied)"
     assert line == f"hwc: error: {out}: {reason.format(d=d)}"
     assert sorted(p.name for p in d.iterdir()) == ["afile", "m.onnx", "x.npy"]
-
-
-@pytest.mark.parametrize("out,reason", [
-    ("no/such/y.npy", "parent directory does not exist"),
-    ("/proc/y.npy", "cannot write in /proc (No such file or directory)"),
-    ("afile/y.npy", "cannot write here: {d}/afile is not a directory"),
-])
-def test_simulate_output_place(out, reason, mlp_files, capsys):
-    d = mlp_files
-    out = out if out.startswith("/") else f"{d}/{out}"
-    line = one_line(capsys, "simulate", d / "m.onnx", "--input", d / "x.npy", "-o", out)
-    assert line == f"hwc: error: {out}: {reason.format(d=d)}"
 
 
 def test_nan_in_calib_and_inputs(mlp_files, capsys):
@@ -243,7 +235,11 @@ def test_damaged_compiled_directory(damage, command, compiled, tmp_path, capsys)
     assert one_line(capsys, *argv) == f"hwc: error: {d}: {DAMAGE[damage]}"
 
 
-def test_weights_of_the_wrong_type_are_refused(compiled, tmp_path, capsys):
+def test_edited_or_mistyped_weights_are_refused(compiled, tmp_path, capsys):
+    import json
+
+    from hwc.compiler.ir.serialize import checksum
+
     d = tmp_path / "ov"
     shutil.copytree(compiled / "ov", d)
     with np.load(d / "weights.npz") as z:
@@ -251,4 +247,12 @@ def test_weights_of_the_wrong_type_are_refused(compiled, tmp_path, capsys):
     arrays["fc1_weight_q"] = arrays["fc1_weight_q"].astype(np.float64) + 0.5
     np.savez(d / "weights.npz", **arrays)
     assert one_line(capsys, "inspect", d) == (
-        f"hwc: error: {d}: weights.npz: 'fc1_weight_q' must hold integers for fixed<7,2,RND_CONV,SAT>, got float64")
+        f"hwc: error: {d}: model.json or weights.npz changed after `hwc compile` wrote them (checksum mismatch): "
+        "compile again")
+    doc = json.loads((d / "model.json").read_text())  # the same damage with a matching checksum
+    doc["checksum"] = checksum(doc, (d / "weights.npz").read_bytes())
+    (d / "model.json").write_text(json.dumps(doc))
+    t = doc["constants"]["fc1_weight_q"]["elem"]["fixed"]
+    assert one_line(capsys, "inspect", d) == (
+        f"hwc: error: {d}: weights.npz: 'fc1_weight_q' must hold integers for fixed<{t[0]},{t[1]},{t[3]},{t[4]}>, "
+        "got float64")
