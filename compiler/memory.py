@@ -76,15 +76,7 @@ def _refuse(need: int, params: int, target: str, path: str, available: int | Non
                        f"{need / 2**30:.1f} GiB of memory, {have / 2**30:.1f} GiB are available", path)
 
 
-def calib_samples(args) -> int:
-    """Samples the compile runs through the graph: the --calib rows (from the .npy header, memory-mapped), else 1."""
-    spec = getattr(args, "calib", None)
-    if not spec or ".npz" in spec:
-        return 1
-    import numpy as np
-
-    try:
-        shape = np.load(spec, mmap_mode="r", allow_pickle=False).shape  # the header only
-        return int(shape[0]) if shape else 1
-    except (OSError, ValueError, AttributeError):
-        return 1  # unreadable: calibration() reports it
+def calib_samples(calib) -> int:
+    """Samples the compile runs through the graph: the rows of the calibration data (options.Calibration), else 1."""
+    data = getattr(calib, "data", None)
+    return int(data.shape[0]) if data is not None and getattr(data, "ndim", 0) > 0 else 1
