@@ -8,7 +8,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from conftest import make_model, save
-from hwc.compiler.commands.common import load_onnx_model
+from hwc.compiler.compile_model import load_onnx_model
 from hwc.compiler.errors import HwcError
 from hwc.compiler.memory import BASE, PER_PARAM, check_memory, check_model_memory, estimate_bytes, model_params
 

@@ -63,10 +63,7 @@ def summary(request):
     print_uncaptured(request, text)
 
 
-@pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(reason="the option checks arrive with CompileOptions (branch h-arch): "
-                                            "this mark goes when main has them", strict=False))
-    if f == "option" else f for f in FAMILIES])
+@pytest.mark.parametrize("family", list(FAMILIES))
 def test_cli_contract(family, corpus, request):
     seeds, dirs = corpus
     cases = request.config.getoption("--fuzz-cases", default=None) or SLICE
