@@ -296,14 +296,14 @@ def from_float(x, dst: FixedType, vendor: Vendor = "ap") -> np.ndarray:
     return _quantize(M, s, dst, fast)
 
 
-_INCREMENT = {  # rounding increment from floor fl, dropped fraction r in [0, 1) and the sign of v
+_INCREMENT = {  # rounding increment from floor fl, the midpoint h = fl + 1/2 and v (all exact comparisons)
     Rounding.TRN: None,
-    Rounding.TRN_ZERO: lambda fl, r, v: (r != 0) & (v < 0),
-    Rounding.RND: lambda fl, r, v: r >= 0.5,
-    Rounding.RND_ZERO: lambda fl, r, v: (r > 0.5) | ((r == 0.5) & (v < 0)),
-    Rounding.RND_INF: lambda fl, r, v: (r > 0.5) | ((r == 0.5) & (v >= 0)),
-    Rounding.RND_MIN_INF: lambda fl, r, v: r > 0.5,
-    Rounding.RND_CONV: lambda fl, r, v: (r > 0.5) | ((r == 0.5) & (np.fmod(fl, 2.0) != 0)),
+    Rounding.TRN_ZERO: lambda fl, h, v: (v != fl) & (v < 0),
+    Rounding.RND: lambda fl, h, v: v >= h,
+    Rounding.RND_ZERO: lambda fl, h, v: (v > h) | ((v == h) & (v < 0)),
+    Rounding.RND_INF: lambda fl, h, v: (v > h) | ((v == h) & (v >= 0)),
+    Rounding.RND_MIN_INF: lambda fl, h, v: v > h,
+    Rounding.RND_CONV: lambda fl, h, v: (v > h) | ((v == h) & (np.fmod(fl, 2.0) != 0)),
 }
 
 
@@ -311,7 +311,7 @@ def _from_float_scaled(xf: np.ndarray, dst: FixedType) -> np.ndarray | None:
     """from_float in a few float64 array operations, for both vendors, when that is provably the same:
     v = x * 2**frac_bits is exact (a power-of-two scaling of doubles whose magnitudes are 0 or at
     least 2**-700, so neither subnormal inputs nor underflow occur, and the vendors agree), floor(v)
-    and r = v - floor(v) are exact, and saturating v first to [lo - 2, hi + 2] (SAT modes, width
+    and the midpoint floor(v) + 1/2 are exact (v - floor(v) need not be), and saturating v first to [lo - 2, hi + 2] (SAT modes, width
     <= 52) keeps every integer below 2**53. None otherwise (the general path handles it)."""
     ov = dst.overflow
     if dst.width > 52 or ov not in (Overflow.SAT, Overflow.SAT_SYM) or abs(dst.frac_bits) > 120:
@@ -328,7 +328,7 @@ def _from_float_scaled(xf: np.ndarray, dst: FixedType) -> np.ndarray | None:
     fl = np.floor(v)
     inc = _INCREMENT[dst.rounding]
     if inc is not None:
-        fl += inc(fl, v - fl, v)
+        fl += inc(fl, fl + 0.5, v)
     return np.clip(fl, lo, hi, out=fl).astype(np.int64)
 
 
