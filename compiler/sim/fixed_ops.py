@@ -189,13 +189,22 @@ def softmax(node, x):
     return cast(e * inv, fe + fi, _out(node))
 
 
+def _tap_reduce(ufunc, w: np.ndarray, nd: int) -> np.ndarray:
+    """ufunc over the last nd (kernel) axes of a window view, one tap at a time: numpy's reductions
+    over tiny trailing axes run an inner loop of 2 or 3 elements; this runs over whole feature maps."""
+    taps = list(np.ndindex(*w.shape[-nd:]))
+    acc = np.array(w[(Ellipsis,) + taps[0]])
+    for tap in taps[1:]:
+        ufunc(acc, w[(Ellipsis,) + tap], out=acc)
+    return acc
+
+
 def max_pool(node, x):
     a = node.attrs
     lowest = np.iinfo(np.int64).min
-    w = float_ops._windows(x.astype(np.int64), a["kernel_shape"], a["strides"], a["dilations"], a["pads"], lowest,
+    w = float_ops._windows(np.asarray(x, np.int64), a["kernel_shape"], a["strides"], a["dilations"], a["pads"], lowest,
                            float_ops._ceil_extra(node, x.shape))
-    nd = len(a["kernel_shape"])
-    return cast(w.max(axis=tuple(range(-nd, 0))), _in(node, 0).frac_bits, _out(node))
+    return cast(_tap_reduce(np.maximum, w, len(a["kernel_shape"])), _in(node, 0).frac_bits, _out(node), _bounds(node, 0))
 
 
 def _avg_counts(node, x_shape) -> np.ndarray:
