@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from .ir.graph import Graph
 from .passes.base import PassManager
+from .passes.cancel_transposes import CancelTransposes
+from .passes.div_to_mul import DivToMul
 from .passes.fold_batchnorm import FoldBatchNorm
+from .passes.fold_batchnorm_into_next import FoldBatchNormIntoNext
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
+from .passes.merge_affine_chain import MergeAffineChain
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .passes.remove_identity import RemoveIdentity
+from .passes.sub_to_add import SubToAdd
 
 # Every pass by its CLI name (for `--passes` and the docs).
-PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm)}
+PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm, CancelTransposes,
+                              DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext)}
 
 
 def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
@@ -19,7 +25,14 @@ def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
     return PassManager([RemoveIdentity(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()], verify=verify).run(graph)
 
 
+def canonical() -> list:
+    """Canonicalisation, so that equivalent exports look alike to every backend: transpose pairs cancel,
+    constant Div/Sub become Mul/Add, affine chains merge into one per-channel BatchNormalization that folds
+    into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings)."""
+    return [CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
+            FoldBatchNormIntoNext()]
+
+
 def optimize(graph: Graph, verify: bool = False) -> dict[str, int]:
-    """Cleanup plus BatchNorm folding (which rounds the folded weights once in float32)."""
-    return PassManager([RemoveIdentity(), FoldConstants(), FuseMatMulAdd(), FoldBatchNorm(), RemoveDeadNodes()],
-                       verify=verify).run(graph)
+    """Cleanup plus canonicalisation and BatchNorm folding (which round the folded weights once in float32)."""
+    return PassManager([RemoveIdentity(), FoldConstants(), *canonical(), RemoveDeadNodes()], verify=verify).run(graph)
