@@ -183,6 +183,9 @@ class Emitter:
     def _Relu(self, layer, node, args, out):
         self._elementwise(layer, node, args, out, "relu")
 
+    def _Bipolar(self, layer, node, args, out):
+        self._elementwise(layer, node, args, out, "bipolar")
+
     def _LeakyRelu(self, layer, node, args, out):
         a = node.attrs
         self._elementwise(layer, node, args, out, "leaky_relu",

@@ -221,6 +221,7 @@ for _name, _attrs, _doc in [
     ("Tanh", {"table_bits": ("int?", None), "range_bits": ("int?", None)}, "tanh(x); fixed point: a table"),
     ("Selu", {"alpha": ("float", 1.67326319217681884765625), "gamma": ("float", 1.05070102214813232421875)},
      "gamma * (x if x > 0 else alpha * (exp(x) - 1))"),
+    ("Bipolar", {}, "x >= 0 ? +1 : -1 (a binarised activation; fixed point: mantissas +-1 in a 2-bit signed type)"),
     ("Identity", {}, "x"),
     ("Dropout", {}, "x (inference)"),
 ]:

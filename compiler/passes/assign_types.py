@@ -65,6 +65,11 @@ def type_for_range(lo: float, hi: float, bits: int, rounding: Rounding, overflow
     return FixedType(bits, ib, signed, rounding, overflow)
 
 
+def input_port_type(config, lo: float, hi: float) -> FixedType:
+    """The type of a graph input's port: --input-bits wide, its power-of-two range covering [lo, hi]."""
+    return type_for_range(lo, hi, config.in_bits, config.rounding, config.overflow)
+
+
 def exact_int_type(lo: int, hi: int, frac: int, rounding=Rounding.TRN, overflow=Overflow.WRAP) -> FixedType:
     """The narrowest type holding mantissas [lo, hi] at `frac` fractional bits."""
     w, signed = width_for(lo, hi)
@@ -181,8 +186,7 @@ class AssignTypes(Pass):
         c = self.config
         for v in list(graph.inputs):
             if isinstance(v.type.elem, FloatType) and not all(u.node.op == "FromFloat" for u in v.uses):
-                lo, hi = c.input_range or self._range(v)
-                t = type_for_range(lo, hi, c.in_bits, c.rounding, c.overflow)
+                t = input_port_type(c, *(c.input_range or self._range(v)))
                 n = graph.add_node("FromFloat", [v], name=f"{v.name}_to_fixed", output_names=[f"{v.name}_fixed"],
                                    output_types=[v.type.with_elem(t)], index=0)
                 graph.replace_all_uses(v, n.output, skip=n)
@@ -414,6 +418,11 @@ class AssignTypes(Pass):
         a, b = self._operand(graph, node, 0), self._operand(graph, node, 1)
         cands = [x * y for x in (a.min_mantissa, a.max_mantissa) for y in (b.min_mantissa, b.max_mantissa)]
         self._activation_out(graph, node, exact_int_type(min(cands), max(cands), a.frac_bits + b.frac_bits))
+
+    def _type_Bipolar(self, graph, node):
+        """x >= 0 ? +1 : -1: mantissas +-1 in a 2-bit signed integer type."""
+        self._operand(graph, node, 0)
+        self._set(graph, node.output, FixedType(2, 2, True))
 
     def _type_Concat(self, graph, node):
         for i in range(len(node.inputs)):

@@ -86,6 +86,12 @@ def relu(node, x):
     return cast(np.maximum(x, 0), _in(node, 0).frac_bits, _out(node))
 
 
+def bipolar(node, x):
+    """x >= 0 ? +1 : -1, as mantissas of the output type (integer, 2-bit signed)."""
+    t = _out(node)
+    return np.where(x >= 0, 1 << t.frac_bits, -(1 << t.frac_bits)).astype(np.int64)
+
+
 def _param(value: float, t: FixedType) -> int:
     return int(from_float(np.asarray([value], np.float64), t)[0])
 
@@ -281,6 +287,7 @@ FIXED_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float_op, "ToFloat": to_float_op, "Rescale": rescale, "Cast": cast_op,
+    "Bipolar": bipolar,
 }
 
 

@@ -212,6 +212,10 @@ def softmax(node, x):
     return (e / e.sum(axis=ax, keepdims=True)).astype(x.dtype)
 
 
+def bipolar(node, x):
+    return np.where(x >= 0, 1, -1).astype(_out_dtype(node))
+
+
 def identity(node, x):
     return x
 
@@ -442,7 +446,7 @@ FLOAT_OPS = {
     "Dense": dense, "MatMul": matmul, "Conv": conv, "ConvInteger": conv_integer, "MatMulInteger": matmul_integer,
     "BatchNormalization": batchnorm,
     "Relu": relu, "LeakyRelu": leaky_relu, "PRelu": prelu, "Clip": clip, "Sigmoid": sigmoid,
-    "HardSigmoid": hard_sigmoid, "Tanh": tanh, "Selu": selu, "Softmax": softmax, "Identity": identity,
+    "HardSigmoid": hard_sigmoid, "Tanh": tanh, "Selu": selu, "Softmax": softmax, "Identity": identity, "Bipolar": bipolar,
     "Dropout": identity,
     "Add": _binary("Add"), "Sub": _binary("Sub"), "Mul": _binary("Mul"), "Div": _binary("Div"), "Cast": cast,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,

@@ -46,6 +46,14 @@ template <typename CONFIG_T> struct relu_op {
     }
 };
 
+// x >= 0 ? +1 : -1 (a binarised activation; res_T holds both)
+template <typename CONFIG_T> struct bipolar_op {
+    template <class data_T, class res_T> static res_T apply(const data_T &x) {
+        res_T y = x >= data_T(0) ? res_T(1) : res_T(-1);
+        return y;
+    }
+};
+
 // x < 0 ? x * alpha : x, alpha = param_t(CONFIG_T::alpha) (the simulator's from_float of the attribute).
 template <typename CONFIG_T> struct leaky_relu_op {
     template <class data_T, class res_T> static res_T apply(const data_T &x) {
@@ -109,6 +117,9 @@ template <typename CONFIG_T> struct table_op {
 template <class data_T, class res_T, typename CONFIG_T> void relu(const data_T data[], res_T res[]) {
     map<relu_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
+template <class data_T, class res_T, typename CONFIG_T> void bipolar(const data_T data[], res_T res[]) {
+    map<bipolar_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
+}
 template <class data_T, class res_T, typename CONFIG_T> void leaky_relu(const data_T data[], res_T res[]) {
     map<leaky_relu_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
@@ -133,6 +144,7 @@ template <class data_T, class res_T, typename CONFIG_T> void tanh(const data_T d
     }
 HWC_ACTIVATION_STREAM(relu, relu_op)
 HWC_ACTIVATION_STREAM(leaky_relu, leaky_relu_op)
+HWC_ACTIVATION_STREAM(bipolar, bipolar_op)
 HWC_ACTIVATION_STREAM(clip, clip_op)
 HWC_ACTIVATION_STREAM(hard_sigmoid, hard_sigmoid_op)
 HWC_ACTIVATION_STREAM(sigmoid, table_op)
