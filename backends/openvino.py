@@ -407,6 +407,10 @@ class Emitter:
     def _Relu(self, n):
         return self._finish(n, self.og.relu(self._in(n)))
 
+    def _Bipolar(self, n):
+        y = self.o1.select(self.o1.greater_equal(self._in(n), self._c(0.0)), self._c(1.0), self._c(-1.0))
+        return self._finish(n, y, what="Select(x >= 0, +1, -1)")
+
     def _Clip(self, n):
         t = n.inputs[0].type.elem
         lo, hi = ovo._clip_bounds(n, t)

@@ -212,8 +212,8 @@ def plan(node: Node):
     if op in ("MaxPool", "GlobalMaxPool", "Reshape", "Transpose", "Pad", "Resize", "Identity", "Cast"):
         t = _in(node)
         return cast_quantizer(*_range(t), t.frac_bits, y, node.name)
-    if op in ("Sigmoid", "Tanh", "Concat", "ToFloat"):
-        return None  # tables hold output values; Concat casts per input; ToFloat: `to_float_quantizer`
+    if op in ("Sigmoid", "Tanh", "Concat", "ToFloat", "Bipolar"):
+        return None  # tables hold output values; Concat casts per input; ToFloat: `to_float_quantizer`; Bipolar: +-1
     raise HwcError(f"no OpenVINO form for {op}", node=node.name, op=op)
 
 
@@ -511,6 +511,7 @@ OPENVINO_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(fixed_ops.pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float, "ToFloat": to_float, "Rescale": rescale, "Cast": cast_op,
+    "Bipolar": fixed_ops.FIXED_OPS["Bipolar"],
 }
 
 OPENVINO_MODES = {"openvino": OPENVINO_OPS}
