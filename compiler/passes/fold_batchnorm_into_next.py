@@ -16,6 +16,20 @@ from ..sim.float_ops import batchnorm_affine
 from .base import Pass
 
 
+def input_channel(w: np.ndarray, groups: int) -> np.ndarray:
+    """[M, C/g]: the input channel that conv weight W[m, j, ...] reads."""
+    m, cg = w.shape[:2]
+    return (np.arange(m)[:, None] // (m // groups)) * cg + np.arange(cg)[None, :]
+
+
+def input_shift(op: str, w: np.ndarray, b: np.ndarray, groups: int = 1) -> np.ndarray:
+    """What a per-input-channel shift b adds to each output of Dense (W [K, M]) or Conv (W [M, C/g, ...]):
+    Σ_k b[k]·W[k, m], or Σ over taps of b[c]·W[m, j, ...]."""
+    if op == "Dense":
+        return b @ w
+    return (w * b[input_channel(w, groups)][(...,) + (None,) * (w.ndim - 2)]).reshape(w.shape[0], -1).sum(axis=1)
+
+
 class FoldBatchNormIntoNext(Pass):
     name = "fold-batchnorm-into-next"
 
@@ -35,16 +49,12 @@ class FoldBatchNormIntoNext(Pass):
             if layer.op == "Dense":
                 if bn.inputs[0].type.rank != 2:
                     continue
-                w_new, shift = w * a[:, None], b @ w
+                w_new = w * a[:, None]
             else:
                 if any(layer.attrs["pads"]) and np.any(b != 0):
                     continue
-                m, cg = w.shape[:2]
-                groups = layer.attrs["group"]
-                channel = (np.arange(m)[:, None] // (m // groups)) * cg + np.arange(cg)[None, :]  # [M, C/g]
-                expand = (slice(None), slice(None)) + (None,) * (w.ndim - 2)
-                w_new = w * a[channel][expand]
-                shift = (w * b[channel][expand]).reshape(m, -1).sum(axis=1)
+                w_new = w * a[input_channel(w, layer.attrs["group"])][(...,) + (None,) * (w.ndim - 2)]
+            shift = input_shift(layer.op, w, b, layer.attrs.get("group", 1))
             dt = w_v.const.dtype
             bias_new = shift if bias is None else bias + shift
             graph.set_input(layer, 1, graph.constant(w_new.astype(dt), w_v.name + "_prenorm"))

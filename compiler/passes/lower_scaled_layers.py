@@ -26,6 +26,7 @@ from ..sim.fixed import from_float
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range
 from .assign_types import exact_int_type
 from .base import Pass, is_static
+from .fold_batchnorm_into_next import input_shift
 from .lower_quantizers import QONNX_ROUNDING
 
 KEEPS_SCALE = frozenset({"MaxPool", "GlobalMaxPool", "Resize", "Reshape", "Transpose", "Identity", "Dropout"})
@@ -209,12 +210,7 @@ class LowerScaledLayers(Pass):
         if pre is not None:  # Σ_k b[c(k)]·k_w[k, m]·s_w[m], exact on the integers
             src, bn, shift = pre
             k = node.inputs[1].const.astype(np.float64)
-            if node.op == "Dense":
-                b = b + (shift @ k) * s_w
-            else:
-                m, cg = k.shape[:2]
-                channel = (np.arange(m)[:, None] // (m // node.attrs["group"])) * cg + np.arange(cg)[None, :]
-                b = b + (k * shift[channel][(...,) + (None,) * (k.ndim - 2)]).reshape(m, -1).sum(axis=1) * s_w
+            b = b + input_shift(node.op, k, shift, node.attrs.get("group", 1)) * s_w
             graph.set_input(node, 0, src)
             graph.remove_node(bn)
         bias = node.input(2)
@@ -266,12 +262,7 @@ class LowerScaledLayers(Pass):
             return
         else:
             raise HwcError("the float tail of this layer does not end in an activation quantizer", node=node.name, op=node.op)
-        m_real, b_real = a / s_out, b / s_out
-        m_t = self._multiplier_type(m_real)
-        m = graph.constant(from_float(m_real, m_t), f"{node.name}_multiplier", elem=m_t)
-        bt = FixedType(64, 64 - m_t.frac_bits, True, Rounding.RND_CONV, Overflow.SAT)
-        b_m = from_float(b_real, bt).astype(np.int64)
-        off = graph.constant(b_m, f"{node.name}_offset", elem=exact_int_type(int(b_m.min()), int(b_m.max()), m_t.frac_bits))
+        m, off = self._rescale_constants(graph, node, a / s_out, b / s_out)
         r = graph.add_node("Rescale", [node.output, m, off], {"axis": axis}, name=f"{node.name}_rescale",
                            output_names=[target.name + "_r"], output_types=[target.type.with_elem(out_t)],
                            index=graph.nodes.index(node) + 1)
@@ -279,16 +270,21 @@ class LowerScaledLayers(Pass):
         graph.rename(r.output, target.name)
         self.scales[id(r.output)] = s_out
 
+    def _rescale_constants(self, graph: Graph, node: Node, m_real: np.ndarray, b_real: np.ndarray):
+        """Rescale's M (multiplier_bits significant bits) and B (on M's grid, rounded half to even)."""
+        m_t = self._multiplier_type(m_real)
+        m = graph.constant(from_float(m_real, m_t), f"{node.name}_multiplier", elem=m_t)
+        bt = FixedType(64, 64 - m_t.frac_bits, True, Rounding.RND_CONV, Overflow.SAT)
+        b_m = from_float(b_real, bt).astype(np.int64)
+        off = graph.constant(b_m, f"{node.name}_offset", elem=exact_int_type(int(b_m.min()), int(b_m.max()), m_t.frac_bits))
+        return m, off
+
     def _bipolar(self, graph: Graph, node: Node, tail: list[Node], a: np.ndarray, b: np.ndarray, s_out: float) -> None:
         """A tail ending in BipolarQuant(s): y = s·(a·acc + b >= 0 ? 1 : -1). Rescale(acc, M = a, B = b)
         into a 2-bit type that rounds toward -inf and saturates keeps the sign of a·acc + b exactly
         (floor(v) >= 0 iff v >= 0); Bipolar maps it to +-1, the scale s goes to the output."""
         target = tail[-1].output
-        m_t = self._multiplier_type(a)
-        m = graph.constant(from_float(a, m_t), f"{node.name}_multiplier", elem=m_t)
-        bt = FixedType(64, 64 - m_t.frac_bits, True, Rounding.RND_CONV, Overflow.SAT)
-        b_m = from_float(b, bt).astype(np.int64)
-        off = graph.constant(b_m, f"{node.name}_offset", elem=exact_int_type(int(b_m.min()), int(b_m.max()), m_t.frac_bits))
+        m, off = self._rescale_constants(graph, node, a, b)
         sign_t = FixedType(2, 2, True, Rounding.TRN, Overflow.SAT)
         index = graph.nodes.index(node) + 1
         r = graph.add_node("Rescale", [node.output, m, off], {"axis": 1}, name=f"{node.name}_rescale",
