@@ -522,7 +522,7 @@ class Emitter:
         from hwc.compiler import tables
         a = n.attrs
         t = n.output.type.elem
-        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits
+        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t, tables.table_params(n)) * 2.0 ** -t.frac_bits
         N = 1 << a["table_bits"]
         idx = self._table_index(self._in(n), a["table_bits"] - a["range_bits"] - 1, N // 2, N)
         self._note(n, f"table of {N} entries (Floor, Clamp, Convert, Gather)")
@@ -530,6 +530,11 @@ class Emitter:
 
     def _Sigmoid(self, n):
         return self._table_fn(n, "Sigmoid")
+
+    def _table_activation(self, n):
+        return self._table_fn(n, n.op)
+
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
 
     def _Tanh(self, n):
         return self._table_fn(n, "Tanh")

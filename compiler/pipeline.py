@@ -10,6 +10,7 @@ from .passes.fold_batchnorm import FoldBatchNorm
 from .passes.fold_batchnorm_into_next import FoldBatchNormIntoNext
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
+from .passes.fuse_swish import FuseSwish
 from .passes.merge_affine_chain import MergeAffineChain
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .passes.remove_identity import RemoveIdentity
@@ -17,7 +18,7 @@ from .passes.sub_to_add import SubToAdd
 
 # Every pass by its CLI name (for `--passes` and the docs).
 PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm, CancelTransposes,
-                              DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext)}
+                              DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext, FuseSwish)}
 
 
 def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
@@ -28,9 +29,10 @@ def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
 def canonical() -> list:
     """Canonicalisation, so that equivalent exports look alike to every backend: transpose pairs cancel,
     constant Div/Sub become Mul/Add, affine chains merge into one per-channel BatchNormalization that folds
-    into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings)."""
+    into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings);
+    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish."""
     return [CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
-            FoldBatchNormIntoNext()]
+            FoldBatchNormIntoNext(), FuseSwish()]
 
 
 def optimize(graph: Graph, verify: bool = False) -> dict[str, int]:

@@ -211,6 +211,8 @@ def _batchnorm(node):
 
 # ---- elementwise -----------------------------------------------------------------------------
 
+_TABLE = {"table_bits": ("int?", None), "range_bits": ("int?", None)}
+
 for _name, _attrs, _doc in [
     ("Relu", {}, "max(x, 0)"),
     ("LeakyRelu", {"alpha": ("float", 0.01), "param_type": ("fixed?", None)}, "x if x >= 0 else alpha * x"),
@@ -219,8 +221,14 @@ for _name, _attrs, _doc in [
     ("HardSigmoid", {"alpha": ("float", 0.2), "beta": ("float", 0.5), "param_type": ("fixed?", None)},
      "max(0, min(1, alpha * x + beta))"),
     ("Tanh", {"table_bits": ("int?", None), "range_bits": ("int?", None)}, "tanh(x); fixed point: a table"),
-    ("Selu", {"alpha": ("float", 1.67326319217681884765625), "gamma": ("float", 1.05070102214813232421875)},
-     "gamma * (x if x > 0 else alpha * (exp(x) - 1))"),
+    ("Selu", {"alpha": ("float", 1.67326319217681884765625), "gamma": ("float", 1.05070102214813232421875), **_TABLE},
+     "gamma * (x if x > 0 else alpha * (exp(x) - 1)); fixed point: a table over x's range"),
+    ("Elu", {"alpha": ("float", 1.0), **_TABLE}, "x if x > 0 else alpha * (exp(x) - 1); fixed point: a table over x's range"),
+    ("Softplus", dict(_TABLE), "log(1 + exp(x)); fixed point: a table over x's range"),
+    ("HardSwish", dict(_TABLE), "x * max(0, min(1, x / 6 + 1/2)); fixed point: a table over x's range"),
+    ("Swish", {"alpha": ("float", 1.0), **_TABLE}, "x * sigmoid(alpha * x) (SiLU: alpha 1); fixed point: a table over x's range"),
+    ("Gelu", {"approximate": ("str", "none"), **_TABLE},
+     "x * Phi(x) (approximate 'tanh': the tanh formula); fixed point: a table over x's range"),
     ("Bipolar", {}, "x >= 0 ? +1 : -1 (a binarised activation; fixed point: mantissas +-1 in a 2-bit signed type)"),
     ("Identity", {}, "x"),
     ("Dropout", {}, "x (inference)"),

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import tables
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
@@ -359,6 +360,17 @@ class AssignTypes(Pass):
             return
         node.attrs.update(table_bits=self.config.table_bits, range_bits=TABLE_RANGE_BITS["Tanh"])
         self._table_like_out(graph, node, signed=True)
+
+    def _type_table(self, graph, node):
+        """Selu, Elu, Softplus, HardSwish, Swish, Gelu: a table of 2^table_bits entries over the whole range
+        of x (exact per input value when x has at most table_bits bits), output typed by its range."""
+        x_t = self._operand(graph, node, 0)
+        node.attrs.update(table_bits=self.config.table_bits, range_bits=tables.wide_range_bits(x_t))
+        t = self._rounded(node.output, node, graph)
+        self._set(graph, node.output, t)
+        self.decisions.append(Decision(node.name, node.op, output=t))
+
+    _type_Selu = _type_Elu = _type_Softplus = _type_HardSwish = _type_Swish = _type_Gelu = _type_table
 
     def _type_Softmax(self, graph, node):
         if self._float_output_function(graph, node):

@@ -134,7 +134,7 @@ def hard_sigmoid(node, x):
 def _table_fn(name):
     def run(node, x):
         a = node.attrs
-        table = tables.function_table(name, a["table_bits"], a["range_bits"], _out(node))
+        table = tables.function_table(name, a["table_bits"], a["range_bits"], _out(node), tables.table_params(node))
         return table[tables.function_index(x, _in(node, 0).frac_bits, a["table_bits"], a["range_bits"])]
     run.__name__ = name.lower()
     return run
@@ -287,7 +287,7 @@ FIXED_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float_op, "ToFloat": to_float_op, "Rescale": rescale, "Cast": cast_op,
-    "Bipolar": bipolar,
+    "Bipolar": bipolar, **{op: _table_fn(op) for op in tables.WIDE_TABLES},
 }
 
 

@@ -205,6 +205,13 @@ def selu(node, x):
     return (a["gamma"] * np.where(xd > 0, xd, a["alpha"] * np.expm1(np.minimum(xd, 0)))).astype(x.dtype)
 
 
+def table_function(node, x):
+    """Selu, Elu, Softplus, HardSwish, Swish, Gelu: the float64 definition the fixed-point tables use."""
+    from ..tables import FUNCTIONS, table_params
+
+    return np.asarray(FUNCTIONS[node.op](x.astype(np.float64), *table_params(node)), np.float64).astype(x.dtype)
+
+
 def softmax(node, x):
     xd = x.astype(np.float64)
     ax = node.attrs["axis"]
@@ -447,6 +454,8 @@ FLOAT_OPS = {
     "BatchNormalization": batchnorm,
     "Relu": relu, "LeakyRelu": leaky_relu, "PRelu": prelu, "Clip": clip, "Sigmoid": sigmoid,
     "HardSigmoid": hard_sigmoid, "Tanh": tanh, "Selu": selu, "Softmax": softmax, "Identity": identity, "Bipolar": bipolar,
+    "Elu": table_function, "Softplus": table_function, "HardSwish": table_function, "Swish": table_function,
+    "Gelu": table_function,
     "Dropout": identity,
     "Add": _binary("Add"), "Sub": _binary("Sub"), "Mul": _binary("Mul"), "Div": _binary("Div"), "Cast": cast,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,

@@ -212,7 +212,7 @@ def plan(node: Node):
     if op in ("MaxPool", "GlobalMaxPool", "Reshape", "Transpose", "Pad", "Resize", "Identity", "Cast"):
         t = _in(node)
         return cast_quantizer(*_range(t), t.frac_bits, y, node.name)
-    if op in ("Sigmoid", "Tanh", "Concat", "ToFloat", "Bipolar"):
+    if op in ("Sigmoid", "Tanh", "Concat", "ToFloat", "Bipolar") or op in tables.WIDE_TABLES:
         return None  # tables hold output values; Concat casts per input; ToFloat: `to_float_quantizer`; Bipolar: +-1
     raise HwcError(f"no OpenVINO form for {op}", node=node.name, op=op)
 
@@ -511,7 +511,7 @@ OPENVINO_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(fixed_ops.pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float, "ToFloat": to_float, "Rescale": rescale, "Cast": cast_op,
-    "Bipolar": fixed_ops.FIXED_OPS["Bipolar"],
+    "Bipolar": fixed_ops.FIXED_OPS["Bipolar"], **{op: fixed_ops.FIXED_OPS[op] for op in tables.WIDE_TABLES},
 }
 
 OPENVINO_MODES = {"openvino": OPENVINO_OPS}
@@ -674,7 +674,7 @@ def _index16(x, k: int, offset: int, n: int) -> np.ndarray:
 def _table(node):
     a = node.attrs
     t = _out(node)
-    tab = h(tables.function_table(node.op, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits)
+    tab = h(tables.function_table(node.op, a["table_bits"], a["range_bits"], t, tables.table_params(node)) * 2.0 ** -t.frac_bits)
     n = 1 << a["table_bits"]
     return tab, (lambda x: _index16(x, a["table_bits"] - a["range_bits"] - 1, n // 2, n))
 

@@ -136,6 +136,10 @@ template <class data_T, class res_T, typename CONFIG_T> void sigmoid(const data_
 template <class data_T, class res_T, typename CONFIG_T> void tanh(const data_T data[], res_T res[]) {
     map<table_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
+// Selu, Elu, Softplus, HardSwish, Swish, Gelu: a table over the whole range of data_T.
+template <class data_T, class res_T, typename CONFIG_T> void table_activation(const data_T data[], res_T res[]) {
+    map<table_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
+}
 
 #define HWC_ACTIVATION_STREAM(name, op)                                                                          \
     template <class data_T, class res_T, typename CONFIG_T>                                                     \
@@ -149,6 +153,7 @@ HWC_ACTIVATION_STREAM(clip, clip_op)
 HWC_ACTIVATION_STREAM(hard_sigmoid, hard_sigmoid_op)
 HWC_ACTIVATION_STREAM(sigmoid, table_op)
 HWC_ACTIVATION_STREAM(tanh, table_op)
+HWC_ACTIVATION_STREAM(table_activation, table_op)
 #undef HWC_ACTIVATION_STREAM
 
 // ---- softmax over one axis: data is [n_outer][n_in][n_inner], softmax along n_in ----------------------
