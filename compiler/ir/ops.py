@@ -405,6 +405,15 @@ def _quantize_linear(node):
     return [x.with_elem(node.attrs["to"])]
 
 
+@_schema("DynamicQuantizeLinear", ["x"],
+         doc="ONNX: uint8 y, scale s = (max(0, max x) - min(0, min x)) / 255 and zero point z from each "
+             "inference's own values (per sample along a batch axis: s and z then have shape (N, 1, ...))")
+def _dynamic_quantize_linear(node):
+    x = _t(node, 0)
+    p = (None,) + (1,) * (x.rank - 1) if x.batched else ()
+    return [x.with_elem(IntType(8, False)), TensorType(x.elem, p), TensorType(IntType(8, False), p)]
+
+
 @_schema("DequantizeLinear", ["x", "scale", "zero_point?"], {"axis": ("int", 1)}, doc="ONNX: y = (x - z) * s")
 def _dequantize_linear(node):
     x = _t(node, 0)

@@ -66,6 +66,11 @@ def type_for_range(lo: float, hi: float, bits: int, rounding: Rounding, overflow
     return FixedType(bits, ib, signed, rounding, overflow)
 
 
+DYNAMIC_QUANT_REFUSAL = ("computes its scale and zero point from each input's min and max at run time; fixed-point "
+                         "and int8 hardware needs them at compile time (export with static quantization, or "
+                         "compile the float model)")
+
+
 def input_port_type(config, lo: float, hi: float) -> FixedType:
     """The type of a graph input's port: --input-bits wide, its power-of-two range covering [lo, hi]."""
     return type_for_range(lo, hi, config.in_bits, config.rounding, config.overflow)
@@ -430,6 +435,9 @@ class AssignTypes(Pass):
         a, b = self._operand(graph, node, 0), self._operand(graph, node, 1)
         cands = [x * y for x in (a.min_mantissa, a.max_mantissa) for y in (b.min_mantissa, b.max_mantissa)]
         self._activation_out(graph, node, exact_int_type(min(cands), max(cands), a.frac_bits + b.frac_bits))
+
+    def _type_DynamicQuantizeLinear(self, graph, node):
+        raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)
 
     def _type_Bipolar(self, graph, node):
         """x >= 0 ? +1 : -1: mantissas +-1 in a 2-bit signed integer type."""
