@@ -30,6 +30,7 @@ import numpy as np
 
 from hwc.backends.base import Backend, CompileResult, VerifyReport, write_manifest
 from hwc.backends.edgetpu_report import OpInfo, render
+from hwc.backends.tflite_agreement import reference_agreement
 from hwc.compiler.errors import HwcError
 from hwc.compiler.ir.graph import Graph, Node, Value
 from hwc.compiler.ir.types import AffineType, FloatType, IntType
@@ -459,6 +460,8 @@ class TfliteBackend(Backend):
         outdir.mkdir(parents=True, exist_ok=True)
         float_io = bool(_opt(args, "float_io", False))
         g, in_ranges, notes = lower(graph, args)
+        agreement = reference_agreement(_optimized(graph), g, in_ranges, DEFAULT_MODE)
+        notes += [agreement] if agreement else []
         model, writer, lay = write_model(g, float_io)
         g.metadata.pop("fixed", None)
         g.metadata["sim_mode"] = DEFAULT_MODE
@@ -499,6 +502,14 @@ class TfliteBackend(Backend):
         if inputs is None:
             inputs = random_inputs(g, samples, seed=_opt(args, "seed", 0))
         return compare(g, (Path(outdir) / "model.tflite").read_bytes(), inputs, modes)
+
+
+def _optimized(graph: Graph) -> Graph:
+    from hwc.compiler.pipeline import optimize
+
+    g = graph.clone()
+    optimize(g)
+    return g
 
 
 # ---- verification ----------------------------------------------------------------------------
