@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .ir.graph import Graph
 from .passes.base import PassManager
+from .passes.bipolar_quant_to_bipolar import BipolarQuantToBipolar
 from .passes.cancel_transposes import CancelTransposes
 from .passes.div_to_mul import DivToMul
 from .passes.fold_batchnorm import FoldBatchNorm
@@ -18,7 +19,8 @@ from .passes.sub_to_add import SubToAdd
 
 # Every pass by its CLI name (for `--passes` and the docs).
 PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm, CancelTransposes,
-                              DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext, FuseSwish)}
+                              DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext, FuseSwish,
+                              BipolarQuantToBipolar)}
 
 
 def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
@@ -30,9 +32,9 @@ def canonical() -> list:
     """Canonicalisation, so that equivalent exports look alike to every backend: transpose pairs cancel,
     constant Div/Sub become Mul/Add, affine chains merge into one per-channel BatchNormalization that folds
     into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings);
-    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish."""
+    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish; BipolarQuant with scale 1 becomes Bipolar."""
     return [CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
-            FoldBatchNormIntoNext(), FuseSwish()]
+            FoldBatchNormIntoNext(), FuseSwish(), BipolarQuantToBipolar()]
 
 
 def optimize(graph: Graph, verify: bool = False) -> dict[str, int]:

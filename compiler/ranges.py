@@ -89,7 +89,7 @@ def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple
             out = (min(max(x[0], lo), hi), max(min(x[1], hi), lo))
         elif op in ("Sigmoid", "HardSigmoid", "Softmax"):
             out = (0.0, 1.0)
-        elif op == "Tanh":
+        elif op in ("Tanh", "Bipolar"):
             out = (-1.0, 1.0)
         elif op in WIDE_TABLES:  # the extremes of f on [lo, hi], on a fine grid with the end points
             from .tables import FUNCTIONS, table_params

@@ -238,8 +238,9 @@ class LowerScaledLayers(Pass):
             v = nxt.output
         q = graph.single_consumer(v)
         axis = 1
-        if q is not None and q.op == "BipolarQuant" and q.inputs[1].const is not None and not relu:
-            self._bipolar(graph, node, tail + [q], a, b, float(np.asarray(q.inputs[1].const).reshape(-1)[0]))
+        if q is not None and q.op in ("BipolarQuant", "Bipolar") and not relu and (q.op == "Bipolar" or q.inputs[1].const is not None):
+            s_out = 1.0 if q.op == "Bipolar" else float(np.asarray(q.inputs[1].const).reshape(-1)[0])
+            self._bipolar(graph, node, tail + [q], a, b, s_out)
             return
         if q is not None and q.op == "Quant" and not is_static(graph, q.inputs[0]):
             s_out, bits, signed, _ = _quant_params(q)

@@ -49,3 +49,24 @@ def test_quantized_weights_are_left():
     q = g.add_node("Quant", [w, g.constant(np.float32(0.25), "sc"), g.constant(np.float32(0), "zp")], {"bitwidth": 4})
     g.set_outputs([g.add_node("Dense", [normalise(g, x, 4), q.output]).output])
     assert not FoldBatchNormIntoNext().run(g)
+
+
+@pytest.mark.parametrize("a,folds", [(0.5, True), (0.3, False)])
+def test_uniform_power_of_two_scale_folds_into_quantized_weights(a, folds):
+    """(x + 1)·a before a Dense whose weights the model quantizes: a moves into the Quant's input and
+    scale (exact for a power of two), the shift into the bias."""
+    g = Graph()
+    x = g.add_input("x", TensorType(F32, (None, 4)))
+    f = lambda v: g.constant(np.asarray(v, np.float32), "p")  # noqa: E731
+    y = g.add_node("BatchNormalization", [x, f([a] * 4), f([a] * 4), f(np.zeros(4)), f(np.ones(4))], {"epsilon": 0.0}).output
+    q = g.add_node("Quant", [f(RNG.standard_normal((3, 4))), f(0.25), f(0.0)], {"bitwidth": 3, "signed": True, "narrow": True})
+    t = g.add_node("Transpose", [q.output], {"perm": [1, 0]})
+    layer = g.add_node("Dense", [y, t.output, f(RNG.standard_normal(3))])
+    g.set_outputs([layer.output])
+    data = RNG.choice(np.float32([-1, 1]), (40, 4))
+    before = simulate(g, [data])[0]
+    assert FoldBatchNormIntoNext().run(g) == folds
+    g.verify()
+    if folds:
+        assert layer.inputs[0] is x and q.inputs[1].const == np.float32(0.25 * a)
+    np.testing.assert_allclose(simulate(g, [data])[0], before, rtol=1e-6, atol=1e-6)
