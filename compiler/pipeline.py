@@ -13,6 +13,7 @@ from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
 from .passes.fuse_swish import FuseSwish
 from .passes.merge_affine_chain import MergeAffineChain
+from .passes.prelu_to_leaky_relu import PReluToLeakyRelu
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .passes.remove_identity import RemoveIdentity
 from .passes.sub_to_add import SubToAdd
@@ -20,7 +21,7 @@ from .passes.sub_to_add import SubToAdd
 # Every pass by its CLI name (for `--passes` and the docs).
 PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm, CancelTransposes,
                               DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext, FuseSwish,
-                              BipolarQuantToBipolar)}
+                              BipolarQuantToBipolar, PReluToLeakyRelu)}
 
 
 def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
@@ -32,9 +33,10 @@ def canonical() -> list:
     """Canonicalisation, so that equivalent exports look alike to every backend: transpose pairs cancel,
     constant Div/Sub become Mul/Add, affine chains merge into one per-channel BatchNormalization that folds
     into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings);
-    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish; BipolarQuant with scale 1 becomes Bipolar."""
+    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish; BipolarQuant with scale 1 becomes Bipolar;
+    a PRelu with one slope becomes LeakyRelu."""
     return [CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
-            FoldBatchNormIntoNext(), FuseSwish(), BipolarQuantToBipolar()]
+            FoldBatchNormIntoNext(), FuseSwish(), BipolarQuantToBipolar(), PReluToLeakyRelu()]
 
 
 def optimize(graph: Graph, verify: bool = False) -> dict[str, int]:

@@ -436,6 +436,14 @@ class AssignTypes(Pass):
         cands = [x * y for x in (a.min_mantissa, a.max_mantissa) for y in (b.min_mantissa, b.max_mantissa)]
         self._activation_out(graph, node, exact_int_type(min(cands), max(cands), a.frac_bits + b.frac_bits))
 
+    def _type_Div(self, graph, node):
+        raise HwcError("division by a run-time tensor has no fixed-point form here (division by a constant "
+                       "becomes a multiplication)", node=node.name, op=node.op)
+
+    def _type_PRelu(self, graph, node):
+        raise HwcError("a PRelu slope per channel has no fixed-point form yet (one slope for all channels is a "
+                       "LeakyRelu)", node=node.name, op=node.op)
+
     def _type_DynamicQuantizeLinear(self, graph, node):
         raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)
 
