@@ -57,8 +57,11 @@ def lower(graph: Graph, args) -> tuple[Graph, dict, list[str]]:
     from hwc.compiler.pipeline import optimize
     from hwc.compiler.ranges import calibrate, intervals
 
+    from hwc.compiler.passes.global_max_pool_to_max_pool import GlobalMaxPoolToMaxPool
+
     g = graph.clone()
     optimize(g)
+    GlobalMaxPoolToMaxPool().run(g)  # TFLite has MAX_POOL_2D, no global max pool
     notes: list[str] = []
     input_range = _range(args.input_range) if _opt(args, "input_range") else None
     calib = calibration(args, g) if _opt(args, "calib") else None

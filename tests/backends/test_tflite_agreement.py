@@ -66,3 +66,4 @@ def test_float_model_has_no_agreement_note(tmp_path):
                        [("w", rng.standard_normal((4, 3)).astype(np.float32))])
     r = hwc("compile", save(model, tmp_path / "f.onnx"), "--target", "tflite", "-o", tmp_path / "t")
     assert r.returncode == 0 and "own quantization" not in r.stdout, r.stdout + r.stderr
+
