@@ -192,6 +192,8 @@ def check(g: Graph) -> dict[str, str]:
                 storage[n.name] = "i4" if (w.min(initial=0) >= -8 and w.max(initial=0) <= 7) else "i8"
             if w.min(initial=0) < -128 or w.max(initial=0) > 127:
                 storage[n.name] = "f32"
+        if n.op == "HardSigmoid" and ovo.hard_sigmoid_bound(n) >= ovo.F32_EXACT:
+            problems.append(f"{n.name}: x·alpha + beta needs more than 24 bits")
         if n.op in ("Add", "Sub"):
             lo, hi, _ = ovo._add_range(n)
             if max(-lo, hi) > ovo.F32_EXACT:
@@ -421,6 +423,13 @@ class Emitter:
         from hwc.compiler.sim.fixed_ops import _param
         a = _param(n.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits
         return self._finish(n, self.o1.prelu(self._in(n), self._c(np.asarray([a]))))
+
+    def _HardSigmoid(self, n):
+        from hwc.compiler.sim.fixed_ops import _param
+        pt = n.attrs["param_type"]
+        a, b = (_param(n.attrs[k], pt) * 2.0 ** -pt.frac_bits for k in ("alpha", "beta"))
+        y = self.o1.hard_sigmoid(self._in(n), self._c(a), self._c(b))
+        return self._finish(n, y, what="HardSigmoid (exact in f32)")
 
     def _MaxPool(self, n):
         a = n.attrs

@@ -192,7 +192,7 @@ def plan(node: Node):
         if max(-lo, hi) >= F32_EXACT:
             return fq_for(y, node.name)  # the f32 product rounds, then the cast rounds
         return cast_quantizer(lo, hi, f, y, node.name)
-    if op == "LeakyRelu":
+    if op in ("LeakyRelu", "HardSigmoid"):
         return fq_for(y, node.name)
     if op == "Rescale":
         x, mt = _in(node), _in(node, 1)
@@ -414,6 +414,23 @@ def leaky_relu(node, x):
     return _finish_f32(node, np.where(v < 0, v * a, v).astype(_f32), plan(node))
 
 
+def hard_sigmoid(node, x):
+    """OpenVINO's HardSigmoid max(0, min(1, alpha·x + beta)) in f32 — exact while |x·alpha| + |beta| stays
+    below 2^24 units of the product's grid (`hard_sigmoid_bound`, checked by the backend) — then the cast."""
+    pt = node.attrs["param_type"]
+    a = _f32(fixed_ops._param(node.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits)
+    b = _f32(fixed_ops._param(node.attrs["beta"], pt) * 2.0 ** -pt.frac_bits)
+    v = _val(x, _in(node).frac_bits)
+    return _finish_f32(node, np.clip(v * a + b, _f32(0), _f32(1)).astype(_f32), plan(node))
+
+
+def hard_sigmoid_bound(node) -> float:
+    """max |x_m·alpha_m| + |beta_m|·2^f_x: the f32 sum in units of 2^-(f_x + f_param)."""
+    pt, t = node.attrs["param_type"], _in(node)
+    a, b = abs(fixed_ops._param(node.attrs["alpha"], pt)), abs(fixed_ops._param(node.attrs["beta"], pt))
+    return max(abs(t.min_mantissa), t.max_mantissa) * a + b * 2.0 ** t.frac_bits
+
+
 def _moving(fn):
     def run(node, x, *rest):
         y = fn(node, x)
@@ -503,7 +520,7 @@ def cast_op(node, x):
 
 
 OPENVINO_OPS = {
-    "Dense": dense, "Conv": conv, "Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu,
+    "Dense": dense, "Conv": conv, "Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid,
     "Sigmoid": fixed_ops.FIXED_OPS["Sigmoid"], "Tanh": fixed_ops.FIXED_OPS["Tanh"], "Softmax": softmax,
     "MaxPool": _moving(fixed_ops.max_pool), "GlobalMaxPool": _moving(fixed_ops.global_max_pool),
     "AveragePool": average_pool, "GlobalAveragePool": average_pool,

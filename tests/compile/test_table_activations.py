@@ -57,3 +57,22 @@ def test_compiles_and_verifies(model_path, target, tmp_path):
     assert r.returncode == 0, r.stderr
     v = hwc("verify", out, "--samples", 100, *(["--resolver", "ref"] if target == "tflite" else []))
     assert v.returncode == 0 and " 0 mismatches" in v.stdout, v.stdout + v.stderr
+
+
+def test_hard_sigmoid_in_openvino(tmp_path):
+    """OpenVINO's HardSigmoid computes alpha·x + beta in f32: exact while it stays below 2^24 units (on an
+    8-bit input it does) and then bit-exact; on a wide accumulator the backend refuses, naming that bound."""
+    rng = np.random.default_rng(32)
+    nodes = [helper.make_node("HardSigmoid", ["x"], ["h"], alpha=0.2, beta=0.5), helper.make_node("Gemm", ["h", "w", "b"], ["g"]),
+             helper.make_node("HardSigmoid", ["g"], ["y"])]
+    inits = [("w", rng.standard_normal((8, 4)).astype(np.float32)), ("b", np.zeros(4, np.float32))]
+    path = save(make_model(nodes, [("x", F, [1, 8])], [("y", F, [1, 4])], inits), tmp_path / "hs.onnx")
+    r = hwc("compile", path, "--target", "openvino", "-o", tmp_path / "wide", "--input-range=-4,4")
+    assert r.returncode == 2 and "x·alpha + beta needs more than 24 bits" in r.stderr, r.stderr
+    nodes[2] = helper.make_node("Relu", ["g"], ["y"])
+    path = save(make_model(nodes, [("x", F, [1, 8])], [("y", F, [1, 4])], inits), tmp_path / "hs2.onnx")
+    out = tmp_path / "ov"
+    r = hwc("compile", path, "--target", "openvino", "-o", out, "--input-range=-4,4")
+    assert r.returncode == 0, r.stderr
+    v = hwc("verify", out, "--samples", 300)
+    assert v.returncode == 0 and " 0 mismatches" in v.stdout, v.stdout + v.stderr
