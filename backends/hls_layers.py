@@ -191,6 +191,14 @@ class Emitter:
         self._elementwise(layer, node, args, out, "leaky_relu",
                           [f"typedef {self.spell(a['param_type'])} param_t;", f"static constexpr double alpha = {a['alpha']!r};"])
 
+    def _PRelu(self, layer, node, args, out):
+        k = layer.index
+        pt: FixedType = node.attrs["param_type"]
+        slope = np.asarray(node.inputs[1].const).reshape(-1)
+        self._elementwise(layer, node, args, out, "prelu", [f"typedef {self.spell(pt)} param_t;",
+                                                           f"static const param_t slope[{len(slope)}];"])
+        layer.arrays.append(array_def(self.spell(pt), f"config{k}::slope", fixed_values(slope, pt)))
+
     def _HardSigmoid(self, layer, node, args, out):
         a = node.attrs
         self._elementwise(layer, node, args, out, "hard_sigmoid",

@@ -424,6 +424,11 @@ class Emitter:
         a = _param(n.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits
         return self._finish(n, self.o1.prelu(self._in(n), self._c(np.asarray([a]))))
 
+    def _PRelu(self, n):
+        st = n.inputs[1].type.elem
+        a = np.asarray(n.inputs[1].const, np.float64).reshape(-1) * 2.0 ** -st.frac_bits
+        return self._finish(n, self.o1.prelu(self._in(n), self._c(a)), what="PRelu, a slope per channel")
+
     def _HardSigmoid(self, n):
         from hwc.compiler.sim.fixed_ops import _param
         pt = n.attrs["param_type"]

@@ -247,7 +247,8 @@ def _softmax(node):
     return [x]
 
 
-@_schema("PRelu", ["x", "slope"], doc="x if x >= 0 else slope * x (slope broadcast)")
+@_schema("PRelu", ["x", "slope"], {"param_type": ("fixed?", None)},
+         doc="x if x >= 0 else slope * x (slope broadcast); fixed point: one slope per channel of param_type")
 def _prelu(node):
     x, s = _t(node, 0), _t(node, 1)
     if broadcast_shapes(x.shape, s.shape) != x.shape:

@@ -441,8 +441,24 @@ class AssignTypes(Pass):
                        "becomes a multiplication)", node=node.name, op=node.op)
 
     def _type_PRelu(self, graph, node):
-        raise HwcError("a PRelu slope per channel has no fixed-point form yet (one slope for all channels is a "
-                       "LeakyRelu)", node=node.name, op=node.op)
+        """x < 0 ? x·slope[c] : x with one slope per channel (axis 1), slopes as fixed-point constants."""
+        from .merge_affine_chain import channel_vector
+
+        x = self._elem(node.inputs[0])
+        s = node.inputs[1].const
+        c = channel_vector(np.asarray(s, np.float64), node.inputs[0]) if s is not None else None
+        if c is None:
+            raise HwcError("a PRelu slope that varies along other axes than the channels (axis 1) has no "
+                           "fixed-point form here", node=node.name, op=node.op)
+        m = float(np.abs(c).max())
+        pt = type_for_range(-m, m, self.config.param_bits, Rounding.RND_CONV, Overflow.SAT, True)
+        node.attrs["param_type"] = pt
+        shape = (len(c),) + (1,) * (node.inputs[0].type.rank - 2)
+        sm = from_float(c, pt).astype(np.int64)
+        graph.set_input(node, 1, graph.constant(sm.reshape(shape), node.inputs[1].name + "_q", elem=pt))
+        lo_m = min(x.min_mantissa * int(sm.max()), x.min_mantissa * int(sm.min()), 0)
+        hi_m = max(x.max_mantissa << pt.frac_bits, 0)
+        self._activation_out(graph, node, exact_int_type(lo_m, hi_m, x.frac_bits + pt.frac_bits))
 
     def _type_DynamicQuantizeLinear(self, graph, node):
         raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)

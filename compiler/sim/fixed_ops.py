@@ -92,6 +92,13 @@ def bipolar(node, x):
     return np.where(x >= 0, 1 << t.frac_bits, -(1 << t.frac_bits)).astype(np.int64)
 
 
+def prelu(node, x, slope):
+    """m_x < 0 ? m_x·m_s[c] : m_x << f_s (slope mantissas per channel), then the cast."""
+    fx, fs = _in(node, 0).frac_bits, _in(node, 1).frac_bits
+    s = np.asarray(slope, np.int64)
+    return cast(np.where(x < 0, x * s, x << fs), fx + fs, _out(node))
+
+
 def _param(value: float, t: FixedType) -> int:
     return int(from_float(np.asarray([value], np.float64), t)[0])
 
@@ -287,7 +294,7 @@ FIXED_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float_op, "ToFloat": to_float_op, "Rescale": rescale, "Cast": cast_op,
-    "Bipolar": bipolar, **{op: _table_fn(op) for op in tables.WIDE_TABLES},
+    "Bipolar": bipolar, "PRelu": prelu, **{op: _table_fn(op) for op in tables.WIDE_TABLES},
 }
 
 

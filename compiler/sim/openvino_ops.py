@@ -192,7 +192,7 @@ def plan(node: Node):
         if max(-lo, hi) >= F32_EXACT:
             return fq_for(y, node.name)  # the f32 product rounds, then the cast rounds
         return cast_quantizer(lo, hi, f, y, node.name)
-    if op in ("LeakyRelu", "HardSigmoid"):
+    if op in ("LeakyRelu", "HardSigmoid", "PRelu"):
         return fq_for(y, node.name)
     if op == "Rescale":
         x, mt = _in(node), _in(node, 1)
@@ -414,6 +414,14 @@ def leaky_relu(node, x):
     return _finish_f32(node, np.where(v < 0, v * a, v).astype(_f32), plan(node))
 
 
+def prelu(node, x, slope):
+    """OpenVINO's PRelu with per-channel slopes: x < 0 ? x·a[c] : x in f32, then the cast (as LeakyRelu)."""
+    st = _in(node, 1)
+    a = (np.asarray(slope, np.float64) * 2.0 ** -st.frac_bits).astype(_f32)
+    v = _val(x, _in(node).frac_bits)
+    return _finish_f32(node, np.where(v < 0, v * a, v).astype(_f32), plan(node))
+
+
 def hard_sigmoid(node, x):
     """OpenVINO's HardSigmoid max(0, min(1, alpha·x + beta)) in f32 — exact while |x·alpha| + |beta| stays
     below 2^24 units of the product's grid (`hard_sigmoid_bound`, checked by the backend) — then the cast."""
@@ -520,7 +528,7 @@ def cast_op(node, x):
 
 
 OPENVINO_OPS = {
-    "Dense": dense, "Conv": conv, "Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid,
+    "Dense": dense, "Conv": conv, "Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "PRelu": prelu,
     "Sigmoid": fixed_ops.FIXED_OPS["Sigmoid"], "Tanh": fixed_ops.FIXED_OPS["Tanh"], "Softmax": softmax,
     "MaxPool": _moving(fixed_ops.max_pool), "GlobalMaxPool": _moving(fixed_ops.global_max_pool),
     "AveragePool": average_pool, "GlobalAveragePool": average_pool,

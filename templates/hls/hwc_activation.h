@@ -141,6 +141,40 @@ template <class data_T, class res_T, typename CONFIG_T> void table_activation(co
     map<table_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
 
+// x < 0 ? x * slope[c] : x, one slope per channel: [C][pixels] arrays (channel c = i / (n_in / n_chan)),
+// or per stream element the n_chan channel values.
+template <class data_T, class res_T, typename CONFIG_T> void prelu(const data_T data[], res_T res[]) {
+    const unsigned per = CONFIG_T::n_in / CONFIG_T::n_chan;
+    HWC_LOOP_UNROLL
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+        HWC_UNROLL
+        res_T y;
+        if (data[i] < data_T(0))
+            y = data[i] * CONFIG_T::slope[i / per];
+        else
+            y = data[i];
+        res[i] = y;
+    }
+}
+template <class data_T, class res_T, typename CONFIG_T>
+void prelu_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<res_T, CONFIG_T::n_chan> > &res) {
+    HWC_LOOP_PIPELINE(1)
+    for (unsigned i = 0; i < CONFIG_T::n_in / CONFIG_T::n_chan; i++) {
+        HWC_PIPELINE(1)
+        array<data_T, CONFIG_T::n_chan> x = data.read();
+        array<res_T, CONFIG_T::n_chan> y;
+        HWC_LOOP_UNROLL
+        for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+            HWC_UNROLL
+            if (x[c] < data_T(0))
+                y[c] = x[c] * CONFIG_T::slope[c];
+            else
+                y[c] = x[c];
+        }
+        res.write(y);
+    }
+}
+
 #define HWC_ACTIVATION_STREAM(name, op)                                                                          \
     template <class data_T, class res_T, typename CONFIG_T>                                                     \
     void name##_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<res_T, CONFIG_T::n_chan> > &res) { \
