@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwc.compiler.ir.graph import Graph
-from hwc.compiler.ir.types import AffineType, FloatType
-from hwc.compiler.sim.run import simulate
+from ..compiler.ir.graph import Graph
+from ..compiler.ir.types import AffineType, FloatType
+from ..compiler.sim.run import simulate
 
 QUANTIZERS = frozenset({"Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear", "QLinearConv",
                         "QLinearMatMul", "MatMulInteger", "ConvInteger"})
