@@ -273,7 +273,8 @@ class Project:
     STREAM_KERNELS = {"Dense": "dense_stream", "GlobalAveragePool": "global_avg_pool_stream",
                       "GlobalMaxPool": "global_max_pool_stream", "Relu": "relu_stream", "LeakyRelu": "leaky_relu_stream",
                       "Clip": "clip_stream", "HardSigmoid": "hard_sigmoid_stream", "Sigmoid": "sigmoid_stream",
-                      "Tanh": "tanh_stream"}
+                      "Tanh": "tanh_stream", "Bipolar": "bipolar_stream", "PRelu": "prelu_stream",
+                      **{op: "table_activation_stream" for op in ("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu")}}
 
     def _stype(self, v: Value, type_name: str | None = None) -> str:
         c, _ = stream_shape(v)

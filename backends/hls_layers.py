@@ -200,10 +200,21 @@ class Emitter:
     def _Relu(self, layer, node, args, out):
         self._elementwise(layer, node, args, out, "relu")
 
+    def _Bipolar(self, layer, node, args, out):
+        self._elementwise(layer, node, args, out, "bipolar")
+
     def _LeakyRelu(self, layer, node, args, out):
         a = node.attrs
         self._elementwise(layer, node, args, out, "leaky_relu",
                           [f"typedef {self.spell(a['param_type'])} param_t;", f"static constexpr double alpha = {a['alpha']!r};"])
+
+    def _PRelu(self, layer, node, args, out):
+        k = layer.index
+        pt: FixedType = node.attrs["param_type"]
+        slope = np.asarray(node.inputs[1].const).reshape(-1)
+        self._elementwise(layer, node, args, out, "prelu", [f"typedef {self.spell(pt)} param_t;",
+                                                           f"static const param_t slope[{len(slope)}];"])
+        layer.arrays.append(array_def(self.spell(pt), f"config{k}::slope", fixed_values(slope, pt)))
 
     def _HardSigmoid(self, layer, node, args, out):
         a = node.attrs
@@ -229,13 +240,19 @@ class Emitter:
         k = layer.index
         a = node.attrs
         y: FixedType = node.output.type.elem
-        table = tables.function_table(fn, a["table_bits"], a["range_bits"], y)
+        table = tables.function_table(fn, a["table_bits"], a["range_bits"], y, tables.table_params(node))
         layer.config = self._struct(k, [f"static const unsigned n_in = {size(node.inputs[0])}, "
                                         f"n_chan = {stream_shape(node.inputs[0])[0]};",
                                         f"static const unsigned table_bits = {a['table_bits']}, range_bits = {a['range_bits']};",
                                         f"static const {self.t(node.output)} table[{len(table)}];"])
         layer.arrays.append(array_def(self.t(node.output), f"config{k}::table", fixed_values(table, y)))
-        layer.calls.append(self._call(fn.lower(), node, args[:1], out, k))
+        kernel = "table_activation" if fn in tables.WIDE_TABLES else fn.lower()
+        layer.calls.append(self._call(kernel, node, args[:1], out, k))
+
+    def _table_activation(self, layer, node, args, out):
+        self._table_fn(layer, node, args, out, node.op)
+
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
 
     def _Sigmoid(self, layer, node, args, out):
         self._table_fn(layer, node, args, out, "Sigmoid")

@@ -176,6 +176,8 @@ def check(g: Graph) -> dict[str, str]:
                 storage[n.name] = "i4" if (w.min(initial=0) >= -8 and w.max(initial=0) <= 7) else "i8"
             if w.min(initial=0) < -128 or w.max(initial=0) > 127:
                 storage[n.name] = "f32"
+        if n.op == "HardSigmoid" and ovo.hard_sigmoid_bound(n) >= ovo.F32_EXACT:
+            problems.append(f"{n.name}: x·alpha + beta needs more than 24 bits")
         if n.op in ("Add", "Sub"):
             lo, hi, _ = ovo._add_range(n)
             if max(-lo, hi) > ovo.F32_EXACT:
@@ -391,6 +393,10 @@ class Emitter:
     def _Relu(self, n):
         return self._finish(n, self.og.relu(self._in(n)))
 
+    def _Bipolar(self, n):
+        y = self.o1.select(self.o1.greater_equal(self._in(n), self._c(0.0)), self._c(1.0), self._c(-1.0))
+        return self._finish(n, y, what="Select(x >= 0, +1, -1)")
+
     def _Clip(self, n):
         t = n.inputs[0].type.elem
         lo, hi = ovo._clip_bounds(n, t)
@@ -401,6 +407,18 @@ class Emitter:
         from ..compiler.sim.fixed_ops import _param
         a = _param(n.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits
         return self._finish(n, self.o1.prelu(self._in(n), self._c(np.asarray([a]))))
+
+    def _PRelu(self, n):
+        st = n.inputs[1].type.elem
+        a = np.asarray(n.inputs[1].const, np.float64).reshape(-1) * 2.0 ** -st.frac_bits
+        return self._finish(n, self.o1.prelu(self._in(n), self._c(a)), what="PRelu, a slope per channel")
+
+    def _HardSigmoid(self, n):
+        from ..compiler.sim.fixed_ops import _param
+        pt = n.attrs["param_type"]
+        a, b = (_param(n.attrs[k], pt) * 2.0 ** -pt.frac_bits for k in ("alpha", "beta"))
+        y = self.o1.hard_sigmoid(self._in(n), self._c(a), self._c(b))
+        return self._finish(n, y, what="HardSigmoid (exact in f32)")
 
     def _MaxPool(self, n):
         a = n.attrs
@@ -502,7 +520,7 @@ class Emitter:
         from ..compiler import tables
         a = n.attrs
         t = n.output.type.elem
-        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits
+        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t, tables.table_params(n)) * 2.0 ** -t.frac_bits
         N = 1 << a["table_bits"]
         idx = self._table_index(self._in(n), a["table_bits"] - a["range_bits"] - 1, N // 2, N)
         self._note(n, f"table of {N} entries (Floor, Clamp, Convert, Gather)")
@@ -510,6 +528,11 @@ class Emitter:
 
     def _Sigmoid(self, n):
         return self._table_fn(n, "Sigmoid")
+
+    def _table_activation(self, n):
+        return self._table_fn(n, n.op)
+
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
 
     def _Tanh(self, n):
         return self._table_fn(n, "Tanh")
