@@ -26,6 +26,8 @@ import numpy as np
 
 from hwc.compiler.commands.common import calibration, prune_options, quant_config
 from hwc.compiler.compile import to_fixed
+from hwc.compiler.cost.fit import device_fit, utilisation_line
+from hwc.compiler.cost.hls import HlsCost
 from hwc.compiler.errors import HwcError
 from hwc.compiler.ir.graph import Graph, Node, Value
 from hwc.compiler.ir.serialize import load_graph, save_graph
@@ -81,11 +83,13 @@ class HlsBackend(Backend):
         g = compiled.graph
         part = args.part or self.vendor.default_part
         project = Project(g, self.vendor, args.io, args.strategy, args.reuse)
-        files = project.write(outdir, part, args.clock, str(args.model), target)
+        figs = HlsCost(project, part, args.clock).figures(target)
+        fit_warnings = device_fit(figs, part)
+        files = project.write(outdir, part, args.clock, str(args.model), target, figs)
         files += [p.name for p in save_graph(g, outdir)]
         options = {"io": args.io, "strategy": args.strategy, "reuse": args.reuse, "part": part, "clock": args.clock,
                    "top": TOP}
-        files.append(write_manifest(outdir, target, options, files))
+        files.append(write_manifest(outdir, target, options, files, figs.to_json()))
         summary = [f"compiled {args.model} for --target {target} (--io {args.io}, --strategy {args.strategy}"
                    f"{f', --reuse {args.reuse}' if args.strategy == 'resource' else ''}, part {part}, clock {args.clock} ns)"]
         q = g.metadata.get("quant", {})
@@ -95,7 +99,12 @@ class HlsBackend(Backend):
             from hwc.compiler.commands.compile import pruning_line
 
             summary.append(pruning_line(compiled.pruning))
-        summary.append(format_rows(project.rows()))
+        summary.append(format_rows(layer_rows(g), figs))
+        summary.append(f"estimated latency {figs.value('latency'):,} cycles = {figs.value('latency_ns'):,.1f} ns at "
+                       f"{args.clock} ns, II {figs.value('ii'):,} cycles (before synthesis: docs/COST.md)")
+        if figs.device:
+            summary.append(utilisation_line(figs))
+        summary += [f"warning: {w}" for w in fit_warnings]
         summary += [f"note: {n}" for n in compiled.notes]
         return CompileResult(sorted(files), summary)
 
@@ -374,15 +383,6 @@ class Project:
             return "softmax_stream"
         return None
 
-    def rows(self) -> list[dict]:
-        rows = layer_rows(self.g)
-        by_name = {l.node.name: l for l in self.layers}
-        for r in rows:
-            l = by_name.get(r["node"])
-            if l is not None and l.node.op in ("Dense", "Conv"):
-                r["multipliers"] = math.ceil(l.multipliers / (self.reuse if self.strategy == "resource" else 1))
-        return rows
-
     # -- files --
     def _signature(self) -> str:
         if self.io == "stream":
@@ -439,7 +439,7 @@ class Project:
             lines.append(f"hwc::stream_to_array<{t}, {c}, {p}>({name}_s, {name});")
         return "\n        ".join(lines)
 
-    def write(self, outdir: Path, part: str, clock: float, source: str, target: str) -> list[str]:
+    def write(self, outdir: Path, part: str, clock: float, source: str, target: str, figures=None) -> list[str]:
         env = _env()
         fw = outdir / "firmware"
         (fw / "hwc").mkdir(parents=True)
@@ -485,7 +485,7 @@ class Project:
             "reuse": self.reuse, "part": part, "clock": clock, "vendor_tool": self.vendor.tool, "tb_samples": self.tb_samples,
             "vendor_files": [{"path": k, "what": w} for k, _, w in vendor_files], "run": self._run_text(),
             "type_headers": "ap_types" if self.vendor.name == "xilinx" else "ac_types",
-            "interface": self._interface_text(), "layer_table": format_rows(self.rows())})
+            "interface": self._interface_text(), "layer_table": format_rows(layer_rows(self.g), figures)})
         for rel, text in files.items():
             (outdir / rel).write_text(text)
         return sorted(list(files) + [f"firmware/hwc/{h}" for h in used])

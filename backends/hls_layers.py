@@ -28,6 +28,7 @@ class Layer:
     arrays: list[str] = field(default_factory=list)  # out-of-struct definitions
     calls: list[str] = field(default_factory=list)  # statements in the top function
     multipliers: int = 0  # multiplications in the kernel after zero-skipping
+    binary: bool = False  # ±1 weights: every multiplication is an add or a subtract
 
 
 def literal(m: int, frac: int) -> str:
@@ -103,6 +104,7 @@ class Emitter:
             ins, outs, vals = ins[nz], outs[nz], w[nz]
         layer.multipliers = int(nz.size)
         binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(vals) == 1))
+        layer.binary = binary
         members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(binary).lower()};",
                     f"typedef {self.spell(wt)} weight_t;",
                     f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];",
