@@ -479,7 +479,12 @@ class TfliteBackend(Backend):
         target = _opt(args, "target", "tflite")
         options = {"wbits": _opt(args, "wbits", 8), "abits": 8, "float_io": float_io, "calib": _opt(args, "calib"),
                    "input_range": _opt(args, "input_range")}
-        files.append(write_manifest(outdir, target, options, files))
+        from hwc.compiler.cost.tflite import tflite_figures
+
+        from .edgetpu_report import analyse
+
+        figs = tflite_figures(g, writer.ops, analyse(writer.ops)[0], target)
+        files.append(write_manifest(outdir, target, options, files, figs.to_json()))
         summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
                    f"{options['wbits']}, {'float32' if float_io else 'int8'} I/O"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]

@@ -72,6 +72,9 @@ def print_summary(args, compiled, files) -> None:
     if compiled.pruning:
         print(pruning_line(compiled.pruning))
     print(format_rows(layer_rows(compiled.graph)))
+    from ..cost.ops import ops_figures, ops_line
+
+    print(ops_line(ops_figures(compiled.graph, "sim")))
     for note in compiled.notes:
         print(f"note: {note}")
     print("wrote " + ", ".join(files))
