@@ -23,15 +23,22 @@ def run(args) -> int:
         return 0
     rows = layer_table(graph)
     totals = {"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows), "nodes": len(rows)}
+    figs = None
     if compiled:
         typed = layer_rows(graph)
         for r, t in zip(rows, typed):
             r.update({k: t[k] for k in ("output", "weight", "accum", "multipliers", "weight_bits")})
         totals.update(multipliers=sum(t["multipliers"] for t in typed), weight_bits=sum(t["weight_bits"] for t in typed))
+        figs = compiled_figures(args.model, graph)
+        for r in rows:
+            lf = figs.layer(r["node"])
+            r["cost"] = [f.to_json() for f in lf.figures] if lf is not None else []
     if args.json:
-        print(json.dumps({"model": str(args.model), "compiled": compiled,
-                          "inputs": {v.name: str(v.type) for v in graph.inputs},
-                          "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}, indent=1))
+        doc = {"model": str(args.model), "compiled": compiled, "inputs": {v.name: str(v.type) for v in graph.inputs},
+               "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}
+        if figs is not None:
+            doc["figures"] = figs.to_json()
+        print(json.dumps(doc, indent=1))
         return 0
     print(f"{args.model}: {totals['nodes']} nodes, {totals['params']:,} parameters, {totals['macs']:,} MACs per sample")
     print("inputs:  " + ", ".join(f"{v.name} {v.type}" for v in graph.inputs))
@@ -42,7 +49,10 @@ def run(args) -> int:
             from .compile import pruning_line
 
             print(pruning_line(pruning))
-        print(format_rows(layer_rows(graph)))
+        hls = figs.value("lut", default=None) is not None
+        print(format_rows(layer_rows(graph), figs if hls else None))
+        for line in cost_lines(figs):
+            print(line)
         return 0
     header = ("node", "op", "input shape", "output", "params", "MACs", "quantization")
     table = [header] + [(r["node"], r["op"], " ".join(_shape(s) for s in r["inputs"]), _shape(r["output"]),
@@ -54,3 +64,40 @@ def run(args) -> int:
         if k == 0 or k == len(table) - 2:
             print("  ".join("-" * w for w in widths))
     return 0
+
+
+def compiled_figures(path, graph):
+    """The cost figures of a compiled directory: those `hwc compile` wrote into hwc.json (with any
+    measured figures added since), or, for --target sim, the operation counts of its IR."""
+    from pathlib import Path
+
+    from ..cost.figures import Figures
+    from ..cost.ops import ops_figures
+
+    manifest = Path(path) / "hwc.json"
+    if manifest.exists():
+        doc = json.loads(manifest.read_text())
+        if "figures" in doc:
+            return Figures.from_json(doc["figures"])
+    return ops_figures(graph, "sim")
+
+
+def cost_lines(figs) -> list[str]:
+    """The totals under the table: latency and utilisation (HLS), the parameter cache (Edge TPU), counts."""
+    from ..cost.fit import utilisation_line
+    from ..cost.figures import KINDS
+
+    lines = []
+    if figs.value("latency", default=None) is not None:
+        lines.append(f"estimated latency {figs.value('latency'):,} cycles = {figs.value('latency_ns'):,.1f} ns, "
+                     f"II {figs.value('ii'):,} cycles")
+        if figs.device:
+            lines.append(utilisation_line(figs))
+    else:
+        lines.append("estimated: " + ", ".join(f"{f.name} {f.value:,} {f.unit}" for f in figs.total if f.name in KINDS))
+        if figs.device:
+            d = figs.device
+            lines.append(f"{d['part']}: " + ", ".join(f"{k} {figs.value(k):,}/{c:,} {d['unit'][k]} ({d['utilisation'][k]:.2f} %)"
+                                                      for k, c in d["capacity"].items()))
+    lines += [f"{f.name} {f.value:,} {f.unit} (measured)" for f in figs.total if f.source == "measured"]
+    return lines

@@ -6,7 +6,7 @@ Per layer (primitives.py holds the DSP/LUT/memory rules and their sources):
   every nonzero weight is a constant multiplier (shift, LUT shift-and-add or DSP by the fabric rule),
   one adder per term into a tree per output (t - 1 adders of the accumulator width, +1 for the bias);
   resource strategy: B = ceil(nnz / R) variable multipliers, B accumulating adders, and the weights
-  with their in/out indices in B ROMs of R words (LUTs up to 64 words, block RAM beyond). Binary (±1)
+  with their in/out indices in B ROMs of R words (LUTs up to 32 words, block RAM beyond). Binary (±1)
   weights are adds/subtracts. Convolutions reuse one window's hardware over the pixels at II R
   (--io parallel) or II 1 (--io stream, whose pixel loop is pipelined at II 1 so --reuse has no effect).
 - element-wise, pooling, tables, data movement: one lane per element (parallel) or per channel (stream).

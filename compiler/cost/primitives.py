@@ -12,7 +12,8 @@ Multipliers (operand widths a >= b, two's complement, sign bit included):
   signed digits) is a shift: no multiplier. A LUT-mapped product of a constant with d CSD digits is
   d - 1 adders of a + b bits; a LUT-mapped product of two variables is a*b/2 LUT6 (array multiplier).
 Memories: depth x width bits on the block geometries below (the fewest blocks over all aspect ratios);
-a memory of at most LUTRAM_DEPTH words stays in LUTs (distributed ROM/SRL: width x ceil(depth/64) LUT6).
+a memory of at most LUTRAM_DEPTH words stays in LUTs (SRLC32E shift registers / 32-deep distributed
+ROM: width x ceil(depth/32) LUT6).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 
 FABRIC_BELOW = 10
-LUTRAM_DEPTH = 64
+LUTRAM_DEPTH = 32
 # DSP kind -> (wide port, narrow port, blocks per product that fits, small mode (wide, narrow, blocks) or None)
 DSP = {
     "DSP48E2": (27, 18, 1.0, None),
@@ -77,5 +78,5 @@ def memory(depth: int, width: int, unit: str) -> tuple[int, int]:
     if depth <= 0 or width <= 0:
         return 0, 0
     if depth <= LUTRAM_DEPTH:
-        return 0, width * math.ceil(depth / 64)
+        return 0, width * math.ceil(depth / 32)
     return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BLOCKS[unit]), 0

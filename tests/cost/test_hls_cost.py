@@ -1,0 +1,93 @@
+"""The HLS cost model moves the right way under controlled changes, for both vendors (examples)."""
+
+import numpy as np
+import pytest
+
+from hwc.compiler.ir.serialize import load_graph
+
+from tests.conftest import HW_EXAMPLES
+
+MLP = HW_EXAMPLES / "digits_mlp" / "model.onnx"
+CNN = HW_EXAMPLES / "digits_cnn" / "model.onnx"
+CALIB = f"{HW_EXAMPLES / 'digits_data' / 'calib.npz'}:x"
+CALIB_IMG = f"{HW_EXAMPLES / 'digits_data' / 'calib_img.npz'}:x"
+VENDORS = ["xilinx", "intel"]
+
+
+@pytest.mark.parametrize("target", VENDORS)
+def test_fewer_weight_bits_fewer_luts(figures_of, target):
+    f8, _ = figures_of(MLP, target, "--wbits", "8", "--calib", CALIB)
+    f4, _ = figures_of(MLP, target, "--wbits", "4", "--calib", CALIB)
+    assert f4.value("lut") < f8.value("lut")
+    assert f4.value("dsp") <= f8.value("dsp")
+    for l4, l8 in zip(f4.layers, f8.layers):
+        if l4.op == "Dense":
+            assert l4.value("lut") < l8.value("lut"), l4.node
+
+
+@pytest.mark.parametrize("target", VENDORS)
+def test_wide_weights_use_dsps(figures_of, tmp_path, target):
+    """16-bit weights pass the fabric rule (narrower operand >= 10 bits): DSPs, and fewer with a larger reuse."""
+    cfg = tmp_path / "wide.yaml"
+    cfg.write_text("layers:\n  Dense:\n    weight: {width: 16, int_bits: 2}\n")
+    base = ("--calib", CALIB, "--config", str(cfg), "--strategy", "resource")
+    f1, _ = figures_of(MLP, target, *base, "--reuse", "1")
+    f8, _ = figures_of(MLP, target, *base, "--reuse", "8")
+    f64, _ = figures_of(MLP, target, *base, "--reuse", "64")
+    assert 0 < f64.value("dsp") < f8.value("dsp") < f1.value("dsp")
+    assert f1.value("multipliers") > f8.value("multipliers") > f64.value("multipliers")
+    assert f1.value("latency") < f8.value("latency") < f64.value("latency")
+    assert f1.value("ii") == 1 and f8.value("ii") == 8 and f64.value("ii") == 64
+    # weights move from LUT ROMs (8 words deep) to block RAM (64 words deep)
+    assert f8.value("bram") == 0 < f64.value("bram")
+    dense = f1.layers[0]
+    assert dense.op == "Dense" and dense.value("multipliers") == 2048 and dense.value("dsp") == 2048 / (2 if target == "intel" else 1)
+
+
+@pytest.mark.parametrize("target", VENDORS)
+def test_pruning_removes_multipliers(figures_of, target):
+    full, _ = figures_of(MLP, target, "--wbits", "4", "--calib", CALIB)
+    half, _ = figures_of(MLP, target, "--wbits", "4", "--calib", CALIB, "--prune", "0.5")
+    g = load_graph(figures_of.last)
+    nonzero = {n.name: int(np.count_nonzero(n.inputs[1].const)) for n in g.nodes if n.op == "Dense"}
+    assert {l.node: l.value("multipliers") for l in half.layers if l.op == "Dense"} == nonzero
+    assert sum(nonzero.values()) <= 3392 // 2  # half of the 3,392 weights pruned, more quantized to zero
+    assert half.value("multipliers") < full.value("multipliers")
+    assert half.value("lut") < full.value("lut")
+
+
+@pytest.mark.parametrize("target", VENDORS)
+def test_stream_uses_block_ram_parallel_registers(figures_of, target):
+    par, _ = figures_of(CNN, target, "--wbits", "4", "--calib", CALIB_IMG)
+    stm, _ = figures_of(CNN, target, "--wbits", "4", "--calib", CALIB_IMG, "--io", "stream")
+    assert par.value("bram") == 0 < stm.value("bram")
+    assert stm.value("ff") < par.value("ff") / 2
+    # the same multipliers either way (one window's hardware, reused over the pixels)
+    assert stm.value("multipliers") == par.value("multipliers")
+
+
+def test_latency_scales_with_clock(figures_of):
+    """A longer clock period packs more adder levels per stage: fewer cycles, and ns = cycles x period."""
+    fast, _ = figures_of(MLP, "xilinx", "--wbits", "4", "--calib", CALIB, "--clock", "2.5")
+    slow, _ = figures_of(MLP, "xilinx", "--wbits", "4", "--calib", CALIB, "--clock", "10")
+    assert slow.value("latency") < fast.value("latency")
+    assert fast.value("latency_ns") == fast.value("latency") * 2.5
+    assert slow.value("latency_ns") == slow.value("latency") * 10
+
+
+def test_fit_warns_when_the_part_is_too_small(figures_of):
+    figs, out = figures_of(CNN, "xilinx", "--wbits", "4", "--calib", CALIB_IMG, "--part", "xc7z020clg400-1")
+    lut = figs.value("lut")
+    assert figs.device["capacity"]["lut"] == 53200
+    assert figs.device["utilisation"]["lut"] == round(100 * lut / 53200, 2)
+    assert f"LUT {lut:,}/53,200" in out
+    assert ("warning: LUT" in out) == (lut > 53200)
+    small, out = figures_of(MLP, "xilinx", "--wbits", "4", "--calib", CALIB, "--part", "iCE40UP5K")
+    assert small.device["utilisation"]["lut"] > 100
+    assert "warning: LUT" in out and "exceed the 5,280 of iCE40UP5K" in out
+
+
+def test_unknown_part_is_a_note_not_a_guess(figures_of):
+    figs, out = figures_of(MLP, "xilinx", "--wbits", "4", "--calib", CALIB, "--part", "xcfoo123")
+    assert figs.device is None
+    assert "no capacities for part 'xcfoo123'" in out
