@@ -26,7 +26,7 @@ import numpy as np
 
 from hwc.compiler.commands.common import calibration, prune_options, quant_config
 from hwc.compiler.compile import to_fixed
-from hwc.compiler.cost.fit import device_fit, utilisation_line
+from hwc.compiler.cost.fit import auto_reuse, device_fit, utilisation_line
 from hwc.compiler.cost.hls import HlsCost
 from hwc.compiler.errors import HwcError
 from hwc.compiler.ir.graph import Graph, Node, Value
@@ -70,8 +70,10 @@ class HlsBackend(Backend):
     def check_options(self, args) -> None:
         if args.strategy == "latency" and args.reuse != 1:
             raise HwcError(f"--reuse {args.reuse} needs --strategy resource (latency is fully unrolled, reuse 1)")
-        if args.reuse < 1:
+        if args.reuse != "auto" and args.reuse < 1:
             raise HwcError("--reuse must be at least 1")
+        if not 0 < getattr(args, "utilisation", 80.0) <= 100:
+            raise HwcError("--utilisation must be a percentage in (0, 100]")
         if args.clock <= 0:
             raise HwcError("--clock must be a positive period in ns")
 
@@ -82,13 +84,21 @@ class HlsBackend(Backend):
         compiled = to_fixed(graph.clone(), config, calibration(args, graph), pruning=prune_options(args))
         g = compiled.graph
         part = args.part or self.vendor.default_part
-        project = Project(g, self.vendor, args.io, args.strategy, args.reuse)
+        layer_reuse, auto_line = {}, None
+        if args.reuse == "auto":
+            pct = getattr(args, "utilisation", 80.0)
+            layer_reuse = auto_reuse(Project(g, self.vendor, args.io, args.strategy, 1), part, args.clock, pct)
+            auto_line = (f"--reuse auto (fit {pct:g} % of {part}): " +
+                         ", ".join(f"{name} {r}" for name, r in layer_reuse.items()))
+        project = Project(g, self.vendor, args.io, args.strategy, 1 if args.reuse == "auto" else args.reuse, layer_reuse)
         figs = HlsCost(project, part, args.clock).figures(target)
         fit_warnings = device_fit(figs, part)
         files = project.write(outdir, part, args.clock, str(args.model), target, figs)
         files += [p.name for p in save_graph(g, outdir)]
         options = {"io": args.io, "strategy": args.strategy, "reuse": args.reuse, "part": part, "clock": args.clock,
                    "top": TOP}
+        if layer_reuse:
+            options["layer_reuse"] = layer_reuse
         files.append(write_manifest(outdir, target, options, files, figs.to_json()))
         summary = [f"compiled {args.model} for --target {target} (--io {args.io}, --strategy {args.strategy}"
                    f"{f', --reuse {args.reuse}' if args.strategy == 'resource' else ''}, part {part}, clock {args.clock} ns)"]
@@ -99,6 +109,8 @@ class HlsBackend(Backend):
             from hwc.compiler.commands.compile import pruning_line
 
             summary.append(pruning_line(compiled.pruning))
+        if auto_line:
+            summary.append(auto_line)
         summary.append(format_rows(layer_rows(g), figs))
         summary.append(f"estimated latency {figs.value('latency'):,} cycles = {figs.value('latency_ns'):,.1f} ns at "
                        f"{args.clock} ns, II {figs.value('ii'):,} cycles (before synthesis: docs/COST.md)")
@@ -207,14 +219,15 @@ def emitted_nodes(g: Graph) -> list[Node]:
 class Project:
     """The files of one HLS project, built from a fixed-point graph."""
 
-    def __init__(self, g: Graph, vendor: Vendor, io: str, strategy: str, reuse: int):
+    def __init__(self, g: Graph, vendor: Vendor, io: str, strategy: str, reuse: int, layer_reuse: dict[str, int] | None = None):
         self.g, self.vendor, self.io, self.strategy, self.reuse = g, vendor, io, strategy, reuse
+        self.layer_reuse = dict(layer_reuse or {})  # node name -> reuse factor, overriding `reuse` (--reuse auto)
         self.names: dict[int, str] = {}  # id(value) -> C array name
         self.types: dict[int, str] = {}  # id(value) -> C typedef name
         self.typedefs: list[dict] = []
         self._check()
         self._name_values()
-        self.emitter = Emitter(vendor, lambda v: self.types[id(v)], strategy, reuse)
+        self.emitter = Emitter(vendor, lambda v: self.types[id(v)], strategy, reuse, self.layer_reuse)
         if io == "stream":
             self._plan_streams()
         self.layers = [self._layer(k, n) if io == "parallel" else self._stream_layer(k, n)
@@ -242,8 +255,8 @@ class Project:
             for n in g.nodes:
                 if n.op in ("Dense", "Conv"):
                     nnz = max(1, int(np.count_nonzero(n.inputs[1].const)))
-                    if self.reuse > nnz:
-                        raise HwcError(f"--reuse {self.reuse} is larger than the {nnz} nonzero weights of this layer: "
+                    if self.reuse_of(n) > nnz:
+                        raise HwcError(f"--reuse {self.reuse_of(n)} is larger than the {nnz} nonzero weights of this layer: "
                                        f"use 1..{nnz} (each multiplier does --reuse multiplications per sample)",
                                        node=n.name, op=n.op)
         for v in g.inputs:
@@ -253,6 +266,9 @@ class Project:
         for v in g.outputs:
             if v.producer is None or v.producer.op != "ToFloat":
                 raise HwcError(f"output {v.name} must come from a ToFloat")
+
+    def reuse_of(self, n: Node) -> int:
+        return self.layer_reuse.get(n.name, self.reuse)
 
     # -- names --
     def _typedef(self, v: Value, name: str, note: str) -> None:

@@ -67,8 +67,12 @@ def stream_shape(v: Value) -> tuple[int, int]:
 class Emitter:
     """Builds Layer objects; `types` maps values to their C typedef names, `args` carries strategy/reuse."""
 
-    def __init__(self, vendor: Vendor, type_name, strategy: str, reuse: int):
+    def __init__(self, vendor: Vendor, type_name, strategy: str, reuse: int, layer_reuse: dict[str, int] | None = None):
         self.vendor, self.type_name, self.strategy, self.reuse = vendor, type_name, strategy, reuse
+        self.layer_reuse = layer_reuse or {}  # node name -> reuse factor (--reuse auto)
+
+    def reuse_of(self, node: Node) -> int:
+        return self.layer_reuse.get(node.name, self.reuse)
 
     def t(self, v: Value) -> str:
         return self.type_name(v)
@@ -117,7 +121,7 @@ class Emitter:
         acc: FixedType = node.attrs["accum"]
         members += [f"typedef {self.spell(acc)} accum_t;", "typedef accum_t sum_t;",
                     f"static const hwc::strategy_t strategy = hwc::{self.strategy};",
-                    f"static const unsigned reuse_factor = {self.reuse};"]
+                    f"static const unsigned reuse_factor = {self.reuse_of(node)};"]
         ws = node.attrs.get("weight_shift")
         if ws:
             members += [f"static const unsigned max_shift = {max(ws)};", f"static const unsigned weight_shift[{n_out}];"]

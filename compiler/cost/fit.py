@@ -3,6 +3,8 @@ warning for every resource the design exceeds."""
 
 from __future__ import annotations
 
+from hwc.compiler.errors import HwcError
+
 from .figures import RESOURCES, Figures
 from .parts import find_part
 
@@ -33,3 +35,56 @@ def utilisation_line(figs: Figures) -> str:
         return ""
     parts = [f"{r.upper()} {figs.value(r):,.0f}/{d['capacity'][r]:,} ({d['utilisation'][r]:.1f} %)" for r in RESOURCES]
     return f"estimated utilisation of {d['part']}: " + ", ".join(parts)
+
+
+def _candidates(nnz: int) -> list[int]:
+    """Reuse factors to try, ascending: powers of two and ceil(nnz / 2^k) (one step per multiplier count)."""
+    c = {1, nnz}
+    k = 1
+    while k < nnz:
+        c.update((k, -(-nnz // k)))
+        k *= 2
+    return sorted(c)
+
+
+def auto_reuse(project, part: str | None, clock: float, pct: float) -> dict[str, int]:
+    """--reuse auto: per Dense/Conv layer the smallest reuse factor whose resources fit the layer's budget.
+
+    Budget: pct % of each resource of the part, minus what the other layers use, shared among the
+    compute layers in proportion to what each uses at reuse 1. A layer that fits nowhere gets its
+    largest reuse (one multiplier) and the fit check warns. Convolutions under --io stream keep reuse 1
+    (their pixel loop runs at II 1, so reuse would not save anything).
+    """
+    from .hls import HlsCost
+
+    found = find_part(part)
+    if found is None:
+        raise HwcError(f"--reuse auto needs a --part whose capacities hwc knows (not {part!r}; see compiler/cost/parts.json)")
+    if project.strategy != "resource":
+        raise HwcError("--reuse auto needs --strategy resource")
+    entry = found[1]
+    cost = HlsCost(project, part, clock)
+    compute = [l for l in project.layers if l.node.op in ("Dense", "Conv") and not (l.node.op == "Conv" and cost.stream)]
+    names = {l.node.name for l in compute}
+    fixed = {r: 0.0 for r in RESOURCES}
+    for l in project.layers:
+        if l.node.name not in names:
+            for r, v in cost.resources(l).items():
+                fixed[r] += v
+    at1 = {l.node.name: cost.resources(l) for l in compute}
+    spent = {r: sum(a[r] for a in at1.values()) for r in RESOURCES}
+    chosen: dict[str, int] = {}
+    for l in compute:
+        name = l.node.name
+        budget = {r: (entry[r] * pct / 100 - fixed[r]) * at1[name][r] / spent[r] if spent[r] else float("inf")
+                  for r in RESOURCES}
+        cands = _candidates(max(1, l.multipliers))
+        chosen[name] = cands[-1]
+        for reuse in cands:
+            project.layer_reuse[name] = reuse
+            use = cost.resources(l)
+            if all(use[r] <= budget[r] for r in RESOURCES):
+                chosen[name] = reuse
+                break
+        project.layer_reuse[name] = chosen[name]
+    return chosen

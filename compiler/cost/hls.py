@@ -139,7 +139,7 @@ class HlsCost:
         acc = n.attrs["accum"].width
         resource = self.p.strategy == "resource"
         conv = n.op == "Conv"
-        reuse = self.p.reuse if resource and not (conv and self.stream) else 1
+        reuse = self.p.reuse_of(n) if resource and not (conv and self.stream) else 1
         nnz = layer.multipliers
         per_out = np.count_nonzero(w.reshape(w.shape[0], -1), axis=1) if conv else np.count_nonzero(w, axis=0)
         n_out = per_out.size
@@ -254,6 +254,11 @@ class HlsCost:
             f["bram"] += blocks
             f["lut"] += luts
             f["ff"] += wd if blocks else 0  # the read register of a block RAM FIFO
+
+    def resources(self, layer) -> dict[str, float]:
+        """The layer's LUT (in the part's unit), FF, DSP and block RAM."""
+        f = self.layer(layer)
+        return {"lut": math.ceil(f["lut"] * self.lut_scale), "ff": f["ff"], "dsp": math.ceil(f["dsp"]), "bram": f["bram"]}
 
     # -- the design --
     def figures(self, target: str) -> Figures:

@@ -3,6 +3,10 @@
 import numpy as np
 import pytest
 
+from hwc.backends.hls import Project
+from hwc.backends.hls_vendor import XILINX
+from hwc.compiler.cost.fit import device_fit
+from hwc.compiler.cost.hls import HlsCost
 from hwc.compiler.ir.serialize import load_graph
 
 from tests.conftest import HW_EXAMPLES
@@ -91,3 +95,40 @@ def test_unknown_part_is_a_note_not_a_guess(figures_of):
     figs, out = figures_of(MLP, "xilinx", "--wbits", "4", "--calib", CALIB, "--part", "xcfoo123")
     assert figs.device is None
     assert "no capacities for part 'xcfoo123'" in out
+
+
+JET = HW_EXAMPLES / "jet_mlp" / "model.onnx"
+
+
+@pytest.mark.parametrize("pct", [80, 30])
+def test_reuse_auto_picks_the_smallest_reuse_that_fits(figures_of, pct):
+    import json
+
+    from hwc.compiler.cost.fit import _candidates
+
+    figs, out = figures_of(JET, "xilinx", "--strategy", "resource", "--reuse", "auto", "--part", "xc7z020",
+                           "--utilisation", str(pct), "--input-range=-3,3")
+    chosen = json.loads((figures_of.last / "hwc.json").read_text())["options"]["layer_reuse"]
+    assert set(chosen) == {l.node for l in figs.layers if l.op == "Dense"}
+    assert figs.device["utilisation"]["lut"] <= pct
+    assert "--reuse auto (fit" in out and "warning" not in out
+    for l in figs.layers:
+        if l.op == "Dense":
+            assert l.value("ii") == chosen[l.node]
+    # every layer one candidate smaller: the design no longer fits (LUTs are the binding resource here)
+    g = load_graph(figures_of.last)
+    nnz = {n.name: int(np.count_nonzero(n.inputs[1].const)) for n in g.nodes if n.op == "Dense"}
+    smaller = {k: max([c for c in _candidates(nnz[k]) if c < r] or [1]) for k, r in chosen.items()}
+    assert smaller != chosen
+    bigger = HlsCost(Project(g, XILINX, "parallel", "resource", 1, smaller), "xc7z020", 5.0).figures("xilinx")
+    device_fit(bigger, "xc7z020")
+    assert bigger.device["utilisation"]["lut"] > pct
+
+
+def test_reuse_auto_needs_a_known_part(tmp_path, capsys):
+    from hwc.compiler.cli import main
+
+    code = main(["compile", str(JET), "--target", "xilinx", "--strategy", "resource", "--reuse", "auto",
+                 "--part", "xcfoo", "-o", str(tmp_path / "o")])
+    assert code == 2 and not (tmp_path / "o").exists()
+    assert "--reuse auto needs a --part whose capacities hwc knows" in capsys.readouterr().err
