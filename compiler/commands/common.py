@@ -35,6 +35,7 @@ def load_onnx_model(path, bind=None) -> Graph:
 
     graph = load_onnx(path, bind=bind)
     cleanup(graph)
+    graph.metadata["source"] = str(Path(path).resolve())  # `hwc report` compares a compiled model with it
     return graph
 
 

@@ -21,23 +21,9 @@ def run(args) -> int:
     if args.ir:
         sys.stdout.write(format_graph(graph))
         return 0
-    rows = layer_table(graph)
-    totals = {"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows), "nodes": len(rows)}
-    figs = None
-    if compiled:
-        typed = layer_rows(graph)
-        for r, t in zip(rows, typed):
-            r.update({k: t[k] for k in ("output", "weight", "accum", "multipliers", "weight_bits")})
-        totals.update(multipliers=sum(t["multipliers"] for t in typed), weight_bits=sum(t["weight_bits"] for t in typed))
-        figs = compiled_figures(args.model, graph)
-        for r in rows:
-            lf = figs.layer(r["node"])
-            r["cost"] = [f.to_json() for f in lf.figures] if lf is not None else []
+    doc, figs = inspect_doc(args.model, graph, compiled)
+    rows, totals = doc["layers"], doc["total"]
     if args.json:
-        doc = {"model": str(args.model), "compiled": compiled, "inputs": {v.name: str(v.type) for v in graph.inputs},
-               "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}
-        if figs is not None:
-            doc["figures"] = figs.to_json()
         print(json.dumps(doc, indent=1))
         return 0
     print(f"{args.model}: {totals['nodes']} nodes, {totals['params']:,} parameters, {totals['macs']:,} MACs per sample")
@@ -64,6 +50,27 @@ def run(args) -> int:
         if k == 0 or k == len(table) - 2:
             print("  ".join("-" * w for w in widths))
     return 0
+
+
+def inspect_doc(path, graph, compiled: bool):
+    """What `hwc inspect --json` prints (and `hwc report` renders), and the cost figures behind it."""
+    rows = layer_table(graph)
+    totals = {"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows), "nodes": len(rows)}
+    figs = None
+    if compiled:
+        typed = layer_rows(graph)
+        for r, t in zip(rows, typed):
+            r.update({k: t[k] for k in ("output", "weight", "accum", "multipliers", "weight_bits")})
+        totals.update(multipliers=sum(t["multipliers"] for t in typed), weight_bits=sum(t["weight_bits"] for t in typed))
+        figs = compiled_figures(path, graph)
+        for r in rows:
+            lf = figs.layer(r["node"])
+            r["cost"] = [f.to_json() for f in lf.figures] if lf is not None else []
+    doc = {"model": str(path), "compiled": compiled, "inputs": {v.name: str(v.type) for v in graph.inputs},
+           "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}
+    if figs is not None:
+        doc["figures"] = figs.to_json()
+    return doc, figs
 
 
 def compiled_figures(path, graph):
