@@ -88,8 +88,10 @@ class HlsCost:
 
     def product(self, a: int, b: int, constant: int | None) -> tuple[float, int]:
         """(DSP blocks, LUT6) of one a x b product."""
-        if constant is not None and P.csd_digits(constant) <= 1:
-            return 0.0, 0
+        if constant is not None:
+            if P.csd_digits(constant) <= 1:
+                return 0.0, 0
+            b = min(b, P.significant_bits(constant))  # the tool propagates the constant: only its bits count
         d = P.dsp_blocks(a, b, self.dsp_kind)
         return (d, 0) if d else (0.0, P.fabric_luts(a, b, constant))
 

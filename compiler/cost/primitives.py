@@ -9,7 +9,8 @@ Multipliers (operand widths a >= b, two's complement, sign bit included):
   DSP: one 27x27 or two 18x19 per block (Agilex 7 / Stratix 10 / Cyclone V DSP user guides), so a
   product that fits 18x19 costs half a block; Lattice MULT18X18D (ECP5) 18x18, SB_MAC16 (iCE40) 16x16.
 - a weight that is a constant (latency strategy) and a power of two (one nonzero digit in canonical
-  signed digits) is a shift: no multiplier. A LUT-mapped product of a constant with d CSD digits is
+  signed digits) is a shift: no multiplier; otherwise the fabric rule sees its significant bits only
+  (the tool propagates constants: 0.25 in a 16-bit type is a 2-bit multiplicand). A LUT-mapped product of a constant with d CSD digits is
   d - 1 adders of a + b bits; a LUT-mapped product of two variables is a*b/2 LUT6 (array multiplier).
 Memories: depth x width bits on the block geometries below (the fewest blocks over all aspect ratios);
 a memory of at most LUTRAM_DEPTH words stays in LUTs (SRLC32E shift registers / 32-deep distributed
@@ -53,6 +54,14 @@ def csd_digits(m: int) -> int:
             m -= 1 if (m & 3) == 1 else -1
         m >>= 1
     return d
+
+
+def significant_bits(m: int) -> int:
+    """Bits of a constant multiplicand once its trailing zeros are a shift: |m| >> tz, plus a sign bit."""
+    m = abs(int(m))
+    if m == 0:
+        return 0
+    return (m >> ((m & -m).bit_length() - 1)).bit_length() + 1
 
 
 def dsp_blocks(a: int, b: int, kind: str) -> float:

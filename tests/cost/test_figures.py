@@ -27,6 +27,11 @@ def test_csd_digits(m, digits):
     assert P.csd_digits(m) == digits
 
 
+@pytest.mark.parametrize("m, bits", [(0, 0), (1, 2), (-1, 2), (4, 2), (3, 3), (-12, 3), (255, 9), (256, 2), (-32768, 2)])
+def test_significant_bits(m, bits):
+    assert P.significant_bits(m) == bits
+
+
 @pytest.mark.parametrize("a, b, kind, blocks", [
     (16, 4, "DSP48E2", 0), (16, 9, "DSP48E2", 0), (16, 10, "DSP48E2", 1), (27, 18, "DSP48E2", 1), (28, 18, "DSP48E2", 2),
     (27, 19, "DSP48E2", 2), (18, 16, "intel-vp", 0.5), (19, 18, "intel-vp", 0.5), (20, 18, "intel-vp", 1),
