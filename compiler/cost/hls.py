@@ -15,7 +15,7 @@ Per layer (primitives.py holds the DSP/LUT/memory rules and their sources):
 - pipeline: ADDER_NS ns per adder level, so floor(clock / ADDER_NS) tree levels per stage, a register
   after each stage; a DSP product takes DSP_STAGES cycles, a LUT product one.
 Latency: the sum of the layer latencies (--io parallel runs the layers one after another); with
---io stream the layers overlap: the sum of the pipeline depths plus the longest interval. II: the
+--io stream the layers overlap: the sum of the fills (latency - II + 1) plus the longest II, minus 1. II: the
 longest layer interval. All figures are "estimated".
 """
 
@@ -170,7 +170,8 @@ class HlsCost:
             f["ff"] += sum(self.tree_regs(int(t) + bias, acc) for t in per_out)
         luts += adders * acc
         f["dsp"], f["lut"] = dsp, luts
-        levels = math.ceil(math.log2(max(1, int(per_out.max(initial=0)) + bias))) if not resource else 1
+        terms = math.ceil(int(per_out.max(initial=0)) / reuse) + bias  # per output and step
+        levels = math.ceil(math.log2(max(1, terms)))
         mult_cycles = 0 if layer.binary or nnz == 0 else (DSP_STAGES if dsp else 1)
         depth = mult_cycles + self.stages(levels) + 1
         if conv:
@@ -276,8 +277,8 @@ class HlsCost:
                     Figure("ii", f["ii"])]
             layers.append(LayerFigures(l.node.name, l.node.op, figs))
         total = sum_layers(layers, ("multipliers", "dsp", "lut", "ff", "bram"))
-        if self.stream:
-            latency = sum(f["latency"] - f["ii"] for f in raw) + max((f["ii"] for f in raw), default=0)
+        if self.stream:  # fill of each layer (latency - ii + 1) in turn, then the slowest layer's interval
+            latency = sum(f["latency"] - f["ii"] + 1 for f in raw) + max((f["ii"] for f in raw), default=1) - 1
         else:
             latency = sum(f["latency"] for f in raw)
         total += [Figure("latency", latency), Figure("latency_ns", round(latency * self.clock, 3)),
