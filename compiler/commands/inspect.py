@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..analysis import layer_table
+from ..errors import HwcError
 from ..ir.printer import format_graph
 from ..summary import format_rows, layer_rows
 from .common import is_compiled_dir, load_compiled, load_onnx_model
@@ -83,9 +84,12 @@ def compiled_figures(path, graph):
 
     manifest = Path(path) / "hwc.json"
     if manifest.exists():
-        doc = json.loads(manifest.read_text())
-        if "figures" in doc:
-            return Figures.from_json(doc["figures"])
+        try:
+            doc = json.loads(manifest.read_text())
+            if "figures" in doc:
+                return Figures.from_json(doc["figures"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise HwcError(f"unreadable cost figures ({e})", str(manifest)) from None
     return ops_figures(graph, "sim")
 
 

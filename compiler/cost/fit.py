@@ -33,7 +33,8 @@ def utilisation_line(figs: Figures) -> str:
     d = figs.device
     if not d:
         return ""
-    parts = [f"{r.upper()} {figs.value(r):,.0f}/{d['capacity'][r]:,} ({d['utilisation'][r]:.1f} %)" for r in RESOURCES]
+    parts = [f"{r.upper()} {figs.value(r):,.0f}/{d['capacity'][r]:,}{'' if d['unit'][r] == r.upper() else ' ' + d['unit'][r]} "
+             f"({d['utilisation'][r]:.1f} %)" for r in RESOURCES]
     return f"estimated utilisation of {d['part']}: " + ", ".join(parts)
 
 
