@@ -132,3 +132,21 @@ def test_reuse_auto_needs_a_known_part(tmp_path, capsys):
                  "--part", "xcfoo", "-o", str(tmp_path / "o")])
     assert code == 2 and not (tmp_path / "o").exists()
     assert "--reuse auto needs a --part whose capacities hwc knows" in capsys.readouterr().err
+
+
+def test_inspect_shows_the_figures_and_refuses_broken_ones(figures_of, capsys):
+    import json
+
+    from hwc.compiler.cli import main
+
+    figs, _ = figures_of(MLP, "intel", "--wbits", "4", "--calib", CALIB)
+    out = figures_of.last
+    assert main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"LUT {figs.value('lut'):,}/487,200 ALM ({figs.device['utilisation']['lut']:.1f} %)" in text
+    manifest = out / "hwc.json"
+    doc = json.loads(manifest.read_text())
+    doc["figures"]["schema"] = "something-else/9"
+    manifest.write_text(json.dumps(doc))
+    assert main(["inspect", str(out), "--json"]) == 2
+    assert capsys.readouterr().err.strip() == f"hwc: error: {manifest}: unreadable cost figures (not hwc-figures/1 figures)"
