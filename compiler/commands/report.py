@@ -36,7 +36,9 @@ def run(args) -> int:
     if not out.parent.exists():
         raise HwcError("parent directory does not exist", str(out))
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render(doc, graph, manifest, data))
+    from ..report.data import float_weights
+
+    tmp.write_text(render(doc, graph, manifest, data, float_weights(graph)))
     tmp.replace(out)  # never a half-written page
     print(f"wrote {out}")
     return 0

@@ -54,3 +54,17 @@ def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None) -> di
         power = float(np.mean(b * b))
         result["layer_error"][n.name] = float(np.sqrt(np.mean((a - b) ** 2) / power)) if power > 0 else 0.0
     return result
+
+
+def float_weights(graph: Graph) -> dict[str, np.ndarray]:
+    """The float model's Dense/Conv weights by node name (empty when the source model is not at hand)."""
+    from ..commands.common import load_onnx_model
+    from ..pipeline import optimize
+
+    source = graph.metadata.get("source")
+    if not source or not Path(source).exists():
+        return {}
+    fg = load_onnx_model(source)
+    optimize(fg)
+    return {n.name: np.asarray(n.inputs[1].const) for n in fg.nodes
+            if n.op in ("Dense", "Conv") and n.inputs[1].const is not None}

@@ -124,7 +124,19 @@ def _precision(graph: Graph) -> str:
     return '<div class="grid3">' + "".join(f'<div class="panel">{c}</div>' for c in charts) + "</div>"
 
 
-def _histograms(graph: Graph) -> str:
+def _float_line(w: np.ndarray | None, lo: float, hi: float) -> list[tuple[float, float]] | None:
+    """The float weights' histogram (16 to 96 bins over the plotted range) as (x, height 0..1) points."""
+    if w is None or w.size == 0:
+        return None
+    w = w.astype(np.float64).reshape(-1)
+    lo, hi = min(lo, float(w.min())), max(hi, float(w.max()))
+    counts, edges = np.histogram(w, bins=int(min(96, max(16, w.size // 8))), range=(lo, hi) if hi > lo else None)
+    top = counts.max() or 1
+    return [(float((a + b) / 2), float(c / top)) for a, b, c in zip(edges[:-1], edges[1:], counts)]
+
+
+def _histograms(graph: Graph, float_weights: dict[str, np.ndarray] | None = None) -> str:
+    float_weights = float_weights or {}
     panels = []
     for k, n in enumerate(graph.toposort()):
         if n.op not in ("Dense", "Conv") or n.inputs[1].const is None:
@@ -141,8 +153,12 @@ def _histograms(graph: Graph) -> str:
                 levels = (edges[:-1] + edges[1:]) / 2
                 grid_m = edges
             sub = f"{t}: {int(np.count_nonzero(m)):,} of {m.size:,} nonzero (grey: zero)"
-            panels.append(svg.histogram(n.name, [float(v * scale) for v in levels], [int(c) for c in counts],
-                                        [float(g * scale) for g in grid_m], plot_id=f"hist-{k}", subtitle=sub))
+            grid = [float(g * scale) for g in grid_m]
+            fw = float_weights.get(n.name)
+            if fw is None or fw.size != m.size:
+                fw = None
+            panels.append(svg.histogram(n.name, [float(v * scale) for v in levels], [int(c) for c in counts], grid,
+                                        plot_id=f"hist-{k}", subtitle=sub, overlay=_float_line(fw, grid[0], grid[-1])))
         else:
             counts, edges = np.histogram(m.astype(np.float64), bins=48)
             panels.append(svg.histogram(f"{n.name}: {t}", [float(v) for v in (edges[:-1] + edges[1:]) / 2],
@@ -184,7 +200,9 @@ def _data(data: dict | None) -> str:
     return "".join(out)
 
 
-def render(doc: dict, graph: Graph, manifest: dict | None, data: dict | None = None) -> str:
+def render(doc: dict, graph: Graph, manifest: dict | None, data: dict | None = None,
+           float_weights: dict[str, np.ndarray] | None = None) -> str:
+    """float_weights: node name -> the float model's weights (the orange line of the histograms)."""
     figs = doc.get("figures") or {}
     target = figs.get("target") or (manifest or {}).get("target", "sim")
     opts = (manifest or {}).get("options", {})
@@ -207,7 +225,9 @@ def render(doc: dict, graph: Graph, manifest: dict | None, data: dict | None = N
         sections.append(f"<h2>Latency</h2><p class=\"sub\">total <span data-fig=\"total:latency\">{fmt(_fig(figs['total'], 'latency')['value'])}</span> "
                         f"cycles, II {fmt(_fig(figs['total'], 'ii')['value'])} cycles at {figs.get('clock_ns')} ns</p>"
                         + _per_layer_charts(doc, ["latency", "ii"], "lat"))
-    sections.append(f"<h2>Weights and their quantization grid</h2>{_histograms(graph)}")
+    sections.append("<h2>Weights and their quantization grid</h2><p class=\"sub\">bars: the weights as compiled, on their "
+                    "type's grid (ticks; grey: zero, i.e. pruned or rounded away); orange line: the float model's weights "
+                    "(when it is at hand)</p>" + _histograms(graph, float_weights))
     sections.append(f"<h2>Accuracy and error against float</h2>{_data(data)}")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

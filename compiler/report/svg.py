@@ -38,10 +38,12 @@ def hbars(title: str, labels: list[str], values: list[float], unit: str = "", li
 
 
 def histogram(title: str, levels: list[float], counts: list[int], grid: list[float], width: int = 360,
-              plot_id: str = "", subtitle: str = "") -> str:
-    """Bars at `levels` (their counts), tick marks at every point of the quantization `grid`."""
+              plot_id: str = "", subtitle: str = "", overlay: list[tuple[float, float]] | None = None) -> str:
+    """Bars at `levels` (their counts), tick marks at every point of the quantization `grid`; `overlay`:
+    (x, height 0..1) points of a line drawn over the bars (the float weights' distribution)."""
     h, pad, base = 166, 30, 136
-    lo, hi = min(grid + levels), max(grid + levels)
+    xs_all = grid + levels + [x for x, _ in overlay or []]
+    lo, hi = min(xs_all), max(xs_all)
     span = (hi - lo) or 1.0
     xs = lambda v: pad + (v - lo) / span * (width - 2 * pad)  # noqa: E731
     top = max(counts + [1])
@@ -57,9 +59,12 @@ def histogram(title: str, levels: list[float], counts: list[int], grid: list[flo
         colour = "#999" if v == 0 else BAR
         out.append(f'<rect x="{xs(v) - bw / 2:.1f}" y="{base - bh:.1f}" width="{bw:.1f}" height="{max(bh, 0.5):.1f}" '
                    f'fill="{colour}"><title>{v:g}: {c}</title></rect>')
+    if overlay:
+        pts = " ".join(f"{xs(x):.1f},{base - y * (base - 40):.1f}" for x, y in overlay)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="#e67e22" stroke-width="1.5"><title>float weights</title></polyline>')
     out.append(f'<line x1="{pad}" y1="{base}" x2="{width - pad}" y2="{base}" stroke="#333"/>')
-    out.append(f'<text x="{pad}" y="{base + 20}" text-anchor="middle">{lo:g}</text>')
-    out.append(f'<text x="{width - pad}" y="{base + 20}" text-anchor="middle">{hi:g}</text>')
+    out.append(f'<text x="{pad}" y="{base + 20}" text-anchor="middle">{lo:.3g}</text>')
+    out.append(f'<text x="{width - pad}" y="{base + 20}" text-anchor="middle">{hi:.3g}</text>')
     out.append(f'<text x="{width / 2}" y="{base + 20}" text-anchor="middle">{len(grid)} grid levels</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -101,6 +101,7 @@ def test_report_of_the_make_run_example(tmp_path, capsys):
     shown = {k: float(v.replace(",", "")) for k, v in probe["figs"].items()}
     assert shown == expected
     assert "98.06 %" in html and "99.17 %" in html  # the compiled and the float model on the test split
+    assert html.count("<polyline") == 3  # the float weights over each of the 3 layers' grids
     assert png_size(shot) == (1366, 2400)
 
 
