@@ -12,7 +12,6 @@ verify: the testbench compiled with g++ (cached by content hash) on N inputs, co
 from __future__ import annotations
 
 import importlib.resources
-import math
 import re
 import resource
 import shutil
@@ -359,7 +358,7 @@ class Project:
             layer.decls.append(f"#pragma HLS STREAM variable={out} depth={stream_shape(out_v)[1]}")
         t_in = [self.types[id(v)] for v in ins]
         t_out = self.types[id(out_v)]
-        kernel = self._stream_kernel(n)
+        kernel = self.stream_kernel(n)
         if kernel is not None:
             layer.calls = [f"hwc::{kernel}<{t_in[0]}, {t_out}, config{k}>({streams[0]}, {out});"]
         elif n.op == "Reshape" and stream_shape(out_v) == (size(out_v), 1) and n.inputs[0].type.elem == out_v.type.elem:
@@ -385,7 +384,7 @@ class Project:
                 layer.arrays.append("static " + array_def(self.types[id(v)], self.names[id(v)], fixed_values(v.const, v.type.elem)))
         return layer
 
-    def _stream_kernel(self, n: Node) -> str | None:
+    def stream_kernel(self, n: Node) -> str | None:
         op = n.op
         if op in self.STREAM_KERNELS:
             if op == "Dense" and stream_shape(n.inputs[0])[1] != 1:

@@ -198,7 +198,7 @@ class HlsCost:
         op = n.op
         x = n.inputs[0]
         c, pixels = _stream(x)
-        native = self.stream and self.p._stream_kernel(n) is not None
+        native = self.stream and self.p.stream_kernel(n) is not None
         lanes = c if native else _size(x)
         width = _w(n.output)
         if op in ("GlobalAveragePool", "GlobalMaxPool"):
@@ -249,7 +249,7 @@ class HlsCost:
         if n.op in WINDOW_OPS:
             _, span_h, in_w, n_chan = self._window_trips(n)
             fifos.append((span_h * in_w, n_chan * _w(n.inputs[0])))
-        elif self.p._stream_kernel(n) is None and not (n.op == "Reshape" and _stream(out)[1] == 1):
+        elif self.p.stream_kernel(n) is None and not (n.op == "Reshape" and _stream(out)[1] == 1):
             fifos += [(_stream(v)[1], _stream(v)[0] * _w(v)) for v in n.inputs if v is not None and v.const is None]
             fifos.append((pixels, width))
         for depth, wd in fifos:

@@ -5,7 +5,6 @@ so a test can check the page against `hwc inspect --json`."""
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 import numpy as np
