@@ -79,18 +79,42 @@ def compiled_figures(path, graph):
     measured figures added since), or, for --target sim, the operation counts of its IR."""
     from pathlib import Path
 
-    from ..cost.figures import Figures
+    from ..cost.figures import MEASURED, Figures
     from ..cost.ops import ops_figures
 
     manifest = Path(path) / "hwc.json"
+    figs = None
     if manifest.exists():
-        try:
-            doc = json.loads(manifest.read_text())
-            if "figures" in doc:
-                return Figures.from_json(doc["figures"])
-        except (ValueError, KeyError, TypeError) as e:
-            raise HwcError(f"unreadable cost figures ({e})", str(manifest)) from None
-    return ops_figures(graph, "sim")
+        doc = _read_figures(manifest, "figures")
+        figs = Figures.from_json(doc) if doc is not None else None
+    figs = figs or ops_figures(graph, "sim")
+    synth = Path(path) / SYNTH
+    if synth.exists():  # measured figures (a synthesis run) next to the estimates
+        measured = Figures.from_json(_read_figures(synth, None))
+        for f in measured.total:
+            if f.source == MEASURED:
+                figs.add_measured(f.name, f.value, f.unit)
+        for l in measured.layers:
+            for f in l.figures:
+                if f.source == MEASURED and figs.layer(l.node) is not None:
+                    figs.add_measured(f.name, f.value, f.unit, node=l.node)
+    return figs
+
+
+SYNTH = "synth.json"  # written by a synthesis run (`hwc synth`): figures of the same schema, source "measured"
+
+
+def _read_figures(path, key):
+    from ..cost.figures import Figures
+
+    try:
+        doc = json.loads(path.read_text())
+        doc = doc.get(key) if key else doc
+        if doc is not None:
+            Figures.from_json(doc)
+        return doc
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise HwcError(f"unreadable cost figures ({e})", str(path)) from None
 
 
 def cost_lines(figs) -> list[str]:

@@ -150,3 +150,27 @@ def test_inspect_shows_the_figures_and_refuses_broken_ones(figures_of, capsys):
     manifest.write_text(json.dumps(doc))
     assert main(["inspect", str(out), "--json"]) == 2
     assert capsys.readouterr().err.strip() == f"hwc: error: {manifest}: unreadable cost figures (not hwc-figures/1 figures)"
+
+
+def test_measured_figures_sit_next_to_the_estimates(figures_of, capsys):
+    """A synthesis run writes DIR/synth.json in the figures schema; inspect shows both sources."""
+    import json
+
+    from hwc.compiler.cli import main
+    from hwc.compiler.cost.figures import Figure, Figures, LayerFigures
+
+    figs, _ = figures_of(MLP, "xilinx", "--wbits", "4", "--calib", CALIB)
+    out = figures_of.last
+    synth = Figures("xilinx", [LayerFigures("/0/Gemm", "Dense", [Figure("lut", 1234, source="measured")])],
+                    [Figure("lut", 5678, source="measured"), Figure("ff", 910, source="measured")])
+    (out / "synth.json").write_text(json.dumps(synth.to_json()))
+    capsys.readouterr()
+    assert main(["inspect", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    total = {(f["name"], f["source"]): f["value"] for f in doc["figures"]["total"]}
+    assert total[("lut", "measured")] == 5678 and total[("ff", "measured")] == 910
+    assert total[("lut", "estimated")] == figs.value("lut")
+    first = {(f["name"], f["source"]): f["value"] for f in doc["layers"][1]["cost"]}
+    assert first[("lut", "measured")] == 1234 and first[("lut", "estimated")] == figs.layers[0].value("lut")
+    assert main(["inspect", str(out)]) == 0
+    assert "lut 5,678 LUT (measured)" in capsys.readouterr().out
