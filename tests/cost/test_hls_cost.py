@@ -174,3 +174,16 @@ def test_measured_figures_sit_next_to_the_estimates(figures_of, capsys):
     assert first[("lut", "measured")] == 1234 and first[("lut", "estimated")] == figs.layers[0].value("lut")
     assert main(["inspect", str(out)]) == 0
     assert "lut 5,678 LUT (measured)" in capsys.readouterr().out
+
+
+def test_binary_weights_are_additions(figures_of):
+    """±1 weights (the binary MLP): no multipliers, no DSPs; the LUTs are the adder trees' only."""
+    figs, _ = figures_of(HW_EXAMPLES / "digits_mlp_binary" / "model_qonnx.onnx", "xilinx")
+    g = load_graph(figures_of.last)
+    for n in g.nodes:
+        if n.op == "Dense":
+            lf = figs.layer(n.name)
+            nnz = np.count_nonzero(n.inputs[1].const, axis=0)
+            adders = int(np.maximum(nnz - 1, 0).sum()) + (nnz.size if n.input(2) is not None else 0)
+            assert lf.value("multipliers") == 0 and lf.value("dsp") == 0
+            assert lf.value("lut") == adders * n.attrs["accum"].width

@@ -34,6 +34,21 @@ def test_every_target_has_estimates(figures_of, target):
     check_figures(figs, target, 3392)
 
 
+EXAMPLES = ["digits_mlp_binary/model_qonnx.onnx", "digits_mlp_w4a4/model_qonnx.onnx", "digits_mlp_w4a4/model_qcdq.onnx",
+            "digits_cnn_w4a4/model_qonnx.onnx", "digits_cnn_w4a4/model_qcdq.onnx", "jet_mlp/model.onnx",
+            "digits_cnn/model.onnx"]
+
+
+@pytest.mark.parametrize("model", EXAMPLES)
+def test_examples_every_target(figures_of, model):
+    path = HW_EXAMPLES / model
+    g = load_onnx_model(path)
+    model_macs = sum(macs(n) for n in g.nodes)
+    for target in TARGETS:
+        figs, _ = figures_of(path, target)
+        check_figures(figs, target, model_macs)
+
+
 @pytest.mark.parametrize("model", CORPUS_MODELS)
 def test_corpus_models_every_target(figures_of, model):
     path = corpus_dir("models") / model
