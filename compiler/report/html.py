@@ -25,11 +25,18 @@ h1{font-size:22px;margin:8px 0 2px}h2{font-size:17px;margin:28px 0 8px;border-bo
 .grid3{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:12px}
 .panel{background:#fff;border:1px solid #d5dce6;border-radius:8px;padding:10px}
 table{border-collapse:collapse;font-size:12px;background:#fff;width:100%}
-th,td{border-bottom:1px solid #e3e8ef;padding:4px 6px;text-align:right;white-space:nowrap}
+th,td{border-bottom:1px solid #e3e8ef;padding:3px 5px;text-align:right;white-space:nowrap}
 th{background:#eef2f7;position:sticky;top:0}td.l,th.l{text-align:left}
 .scroll{overflow-x:auto;border:1px solid #d5dce6;border-radius:8px}
 .est{color:#7a8594;font-size:11px}.note{color:#7a5a00;font-size:13px}
 """
+
+
+# column headings of the layer table ({} is the figure's unit)
+HEADER = {"multipliers": "multipliers", "dsp": "{}", "lut": "{}", "ff": "{}", "bram": "{}", "latency": "latency (cycles)",
+          "latency_ns": "latency (ns)", "ii": "II (cycles)", "macs": "MACs", "bops": "BOPs", "weight_bytes": "weights (B)",
+          "activation_bytes": "activations (B)", "param_bytes": "TPU parameters (B)", "ops_accel": "ops on the TPU",
+          "ops_cpu": "ops on the CPU"}
 
 
 def fmt(v) -> str:
@@ -58,7 +65,7 @@ def _cards(doc: dict) -> str:
 def _layer_table(doc: dict) -> str:
     names = [f["name"] for f in (doc.get("figures") or {}).get("total", []) if f["source"] == "estimated"]
     units = {f["name"]: f["unit"] for f in (doc.get("figures") or {}).get("total", [])}
-    head = ["node", "op", "output type", "weight type", "accumulator"] + [f"{n} ({units[n]})" for n in names]
+    head = ["node", "op", "output type", "weight type", "accumulator"] + [HEADER.get(n, "{}").format(units[n]) for n in names]
     rows = []
     for r in doc["layers"]:
         cells = [f'<td class="l">{escape(r["node"])}</td>', f'<td class="l">{escape(r["op"])}</td>',
