@@ -28,7 +28,9 @@ def run(args) -> int:
 
         feeds = gather_inputs([v.name for v in graph.inputs], args.input, str(args.dir))
         xs = check_inputs(graph, [feeds[v.name] for v in graph.inputs], what=[f"input '{v.name}'" for v in graph.inputs])
-        labels = read_data(args.labels) if args.labels else None
+        labels = read_data(args.labels).reshape(-1) if args.labels else None
+        if labels is not None and len(labels) != len(xs[0]):
+            raise HwcError(f"{len(labels)} labels for {len(xs[0])} input samples", args.labels)
         data = compare(graph, xs, labels)
     elif args.labels:
         raise HwcError("--labels needs --input data")

@@ -123,3 +123,19 @@ def test_report_of_something_else_is_a_user_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "not a directory written by `hwc compile`" in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
+
+
+def test_report_data_mistakes_are_user_errors(tmp_path, capsys):
+    import numpy as np
+
+    out = tmp_path / "mlp"
+    data = HW_EXAMPLES / "digits_data"
+    assert main(["compile", str(HW_EXAMPLES / "digits_mlp" / "model.onnx"), "--target", "sim", "-o", str(out)]) == 0
+    labels = tmp_path / "five.npy"
+    np.save(labels, np.zeros(5, np.int64))
+    capsys.readouterr()
+    assert main(["report", str(out), "--input", f"{data / 'test.npz'}:x_test", "--labels", str(labels)]) == 2
+    assert capsys.readouterr().err.strip() == f"hwc: error: {labels}: 5 labels for 360 input samples"
+    assert main(["report", str(out), "--labels", str(labels)]) == 2
+    assert "--labels needs --input data" in capsys.readouterr().err
+    assert not (out / "report.html").exists()
