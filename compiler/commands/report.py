@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from ..errors import HwcError
-from .common import gather_inputs, is_compiled_dir, load_compiled, read_data
+from ..data_io import read_data
+from .common import gather_inputs, is_compiled_dir, load_compiled
 
 
 def run(args) -> int:

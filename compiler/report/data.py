@@ -25,7 +25,7 @@ def top1(logits: np.ndarray, labels: np.ndarray | None) -> float | None:
 
 def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None) -> dict:
     """{"samples", "accuracy": {"compiled", "float"}, "layer_error": {node: relative RMS}, "notes"}."""
-    from ..commands.common import load_onnx_model
+    from ..compile_model import load_onnx_model
     from ..pipeline import optimize
 
     mode = graph.metadata.get("sim_mode") or ("fixed" if graph.metadata.get("fixed") else "float")
@@ -61,7 +61,7 @@ def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None) -> di
 
 def float_weights(graph: Graph) -> dict[str, np.ndarray]:
     """The float model's Dense/Conv weights by node name (empty when the source model is not at hand)."""
-    from ..commands.common import load_onnx_model
+    from ..compile_model import load_onnx_model
     from ..pipeline import optimize
 
     source = graph.metadata.get("source")

@@ -3,7 +3,7 @@
 import pytest
 
 from hwc.compiler.analysis import macs
-from hwc.compiler.commands.common import load_onnx_model
+from hwc.compiler.compile_model import load_onnx_model
 from tests.conftest import HW_EXAMPLES, corpus_dir
 
 MLP = HW_EXAMPLES / "digits_mlp" / "model.onnx"
