@@ -203,3 +203,18 @@ def test_reuse_auto_project_is_bit_exact(figures_of, capsys):
     capsys.readouterr()
     assert main(["verify", str(figures_of.last), "--samples", "200"]) == 0
     assert "200 samples" in (text := capsys.readouterr().out) and " 0 mismatches" in text
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"strategy": "latency", "reuse": "auto"}, "--reuse auto needs --strategy resource"),
+    ({"strategy": "resource", "reuse": "auto", "utilisation": 0}, "--utilisation must be a percentage in (0, 100], got 0"),
+    ({"strategy": "resource", "reuse": "auto", "utilisation": 150}, "--utilisation must be a percentage in (0, 100], got 150"),
+    ({"strategy": "resource", "reuse": "several"}, "--reuse must be at least 1 (or auto)"),
+])
+def test_reuse_auto_options_are_checked(kwargs, message):
+    from hwc.compiler.errors import HwcError
+    from hwc.compiler.options import HlsOptions
+
+    with pytest.raises(HwcError) as e:
+        HlsOptions(**kwargs)
+    assert message in str(e.value)
