@@ -28,6 +28,7 @@ class Layer:
     arrays: list[str] = field(default_factory=list)  # out-of-struct definitions
     calls: list[str] = field(default_factory=list)  # statements in the top function
     multipliers: int = 0  # multiplications in the kernel after zero-skipping
+    binary: bool = False  # ±1 weights: every multiplication is an add or a subtract
 
 
 def literal(m: int, frac: int) -> str:
@@ -80,8 +81,12 @@ def stream_shape(v: Value) -> tuple[int, int]:
 class Emitter:
     """Builds Layer objects; `types` maps values to their C typedef names, `args` carries strategy/reuse."""
 
-    def __init__(self, vendor: Vendor, type_name, strategy: str, reuse: int):
+    def __init__(self, vendor: Vendor, type_name, strategy: str, reuse: int, layer_reuse: dict[str, int] | None = None):
         self.vendor, self.type_name, self.strategy, self.reuse = vendor, type_name, strategy, reuse
+        self.layer_reuse = layer_reuse or {}  # node name -> reuse factor (--reuse auto)
+
+    def reuse_of(self, node: Node) -> int:
+        return self.layer_reuse.get(node.name, self.reuse)
 
     def t(self, v: Value) -> str:
         return self.type_name(v)
@@ -119,6 +124,7 @@ class Emitter:
         binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(vals) == 1))
         # weights as integer mantissas (hwc::weight_value reinterprets them): no static initializer for g++
         mt = mantissa_ctype(wt)
+        layer.binary = binary
         members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(binary).lower()};",
                     f"typedef {self.spell(wt)} weight_t;",
                     f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];",
@@ -132,7 +138,7 @@ class Emitter:
         acc: FixedType = node.attrs["accum"]
         members += [f"typedef {self.spell(acc)} accum_t;", "typedef accum_t sum_t;",
                     f"static const hwc::strategy_t strategy = hwc::{self.strategy};",
-                    f"static const unsigned reuse_factor = {self.reuse};"]
+                    f"static const unsigned reuse_factor = {self.reuse_of(node)};"]
         ws = node.attrs.get("weight_shift")
         if ws:
             members += [f"static const unsigned max_shift = {max(ws)};", f"static const unsigned weight_shift[{n_out}];"]

@@ -568,6 +568,24 @@ class Emitter:
 
 # ---- the backend ------------------------------------------------------------------------------
 
+STORED_BITS = {"i4": 4, "i8": 8, "u8": 8, "f16": 16, "f32": 32}
+
+
+def openvino_figures(g: Graph, target: str, storage: dict[str, str]):
+    """MACs, BOPs and bytes as the IR stores them: weights in `storage`'s element type (f16 for the NCS2
+    form), biases and activations in f32 (f16 on the NCS2)."""
+    from ..compiler.cost.ops import ops_figures
+
+    fp16 = target == "ncs2"
+
+    def weight_bits(n, v):
+        if fp16:
+            return 16
+        return STORED_BITS.get(storage.get(n.name, "f32"), 32) if v is n.inputs[1] else 32
+
+    return ops_figures(g, target, weight_bits, lambda v: 16 if fp16 else 32)
+
+
 class OpenvinoBackend(Backend):
     name = "openvino"
     targets = ("openvino", "ncs2")
@@ -596,13 +614,17 @@ class OpenvinoBackend(Backend):
         manifest = {"wbits": u.wbits, "abits": u.abits, "input_bits": u.input_bits, "output_bits": u.output_bits,
                     "per_channel": u.per_channel, "calib": options.calib.path, "input_range": u.input_range_text,
                     "config": u.config}
-        files.append(write_manifest(outdir, target, manifest, files))
+        figs = openvino_figures(g, target, storage)
+        files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         q = g.metadata.get("quant", {})
         kinds = sorted(set(storage.values()))
         summary = [f"compiled for --target {target}: {'FP16 IR for the Myriad X' if fp16 else 'OpenVINO IR, f32 + FakeQuantize'}"
                    f", wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
                    f"weights {'/'.join(kinds) if not fp16 else 'f16'}, simulator mode {MODE[target]}"]
         summary += [f"  {line}" for line in em.layers]
+        from ..compiler.cost.ops import ops_line
+
+        summary.append(ops_line(figs))
         summary += [f"note: {x}" for x in notes]
         return CompileResult(files, summary)
 

@@ -20,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, simulate, verify
+    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, verify
 
     p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resolver", choices=["ref", "xnnpack", "builtin", "all"], default="all",
                    help="tflite targets: LiteRT op resolver(s) to check [all]")
     s.set_defaults(func=verify.run)
+
+    s = sub.add_parser("report", help="an HTML page of a compiled model: graph, precision, resources, latency, fit")
+    s.add_argument("dir", help="a directory written by `hwc compile`")
+    s.add_argument("-o", "--output", metavar="HTML", help="where to write the page [DIR/report.html]")
+    s.add_argument("--input", "-i", action="append", metavar="X", help="data to compare with the float model (as simulate)")
+    s.add_argument("--labels", metavar="Y", help="class labels: top-1 accuracy of the compiled and the float model")
+    s.set_defaults(func=report.run)
 
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")

@@ -52,6 +52,7 @@ def compile_model(model: str | Path | Graph, options: CompileOptions, outdir, fo
         graph, source = model, source or model.name
     else:
         graph, source = load_onnx_model(model, target=options.target), source or str(model)
+        graph.metadata["source"] = str(model)  # as given: `hwc report` compares the compiled model with it
     from .memory import calib_samples, check_memory
 
     check_memory(graph, options.target, source, samples=calib_samples(options.calib))
@@ -81,4 +82,7 @@ def sim_summary(compiled, source: str) -> list[str]:
     if compiled.pruning:
         lines.append(pruning_line(compiled.pruning))
     lines.append(format_rows(layer_rows(compiled.graph)))
+    from .cost.ops import ops_figures, ops_line
+
+    lines.append(ops_line(ops_figures(compiled.graph, "sim")))
     return lines + [f"note: {note}" for note in compiled.notes]

@@ -110,5 +110,5 @@ def compile_options(args) -> CompileOptions:
         target=args.target, quant=quantization(args),
         prune=PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune),
         calib=Calibration.read(args.calib),
-        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock),
+        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock, args.utilisation),
         tflite=TfliteOptions(args.float_io))
