@@ -19,6 +19,8 @@ from .passes.lower_scaled_layers import LowerScaledLayers
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .pipeline import optimize
 from .quant_config import QuantConfig
+from .quantize.act_ranges import search_ranges
+from .quantize.ptq import DEFAULT_METHOD as DEFAULT_PTQ, ptq as run_ptq
 from .ranges import calibrate, intervals
 
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)
@@ -126,8 +128,11 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
 
 
 def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True,
-             pruning: PruneOptions | None = None) -> Compiled:
-    """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked)."""
+             pruning: PruneOptions | None = None, ptq: str | None = None) -> Compiled:
+    """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked).
+
+    ptq: the weight quantization method (compiler/quantize/ptq.py); None = gptq with --calib data,
+    round to nearest without."""
     notes: list[str] = []
     optimize(graph)
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
@@ -135,6 +140,14 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     ranges = LazyRanges(float_graph, config, calib, notes)
     PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
                 verify=verify).run(graph)
+    method = ptq or (DEFAULT_PTQ if calib is not None else "rtn")
+    if calib is None and method != "rtn":
+        raise HwcError(f"--ptq {method} needs --calib data")
+    if method != "rtn":
+        ranges = search_ranges(float_graph, calib, value_ranges(float_graph, config, calib, notes), config)
+        run_ptq(graph, config, calib, ranges, method)
+        notes.append(f"weights quantized by {method} on {len(calib[0])} calibration inputs, with bias correction "
+                     "and MSE-optimal activation ranges")
     assign = AssignTypes(config, ranges)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TypeWarning)
