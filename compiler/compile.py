@@ -128,11 +128,11 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
 
 
 def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True,
-             pruning: PruneOptions | None = None, ptq: str | None = None) -> Compiled:
+             pruning: PruneOptions | None = None) -> Compiled:
     """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked).
 
-    ptq: the weight quantization method (compiler/quantize/ptq.py); None = gptq with --calib data,
-    round to nearest without."""
+    config.ptq is the weight quantization method (compiler/quantize/ptq.py); None = gptq with
+    calibration data, round to nearest without."""
     notes: list[str] = []
     optimize(graph)
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
@@ -140,7 +140,7 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     ranges = LazyRanges(float_graph, config, calib, notes)
     PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
                 verify=verify).run(graph)
-    method = ptq or (DEFAULT_PTQ if calib is not None else "rtn")
+    method = config.ptq or (DEFAULT_PTQ if calib is not None else "rtn")
     if calib is None and method != "rtn":
         raise HwcError(f"--ptq {method} needs --calib data")
     if method != "rtn":

@@ -38,6 +38,7 @@ class QuantConfig:
     float_output_functions: bool = False  # keep a final Softmax/Sigmoid/Tanh in float (target sim)
     exact_outputs: bool = False  # graph outputs of Dense/Conv keep the exact accumulator (models with their own quantizers)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ptq: str | None = None  # rtn | gptq | adaround (compiler/quantize/ptq.py); None: gptq with calibration data
 
     def __post_init__(self):
         if not 1 <= self.wbits <= 8:
@@ -46,6 +47,8 @@ class QuantConfig:
             raise HwcError(f"--abits must be 2..32, got {self.abits}")
         if self.ternary and self.wbits != 2:
             raise HwcError("--ternary needs --wbits 2")
+        if self.ptq not in (None, "rtn", "gptq", "adaround"):
+            raise HwcError(f"--ptq must be rtn, gptq or adaround, got {self.ptq!r}")
         if self.accum_cap is not None and self.accum_cap < 2:
             raise HwcError("--accum-bits must be at least 2")
         for name, entry in self.layers.items():

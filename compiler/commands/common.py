@@ -114,6 +114,10 @@ def add_quant_options(p) -> None:
                    help="declared input range for interval analysis (without --calib); write --input-range=-1,1 "
                         "when LO is negative")
     g.add_argument("--config", metavar="YAML", help="per-layer types (see `hwc config`)")
+    g.add_argument("--ptq", choices=["rtn", "gptq", "adaround"],
+                   help="weight quantization: round to nearest, GPTQ (second order, error feedback) or AdaRound "
+                        "(learned rounding, slower); gptq and adaround need --calib, add bias correction and "
+                        "MSE-optimal activation ranges [gptq with --calib, rtn without]")
 
 
 def add_prune_options(p) -> None:
@@ -160,7 +164,7 @@ def quant_config(args, graph: Graph, target: str) -> QuantConfig:
         overflow=Overflow(args.overflow), accum_cap=args.accum_bits,
         input_range=_range(args.input_range) if args.input_range else None,
         layers=load_layers(args.config) if args.config else {},
-        exact_outputs=carried, float_output_functions=carried and target == "sim")
+        exact_outputs=carried, float_output_functions=carried and target == "sim", ptq=getattr(args, "ptq", None))
 
 
 def calibration(args, graph: Graph) -> list[np.ndarray] | None:
