@@ -85,7 +85,7 @@ def _config(args, graph: Graph, layers: dict):
         output_bits=_opt(args, "output_bits", 16), per_channel=bool(_opt(args, "per_channel", False)),
         ternary=bool(_opt(args, "ternary", False)), rounding=Rounding.RND_CONV, overflow=Overflow.SAT,
         input_range=_range(args.input_range) if _opt(args, "input_range") else None,
-        layers={**user, **layers}, exact_outputs=carried, float_output_functions=False)
+        layers={**user, **layers}, exact_outputs=carried, float_output_functions=False, ptq=_opt(args, "ptq"))
 
 
 def _kernel_max_u8(t: FixedType) -> int | None:
