@@ -10,6 +10,7 @@ import numpy as np
 from .errors import HwcError
 from .frontend.onnx_loader import load_onnx
 from .ir.graph import Graph
+from .ir.types import FixedType
 from .passes.assign_types import AssignTypes, Decision, TypeWarning
 from .passes.base import PassManager
 from .passes.fold_constants import FoldConstants
@@ -33,7 +34,8 @@ class PruneOptions:
     criterion: str = "l1"
     refit: bool = False
     scope: str = "layer"  # weights only: layer | global
-    finetune: int = 0  # epochs of distillation fine-tuning (PyTorch) after pruning
+    finetune: int = 0  # epochs of quantization-aware distillation (PyTorch), with or without pruning
+    labels: np.ndarray | None = None  # optional labels of the calibration inputs for fine-tuning
 
 
 @dataclass
@@ -102,7 +104,6 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
                 "macs": sum(r["macs"] for r in rows)}
 
     before = figures()
-    teacher = graph.clone() if options.finetune else None
     if options.refit and calib is None:
         raise HwcError("--refit needs --calib data")
     if options.mode == "weights":
@@ -114,13 +115,6 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
         p = PruneChannels(options.fraction, ops, options.criterion, calib, options.refit, per_layer)
         p.run(graph)
         notes += [f"{name}: cannot prune ({why})" for name, _, _, why in p.report if why]
-    if options.finetune:
-        if calib is None:
-            raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
-        from .finetune import finetune
-
-        loss = finetune(graph, teacher, calib, options.finetune, config.wbits)
-        notes.append(f"fine-tuned {options.finetune} epochs on {len(calib[0])} inputs (distillation loss {loss:.4g})")
     graph.verify()
     after = figures()
     return {"mode": options.mode, "fraction": options.fraction, "criterion": options.criterion, "refit": options.refit,
@@ -135,6 +129,9 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     calibration data, round to nearest without."""
     notes: list[str] = []
     optimize(graph)
+    finetune = pruning.finetune if pruning is not None else 0
+    labels = pruning.labels if pruning is not None else None
+    teacher = graph.clone() if finetune else None
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
     float_graph = graph.clone()
     ranges = LazyRanges(float_graph, config, calib, notes)
@@ -143,11 +140,18 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     method = config.ptq or (DEFAULT_PTQ if calib is not None else "rtn")
     if calib is None and method != "rtn":
         raise HwcError(f"--ptq {method} needs --calib data")
-    if method != "rtn":
-        ranges = search_ranges(float_graph, calib, value_ranges(float_graph, config, calib, notes), config)
-        run_ptq(graph, config, calib, ranges, method)
-        notes.append(f"weights quantized by {method} on {len(calib[0])} calibration inputs, with bias correction "
-                     "and MSE-optimal activation ranges")
+    if calib is None and finetune:
+        raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
+    if method != "rtn" or finetune:
+        ranges = value_ranges(float_graph, config, calib, notes)
+        if method != "rtn":
+            ranges = search_ranges(float_graph, calib, ranges, config)
+        layers = run_ptq(graph, config, calib, ranges, method)
+        if method != "rtn":
+            notes.append(f"weights quantized by {method} on {len(calib[0])} calibration inputs, with bias correction "
+                         "and MSE-optimal activation ranges")
+        if finetune:
+            notes.append(distill(graph, teacher, float_graph, config, calib, ranges, layers, finetune, labels))
     assign = AssignTypes(config, ranges)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TypeWarning)
@@ -160,6 +164,28 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     if pruned is not None:
         graph.metadata["pruning"] = pruned
     return Compiled(graph, float_graph, assign.decisions, notes, pruned)
+
+
+def distill(graph: Graph, teacher: Graph, float_graph: Graph, config: QuantConfig, calib, ranges, layers,
+            epochs: int, labels=None) -> str:
+    """Quantization-aware distillation (compiler/finetune.py) of the PTQ result: weights on their frozen
+    grids, every value fake-quantized to the type AssignTypes gives it with these ranges."""
+    from .finetune import finetune
+
+    if labels is not None and len(labels) != len(calib[0]):
+        raise HwcError(f"--labels has {len(labels)} entries for {len(calib[0])} --calib inputs")
+    probe = graph.clone()
+    AssignTypes(config, ranges).run(probe)
+    types = {v.name: v.type.elem for n in probe.nodes for v in n.outputs if isinstance(v.type.elem, FixedType)}
+    for n in probe.nodes:
+        if n.op == "FromFloat":
+            types[n.inputs[0].name] = n.output.type.elem
+    floats = {n.name: n for n in float_graph.nodes}
+    grids = {r.node: r.grid for r in layers}
+    zero = {name: np.asarray(floats[name].inputs[1].const) == 0 for name in grids}
+    loss = finetune(graph, teacher, calib, epochs, grids=grids, act_types=types, masks=zero, labels=labels)
+    return (f"fine-tuned {epochs} epochs on {len(calib[0])} inputs{' with labels' if labels is not None else ''}, "
+            f"weights and activations fake-quantized (distillation loss {loss:.4g})")
 
 
 def saturation_notes(chosen: dict, ranges) -> list[str]:

@@ -131,8 +131,10 @@ def add_prune_options(p) -> None:
     g.add_argument("--prune-scope", choices=["layer", "global"], default="layer",
                    help="weights mode: the fraction per layer, or one global magnitude threshold [layer]")
     g.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",
-                   help="after pruning, fine-tune with PyTorch by distillation from the unpruned model on the --calib "
-                        "inputs (no labels), weights fake-quantized to --wbits [0: off]")
+                   help="quantization-aware distillation (PyTorch) from the float model on the --calib inputs, with or "
+                        "without pruning: weights on their grid and activations fake-quantized to their exact types "
+                        "[0: off]")
+    g.add_argument("--labels", metavar="Y", help="with --finetune: labels of the --calib inputs (adds cross-entropy)")
     g.add_argument("--refit", action="store_true",
                    help="least-squares refit on --calib data: the next layers (neurons/channels) or the pruned layers' "
                         "remaining weights (weights)")
@@ -145,7 +147,13 @@ def prune_options(args):
         raise HwcError(f"--prune must be in [0, 1), got {args.prune}")
     if args.finetune < 0:
         raise HwcError("--finetune takes a number of epochs >= 0")
-    return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune)
+    labels = None
+    if getattr(args, "labels", None):
+        if not args.finetune:
+            raise HwcError("--labels is for --finetune")
+        labels = read_data(args.labels)
+    return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune,
+                        labels)
 
 
 DEFAULT_ABITS = {"tflite": 8, "edgetpu": 8, "openvino": 8, "ncs2": 8}

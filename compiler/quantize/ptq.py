@@ -44,6 +44,7 @@ class LayerResult:
     method: str
     error_rtn: float  # ||X_q Ŵ - X_f W||² / N with round to nearest on the same grid
     error: float  # the same with the chosen method
+    grid: Grid | None = None  # where the weights are (fine-tuning keeps them on it)
 
 
 def quantized_layers(graph: Graph) -> list[Node]:
@@ -122,7 +123,8 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
         err += float(np.sum((out_f - out_q - delta[cols]) ** 2) / n)
         out_r = a @ grid.values(grid.mantissas(wg))
         err_rtn += float(np.sum((out_f - out_r) ** 2) / n)
-    return q_all, Grid(bits, ternary, fr_all), delta, LayerResult(node.name, method, err_rtn, err)
+    grid = Grid(bits, ternary, fr_all)
+    return q_all, grid, delta, LayerResult(node.name, method, err_rtn, err, grid)
 
 
 def ptq(graph: Graph, config: QuantConfig, calib: Sequence[np.ndarray] | None, ranges, method: str = DEFAULT_METHOD,
@@ -131,7 +133,7 @@ def ptq(graph: Graph, config: QuantConfig, calib: Sequence[np.ndarray] | None, r
     if method not in METHODS:
         raise ValueError(f"unknown PTQ method {method!r}")
     if calib is None and method != "rtn":
-        return []
+        raise ValueError(f"{method} needs calibration data")
     xf_all = _float_inputs(graph, calib) if calib is not None else {}
     results = []
     for node in quantized_layers(graph):
