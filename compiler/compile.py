@@ -90,7 +90,6 @@ def value_ranges(float_graph: Graph, config: QuantConfig, calib: list[np.ndarray
 
 def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes: list[str]) -> dict | None:
     """Apply the requested pruning to the optimized float graph; returns before/after figures."""
-    from .analysis import layer_table
     from .passes.prune_channels import PruneChannels
     from .passes.prune_weights import PruneWeights
 
@@ -98,12 +97,17 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
     if options.fraction <= 0 and not per_layer:
         return None
 
-    def figures():
-        rows = layer_table(graph)
-        return {"params": sum(r["params"] for r in rows), "nonzero": sum(r["nonzero"] for r in rows),
-                "macs": sum(r["macs"] for r in rows)}
-
-    before = figures()
+    before = weight_figures(graph)
+    if options.criterion == "obs":  # pruned jointly with quantization, by GPTQ's machinery (to_fixed)
+        if options.mode != "weights":
+            raise HwcError("--prune-criterion obs prunes weights: use it with --prune-mode weights")
+        if calib is None:
+            raise HwcError("--prune-criterion obs needs --calib data")
+        if options.refit:
+            raise HwcError("--refit does not apply to --prune-criterion obs (OBS updates the remaining weights itself)")
+        obs = {"Dense": options.fraction, "Conv": options.fraction, **per_layer}
+        return {"mode": options.mode, "fraction": options.fraction, "criterion": "obs", "refit": False,
+                "finetune": options.finetune, "before": before, "after": None, "obs": obs}
     if options.refit and calib is None:
         raise HwcError("--refit needs --calib data")
     if options.mode == "weights":
@@ -116,7 +120,7 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
         p.run(graph)
         notes += [f"{name}: cannot prune ({why})" for name, _, _, why in p.report if why]
     graph.verify()
-    after = figures()
+    after = weight_figures(graph)
     return {"mode": options.mode, "fraction": options.fraction, "criterion": options.criterion, "refit": options.refit,
             "finetune": options.finetune, "before": before, "after": after}
 
@@ -138,6 +142,9 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
                 verify=verify).run(graph)
     method = config.ptq or (DEFAULT_PTQ if calib is not None else "rtn")
+    obs = pruned.pop("obs", None) if pruned else None
+    if obs is not None and method == "rtn":
+        raise HwcError("--prune-criterion obs prunes with GPTQ's update: use --ptq gptq or adaround")
     if calib is None and method != "rtn":
         raise HwcError(f"--ptq {method} needs --calib data")
     if calib is None and finetune:
@@ -146,7 +153,9 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
         ranges = value_ranges(float_graph, config, calib, notes)
         if method != "rtn":
             ranges = search_ranges(float_graph, calib, ranges, config)
-        layers = run_ptq(graph, config, calib, ranges, method)
+        layers = run_ptq(graph, config, calib, ranges, method, prune=obs)
+        if obs is not None:
+            pruned["after"] = weight_figures(graph)
         if method != "rtn":
             notes.append(f"weights quantized by {method} on {len(calib[0])} calibration inputs, with bias correction "
                          "and MSE-optimal activation ranges")
@@ -164,6 +173,15 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     if pruned is not None:
         graph.metadata["pruning"] = pruned
     return Compiled(graph, float_graph, assign.decisions, notes, pruned)
+
+
+def weight_figures(graph: Graph) -> dict:
+    """Parameters, nonzero parameters and MACs per sample of the Dense/Conv layers."""
+    from .analysis import layer_table
+
+    rows = layer_table(graph)
+    return {"params": sum(r["params"] for r in rows), "nonzero": sum(r["nonzero"] for r in rows),
+            "macs": sum(r["macs"] for r in rows)}
 
 
 def distill(graph: Graph, teacher: Graph, float_graph: Graph, config: QuantConfig, calib, ranges, layers,

@@ -120,14 +120,26 @@ def add_quant_options(p) -> None:
                         "MSE-optimal activation ranges [gptq with --calib, rtn without]")
 
 
+def add_max_drop_options(p) -> None:
+    g = p.add_argument_group("mixed precision under an accuracy budget (sim, xilinx, intel)")
+    g.add_argument("--max-drop", type=float, metavar="PTS",
+                   help="choose per-layer weight and activation widths with the fewest bit operations whose "
+                        "accuracy on --val is at most PTS points below the float model's; writes DIR/precision.yaml")
+    g.add_argument("--val", metavar="X", help="validation inputs for --max-drop (keep them apart from your test data)")
+    g.add_argument("--val-labels", metavar="Y",
+                   help="labels of --val [without: top-1 agreement with the float model]")
+
+
 def add_prune_options(p) -> None:
     g = p.add_argument_group("pruning (before quantization)")
     g.add_argument("--prune", type=float, default=0.0, metavar="FRACTION",
                    help="fraction of weights (or neurons/channels) to remove, in [0, 1) [0]")
     g.add_argument("--prune-mode", choices=["weights", "neurons", "channels"], default="weights",
                    help="unstructured weights, Dense neurons, or Conv kernels with their feature maps [weights]")
-    g.add_argument("--prune-criterion", choices=["l1", "l2", "activation", "reconstruction"], default="l1",
-                   help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib) [l1]")
+    g.add_argument("--prune-criterion", choices=["l1", "l2", "activation", "reconstruction", "obs"], default="l1",
+                   help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib); "
+                        "obs: weights by Optimal Brain Surgeon saliency, pruned jointly with GPTQ quantization "
+                        "(--calib) [l1]")
     g.add_argument("--prune-scope", choices=["layer", "global"], default="layer",
                    help="weights mode: the fraction per layer, or one global magnitude threshold [layer]")
     g.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",

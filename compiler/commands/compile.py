@@ -13,6 +13,7 @@ from ..errors import HwcError
 from ..ir.serialize import save_graph
 from ..outdir import atomic_dir
 from ..summary import format_rows, layer_rows
+from . import max_drop
 from .common import calibration, load_onnx_model, prune_options, quant_config
 
 
@@ -38,9 +39,11 @@ def add_target_options(p) -> None:
 def run(args) -> int:
     graph = load_onnx_model(args.model)
     if args.target == "sim":
-        config = quant_config(args, graph, "sim")
-        compiled = to_fixed(graph, config, calibration(args, graph), pruning=prune_options(args))
         with atomic_dir(args.output, force=args.force) as tmp:
+            if getattr(args, "max_drop", None) is not None:
+                max_drop.choose(args, graph, Path(tmp))
+            config = quant_config(args, graph, "sim")
+            compiled = to_fixed(graph, config, calibration(args, graph), pruning=prune_options(args))
             written = save_graph(compiled.graph, tmp)
         print_summary(args, compiled, [str(Path(args.output) / p.name) for p in written])
         return 0
@@ -48,6 +51,8 @@ def run(args) -> int:
 
     backend = get_backend(args.target)
     with atomic_dir(args.output, force=args.force) as tmp:
+        if getattr(args, "max_drop", None) is not None:
+            max_drop.choose(args, graph, Path(tmp))
         result = backend.compile(graph, args, Path(tmp))
     for line in result.summary:
         print(line)

@@ -128,8 +128,10 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
 
 
 def ptq(graph: Graph, config: QuantConfig, calib: Sequence[np.ndarray] | None, ranges, method: str = DEFAULT_METHOD,
-        prune: float = 0.0) -> list[LayerResult]:
-    """Quantize every float Dense/Conv weight of `graph` in place (see the module docstring)."""
+        prune: dict[str, float] | None = None) -> list[LayerResult]:
+    """Quantize every float Dense/Conv weight of `graph` in place (see the module docstring).
+
+    prune: {node name or op: fraction} of weights to prune jointly by OBS saliency (gptq, adaround)."""
     if method not in METHODS:
         raise ValueError(f"unknown PTQ method {method!r}")
     if calib is None and method != "rtn":
@@ -150,7 +152,8 @@ def ptq(graph: Graph, config: QuantConfig, calib: Sequence[np.ndarray] | None, r
         else:
             xq = input_matrices(node, _layer_input(graph, node.name, calib, config, ranges))
             xf = input_matrices(node, xf_all[node.name])
-        q, grid, delta, res = quantize_layer(node, w, xq, xf, bits, ternary, per_channel, method, frac, prune)
+        fraction = (prune or {}).get(node.name, (prune or {}).get(node.op, 0.0))
+        q, grid, delta, res = quantize_layer(node, w, xq, xf, bits, ternary, per_channel, method, frac, fraction)
         results.append(res)
         t, ws, mant = grid.fixed(q)
         graph.set_input(node, 1, graph.constant(from_matrix(mant, node.op, w_const.shape), node.inputs[1].name + "_q",
