@@ -56,7 +56,7 @@ class _Interpreter:
             if v is None:
                 return None
             if v.const is not None:
-                return torch.as_tensor(np.asarray(v.const, np.float32))
+                return torch.as_tensor(np.array(v.const, np.float32))
             return env[id(v)]
 
         for n in self.graph.toposort():
@@ -159,14 +159,15 @@ def _pow2_fake_quant(torch, bits: int | None):
 
 
 def finetune(graph: Graph, teacher: Graph, data: list[np.ndarray], epochs: int, wbits: int | None = None,
-             lr: float = 1e-2, batch: int = 64, seed: int = 0, temperature: float | None = 4.0,
+             lr: float = 3e-3, batch: int = 64, seed: int = 0, temperature: float | None = 4.0,
              grids: dict | None = None, act_types: dict | None = None, masks: dict | None = None,
              labels: np.ndarray | None = None) -> float:
     """Fine-tune `graph` in place toward `teacher` on `data`; returns the final distillation loss.
 
     grids: {node name: Grid} of layers whose weights are FixedType mantissas on that grid (PTQ's
     output); act_types: {value name: FixedType}; masks: {node name: bool array of weights that
-    stay 0} (default: the weights that are 0 now, when no grids are given)."""
+    stay 0} (default: the weights that are 0 now, when no grids are given). The weights kept are
+    those of the epoch (or the start) with the least loss over all of `data`."""
     torch = _torch()
     torch.manual_seed(seed)
     threads = torch.get_num_threads()
@@ -209,22 +210,33 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
     opt = torch.optim.Adam(list(params.values()), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
     gen = torch.Generator().manual_seed(seed)
-    loss_value = float("nan")
     from .progress import track
 
+    def objective(out, idx):
+        if temperature:  # distillation on softened class probabilities (Hinton et al.)
+            loss = torch.nn.functional.kl_div(torch.log_softmax(out / temperature, dim=1),
+                                              torch.softmax(target[idx] / temperature, dim=1),
+                                              reduction="batchmean") * temperature ** 2
+        else:
+            loss = torch.mean((out - target[idx]) ** 2)
+        if y_all is not None:
+            loss = loss + torch.nn.functional.cross_entropy(out, y_all[idx])
+        return loss
+
+    def whole_loss() -> float:
+        with torch.no_grad():
+            total = 0.0
+            for start in range(0, len(x_all), 512):
+                idx = torch.arange(start, min(start + 512, len(x_all)))
+                total += float(objective(model(x_all[idx]), idx)) * len(idx)
+            return total / len(x_all)
+
+    best = (whole_loss(), {k: p.detach().clone() for k, p in params.items()})  # the start counts too
     for _ in track(range(epochs), epochs, "fine-tuning", min_total=2):
         order = torch.randperm(len(x_all), generator=gen)
         for start in range(0, len(x_all), batch):
             idx = order[start:start + batch]
-            out = model(x_all[idx])
-            if temperature:  # distillation on softened class probabilities (Hinton et al.)
-                loss = torch.nn.functional.kl_div(torch.log_softmax(out / temperature, dim=1),
-                                                  torch.softmax(target[idx] / temperature, dim=1),
-                                                  reduction="batchmean") * temperature ** 2
-            else:
-                loss = torch.mean((out - target[idx]) ** 2)
-            if y_all is not None:
-                loss = loss + torch.nn.functional.cross_entropy(out, y_all[idx])
+            loss = objective(model(x_all[idx]), idx)
             opt.zero_grad()
             loss.backward()
             for k, m in masks.items():
@@ -233,8 +245,14 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
             with torch.no_grad():
                 for k, m in masks.items():
                     params[k].mul_(m)
-            loss_value = float(loss.detach())
         sched.step()
+        loss_value = whole_loss()
+        if loss_value < best[0]:
+            best = (loss_value, {k: p.detach().clone() for k, p in params.items()})
+    with torch.no_grad():  # the epoch with the least loss on all the inputs
+        for k, p in params.items():
+            p.copy_(best[1][k])
+    loss_value = best[0]
     for n in graph.nodes:
         if n.name + ".w" in params:
             w = params[n.name + ".w"].detach().numpy()

@@ -131,7 +131,7 @@ def add_max_drop_options(p) -> None:
 
 
 def add_prune_options(p) -> None:
-    g = p.add_argument_group("pruning (before quantization)")
+    g = p.add_argument_group("pruning (before quantization) and fine-tuning")
     g.add_argument("--prune", type=float, default=0.0, metavar="FRACTION",
                    help="fraction of weights (or neurons/channels) to remove, in [0, 1) [0]")
     g.add_argument("--prune-mode", choices=["weights", "neurons", "channels"], default="weights",

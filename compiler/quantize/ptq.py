@@ -34,6 +34,7 @@ from .grid import Grid, as_matrix, candidate_fracs, from_matrix
 from .layer_inputs import group_columns, input_matrices
 
 METHODS = ("rtn", "gptq", "adaround")
+MAX_ROWS = 1 << 16  # rows of a layer's input matrix (samples x output positions) used for its Hessian
 REFIT_ROWS_PER_INPUT = 8  # fewer calibration rows per weight row: the refit fits noise (digits MLP: -0.8 points)
 DEFAULT_METHOD = "gptq"  # closed form, a fraction of a second per layer; adaround costs ~1 s per layer
 
@@ -69,6 +70,13 @@ def _float_inputs(graph: Graph, calib) -> dict[str, np.ndarray]:
     _, kept = simulate(graph, calib, keep=lambda n: any(o.name in wanted for o in n.outputs))
     kept.update({v.name: np.asarray(x, np.float64) for v, x in zip(graph.inputs, calib)})
     return {n.name: np.asarray(kept[n.inputs[0].name], np.float64) for n in layers}
+
+
+def _samples_within(node: Node, x: np.ndarray) -> int:
+    """How many calibration samples give at most MAX_ROWS rows (im2col of a large Conv is big)."""
+    rows_per_sample = int(np.prod(node.output.type.shape[2:])) if node.op == "Conv" else \
+        int(np.prod(x.shape[1:-1], dtype=np.int64))
+    return max(1, MAX_ROWS // max(rows_per_sample, 1))
 
 
 def _round(method: str, w: np.ndarray, h: np.ndarray, grid: Grid, prune: float) -> np.ndarray:
@@ -150,8 +158,9 @@ def ptq(graph: Graph, config: QuantConfig, calib: Sequence[np.ndarray] | None, r
         if calib is None:
             xq = xf = [np.zeros((0, w.shape[0]))] * (node.attrs.get("group", 1) if node.op == "Conv" else 1)
         else:
-            xq = input_matrices(node, _layer_input(graph, node.name, calib, config, ranges))
-            xf = input_matrices(node, xf_all[node.name])
+            x_q, x_f = _layer_input(graph, node.name, calib, config, ranges), xf_all[node.name]
+            keep = _samples_within(node, x_f)
+            xq, xf = input_matrices(node, x_q[:keep]), input_matrices(node, x_f[:keep])
         fraction = (prune or {}).get(node.name, (prune or {}).get(node.op, 0.0))
         q, grid, delta, res = quantize_layer(node, w, xq, xf, bits, ternary, per_channel, method, frac, fraction)
         results.append(res)
