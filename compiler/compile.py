@@ -19,23 +19,13 @@ from .passes.lower_quantizers import LowerQuantizers
 from .passes.lower_scaled_layers import LowerScaledLayers
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .pipeline import optimize
+from .options import PruneOptions
 from .quant_config import QuantConfig
 from .quantize.act_ranges import search_ranges
 from .quantize.ptq import DEFAULT_METHOD as DEFAULT_PTQ, ptq as run_ptq
 from .ranges import calibrate, intervals
 
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)
-
-
-@dataclass
-class PruneOptions:
-    fraction: float = 0.0
-    mode: str = "weights"  # weights | neurons | channels
-    criterion: str = "l1"
-    refit: bool = False
-    scope: str = "layer"  # weights only: layer | global
-    finetune: int = 0  # epochs of quantization-aware distillation (PyTorch), with or without pruning
-    labels: np.ndarray | None = None  # optional labels of the calibration inputs for fine-tuning
 
 
 @dataclass
@@ -126,7 +116,7 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
 
 
 def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True,
-             pruning: PruneOptions | None = None) -> Compiled:
+             pruning: PruneOptions | None = None, labels: np.ndarray | None = None) -> Compiled:
     """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked).
 
     config.ptq is the weight quantization method (compiler/quantize/ptq.py); None = gptq with
@@ -134,7 +124,6 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     notes: list[str] = []
     optimize(graph)
     finetune = pruning.finetune if pruning is not None else 0
-    labels = pruning.labels if pruning is not None else None
     teacher = graph.clone() if finetune else None
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
     float_graph = graph.clone()
@@ -190,8 +179,6 @@ def distill(graph: Graph, teacher: Graph, float_graph: Graph, config: QuantConfi
     grids, every value fake-quantized to the type AssignTypes gives it with these ranges."""
     from .finetune import finetune
 
-    if labels is not None and len(labels) != len(calib[0]):
-        raise HwcError(f"--labels has {len(labels)} entries for {len(calib[0])} --calib inputs")
     probe = graph.clone()
     AssignTypes(config, ranges).run(probe)
     types = {v.name: v.type.elem for n in probe.nodes for v in n.outputs if isinstance(v.type.elem, FixedType)}

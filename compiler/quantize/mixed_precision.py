@@ -129,3 +129,38 @@ def search(compile_fn: Callable[[QuantConfig], Graph], float_graph: Graph, confi
         else:
             rejected.add((k, lvl))
     return Search(knobs, widths, float_metric, metric, bitops, bitops_w8a8, evaluations, log, config_for(widths))
+
+
+YAML_NAME = "precision.yaml"
+
+
+def choose(graph: Graph, options, yaml_path) -> tuple[object, str, list[str]]:
+    """`--max-drop`: search for `options` (CompileOptions) on the imported graph; returns the options
+    with the chosen widths as their per-layer config, the YAML text of those layers (written to
+    `yaml_path` by the caller), and the summary lines."""
+    import yaml
+
+    from ..compile import to_fixed
+    from ..options import MaxDrop
+    from ..pipeline import optimize
+    from ..sim.run import check_inputs
+
+    md = options.max_drop
+    calib = options.calib.inputs(graph)
+    val = check_inputs(graph, [md.val], what=[f"validation data {md.val_path}"])
+    config = QuantConfig.for_target(options.quant, graph, options.target)
+    float_graph = graph.clone()
+    optimize(float_graph)
+    result = search(lambda c: to_fixed(graph.clone(), c, calib, pruning=options.prune, labels=options.calib.labels).graph,
+                    float_graph, config, val, md.labels, md.points)
+    what = "accuracy" if md.labels is not None else "top-1 agreement with float"
+    lines = [f"--max-drop {md.points}: {what} {result.metric:.2f} % on {md.val_path} (float {result.float_metric:.2f} %), "
+             f"{result.bitops:,} bit operations = {100 * result.bitops / result.bitops_w8a8:.1f} % of uniform w8a8 "
+             f"({result.evaluations} configurations simulated); widths written to {yaml_path}"]
+    lines += [f"  {k.node}: {k.kind} {result.widths[k]} bits" for k in result.knobs]
+    layers = {k: v for k, v in result.config.layers.items()}
+    text = (f"# chosen by hwc compile --max-drop {md.points} on {md.val_path}: {what} {result.metric:.2f} %, float "
+            f"{result.float_metric:.2f} %\n# pass back with --config (and the same --calib and options) for the same "
+            "model\n" + yaml.safe_dump({"layers": layers}, sort_keys=False))
+    quant = dataclasses.replace(options.quant, layers=layers, config=str(yaml_path))
+    return dataclasses.replace(options, quant=quant, max_drop=MaxDrop()), text, lines

@@ -33,7 +33,7 @@ def test_max_drop_within_budget_and_yaml_reproduces(tmp_path):
     res = hwc("compile", CNN, *common, "--max-drop", "1", "--val", f"{val}:x", "--val-labels", f"{val}:y",
               "-o", tmp_path / "a")
     assert res.returncode == 0, res.stderr
-    m = re.search(r"accuracy ([\d.]+) % \(float ([\d.]+) %\), ([\d,]+) bit operations = ([\d.]+) % of uniform w8a8",
+    m = re.search(r"accuracy ([\d.]+) % on \S+ \(float ([\d.]+) %\), ([\d,]+) bit operations = ([\d.]+) % of uniform w8a8",
                   res.stdout)
     assert m, res.stdout
     print(res.stdout.splitlines()[0])
