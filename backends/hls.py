@@ -70,7 +70,8 @@ class HlsBackend(Backend):
     def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
         target, h = self.vendor.name, options.hls
         config = QuantConfig.for_target(options.quant, graph, target)
-        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune)
+        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune,
+                            labels=options.calib.labels)
         g = compiled.graph
         part = h.part or self.vendor.default_part
         layer_reuse, auto_line = {}, None

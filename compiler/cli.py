@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory (written atomically)")
     s.add_argument("--force", action="store_true", help="replace an existing output directory")
     common.add_quant_options(s)
+    common.add_max_drop_options(s)
     common.add_prune_options(s)
     compile_cmd.add_target_options(s)
     s.set_defaults(func=compile_cmd.run)
