@@ -126,6 +126,16 @@ def wire(name: str, t: Term, lines: list[str]) -> Term:
     return Term(name, t.lo, t.hi)
 
 
+def comb(name: str, t: Term, lines: list[str]) -> Term:
+    """Declare a signed reg holding t exactly, computed by one `always @*` block. A wide sum written this
+    way reads its input buses directly, so an event-driven simulator evaluates it once per new sample
+    rather than once per changed summand (the synthesized logic is the same as a wire's)."""
+    w = t.width
+    lines.append(f"reg signed [{w - 1}:0] {name};")
+    lines.append(f"always @* {name} = {t.expr};")
+    return Term(name, t.lo, t.hi)
+
+
 def cast(name: str, x: Term, src_frac: int, dst: FixedType, out: str, lines: list[str]) -> None:
     """`out` (a bus slice of dst's width) = cast(x · 2^-src_frac → dst) through one hwc_cast instance."""
     if not (x.expr.isidentifier()):

@@ -25,7 +25,7 @@ from hwc.compiler.sim.exact import int_conv, int_matmul
 from hwc.compiler.sim.fixed import cast as sim_cast
 from hwc.compiler.sim.fixed import from_float
 
-from .rtl_arith import Leaf, Term, adder_tree, cast, element, literal, product_leaves, signed_width, wire
+from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, product_leaves, signed_width, wire
 
 MAX_LEAVES = 250_000  # summands of one layer in the fully unrolled form; larger layers are refused
 
@@ -81,10 +81,7 @@ class RtlEmitter:
                            f"coefficients (limit {MAX_LEAVES:,}); --target verilog has no time-multiplexed form yet",
                            node=node.name, op=node.op)
         lines: list[str] = []
-        used = np.flatnonzero(nz.any(axis=1))
-        xs = {}
-        for i in used:
-            xs[int(i)] = wire(f"x_{i}", element(bus, tx, int(i)), lines)
+        xs = {int(i): element(bus, tx, int(i)) for i in used}
         adders = mults = 0
         latency = self.stages
         for j in range(n_out):
@@ -98,7 +95,7 @@ class RtlEmitter:
                 leaves.append(Leaf(1 if b > 0 else -1, literal(abs(b)), abs(b), abs(b)))
             adders += max(0, len(leaves) - 1)
             s, _ = adder_tree(f"s_{j}", leaves, max(self.stages, 1), lines)
-            s = wire(f"sum_{j}", s, lines)
+            s = comb(f"sum_{j}", s, lines)
             src = s
             if accum is not None:
                 lines.append(f"wire [{accum.width - 1}:0] acc_{j};")
