@@ -81,7 +81,7 @@ class RtlEmitter:
                            f"coefficients (limit {MAX_LEAVES:,}); --target verilog has no time-multiplexed form yet",
                            node=node.name, op=node.op)
         lines: list[str] = []
-        xs = {int(i): element(bus, tx, int(i)) for i in used}
+        xs = {int(i): element(bus, tx, int(i)) for i in np.flatnonzero(nz.any(axis=1))}
         adders = mults = 0
         latency = self.stages
         for j in range(n_out):
@@ -124,7 +124,7 @@ class RtlEmitter:
         basis = np.eye(size(x), dtype=np.int64).reshape((size(x),) + per_sample(x))
         m = int_conv(basis, np.asarray(w.const).astype(np.int64), a["strides"], a["dilations"], a["pads"], a["group"])
         m = fixed_ops._weight_shift(node, m, 1)
-        return self._accumulating(node, ins, out, m, 1)
+        return self._accumulating(node, ins, out, m, 0)
 
     def _accumulating(self, node: Node, ins, out: str, m: np.ndarray, channel_axis: int) -> LayerRtl:
         """Dense/Conv: products at f_x + f_W, plus the bias cast into the accumulator and aligned (as
@@ -281,21 +281,57 @@ class RtlEmitter:
             return term, fa + fb
         return self._binary(node, ins, out, combine)
 
+    # ---- tables: Sigmoid, Tanh, Softmax (compiler/tables.py) ------------------------------------------
+    def _table_fn(self, node, ins, out):
+        a, tx, ty = node.attrs, node.inputs[0].type.elem, node.output.type.elem
+        table = tables.function_table(node.op, a["table_bits"], a["range_bits"], ty)
+        k = a["table_bits"] - a["range_bits"] - 1 - tx.frac_bits
+
+        def f(j, lines):
+            i = _index(f"i_{j}", element(ins[0], tx, j), k, 1 << (a["table_bits"] - 1), len(table), lines)
+            return _rom(f"t_{j}", i, table, ty, lines)
+        return self._map(node, out, size(node.output), f, ty.frac_bits)
+
+    _Sigmoid = _table_fn
+    _Tanh = _table_fn
+
+    def _Softmax(self, node, ins, out):
+        """e_i = EXP[idx(max - x_i)], s = sum e_i, inv = INV[idx(s)], y_i = cast(e_i * inv), as fixed_ops.softmax."""
+        a, tx = node.attrs, node.inputs[0].type.elem
+        et, it = a["exp_type"], a["inv_type"]
+        ps = per_sample(node.inputs[0])
+        ax = a["axis"] % (len(ps) + 1) - 1
+        groups = np.moveaxis(np.arange(size(node.inputs[0])).reshape(ps), ax, -1).reshape(-1, ps[ax])
+        exp_t = tables.exp_table(a["exp_table_bits"], a["exp_range_bits"], et)
+        inv_t = tables.inv_table(a["inv_table_bits"], a["inv_range_bits"], it)
+        k_e = a["exp_table_bits"] - a["exp_range_bits"] - tx.frac_bits
+        k_i = a["inv_table_bits"] - a["inv_range_bits"] - et.frac_bits
+        terms: dict[int, Term] = {}
+        pre: list[str] = []
+        for g, members in enumerate(groups):
+            xs = [element(ins[0], tx, int(i)) for i in members]
+            mx = comb(f"max_{g}", _max_tree(xs), pre)
+            es = []
+            for i, x in zip(members, xs):
+                d = Term(f"({mx.expr} - {x.expr})", 0, mx.hi - x.lo)
+                e = _rom(f"e_{i}", _index(f"ie_{i}", d, k_e, 0, len(exp_t), pre), exp_t, et, pre)
+                es.append(comb(f"ev_{i}", e, pre))
+            total = comb(f"sum_{g}", Term("(" + " + ".join(e.expr for e in es) + ")", sum(e.lo for e in es),
+                                          sum(e.hi for e in es)), pre)
+            inv = comb(f"inv_{g}", _rom(f"r_{g}", _index(f"ii_{g}", total, k_i, 0, len(inv_t), pre), inv_t, it, pre), pre)
+            for i, e in zip(members, es):
+                ps_ = [e.lo * inv.lo, e.lo * inv.hi, e.hi * inv.lo, e.hi * inv.hi]
+                terms[int(i)] = Term(f"({e.expr} * {inv.expr})", min(ps_), max(ps_))
+        layer = self._map(node, out, size(node.output), lambda j, lines: terms[j], et.frac_bits + it.frac_bits)
+        layer.lines = pre + layer.lines
+        return layer
+
     # ---- selections: max pools, concatenation, index maps ------------------------------------------
     def _max_of(self, node, ins, out, taps_of) -> LayerRtl:
         tx = node.inputs[0].type.elem
 
         def f(j, lines):
-            terms = [wire(f"x_{j}_{k}", element(ins[0], tx, int(i)), lines) for k, i in enumerate(taps_of(j))]
-            while len(terms) > 1:
-                nxt = []
-                for k in range(0, len(terms) - 1, 2):
-                    a, b = terms[k], terms[k + 1]
-                    nxt.append(Term(f"({a.expr} > {b.expr} ? {a.expr} : {b.expr})", max(a.lo, b.lo), max(a.hi, b.hi)))
-                if len(terms) % 2:
-                    nxt.append(terms[-1])
-                terms = nxt
-            return terms[0]
+            return comb(f"max_{j}", _max_tree([element(ins[0], tx, int(i)) for i in taps_of(j)]), lines)
         return self._map(node, out, size(node.output), f, tx.frac_bits)
 
     def _MaxPool(self, node, ins, out):
@@ -376,6 +412,47 @@ class RtlEmitter:
         if a["mode"] == "constant":
             return self._index_map(node, ins, out, lambda i: np.pad(i, width, mode="constant", constant_values=-1))
         return self._index_map(node, ins, out, lambda i: np.pad(i, width, mode=a["mode"]))
+
+
+def _max_tree(terms: list[Term]) -> Term:
+    """The largest of the terms, as a balanced tree of comparisons."""
+    while len(terms) > 1:
+        nxt = []
+        for k in range(0, len(terms) - 1, 2):
+            a, b = terms[k], terms[k + 1]
+            nxt.append(Term(f"({a.expr} > {b.expr} ? {a.expr} : {b.expr})", max(a.lo, b.lo), max(a.hi, b.hi)))
+        if len(terms) % 2:
+            nxt.append(terms[-1])
+        terms = nxt
+    return terms[0]
+
+
+def _index(name: str, x: Term, k: int, offset: int, n: int, lines: list[str]) -> Term:
+    """clamp(floor(x * 2^k) + offset, 0, n - 1): a table index as compiler/tables.py computes it."""
+    if k >= 0:
+        t = Term(f"(({x.expr} <<< {k}) + {literal(offset)})", (x.lo << k) + offset, (x.hi << k) + offset)
+    else:
+        t = Term(f"(({x.expr} >>> {-k}) + {literal(offset)})", (x.lo >> -k) + offset, (x.hi >> -k) + offset)
+    t = comb(f"{name}_raw", t, lines)
+    lo, hi = max(min(t.lo, n - 1), 0), min(max(t.hi, 0), n - 1)
+    w = max(1, (n - 1).bit_length())
+    lines.append(f"wire [{w - 1}:0] {name} = {t.expr} < 0 ? {w}'d0 : {t.expr} > {literal(n - 1)} ? {w}'d{n - 1} : "
+                 f"{t.expr}[{w - 1}:0];")
+    return Term(name, lo, hi)
+
+
+def _rom(name: str, index: Term, table: np.ndarray, t: FixedType, lines: list[str]) -> Term:
+    """table[index] for a constant table of t's mantissas: one packed localparam, entry i at [i*W +: W]."""
+    w = t.width
+    mask = (1 << w) - 1
+    packed = 0
+    for i, v in enumerate(table):
+        packed |= (int(v) & mask) << (i * w)
+    lines.append(f"localparam [{len(table) * w - 1}:0] {name}_rom = {len(table) * w}'h{packed:x};")
+    part = f"{name}_rom[{index.expr} * {w} +: {w}]"
+    expr = f"$signed({part})" if t.signed else f"$signed({{1'b0, {part}}})"
+    vals = [int(v) for v in table[index.lo:index.hi + 1]]
+    return Term(expr, min(vals), max(vals))
 
 
 def _slice(bus: str, t: FixedType, j: int) -> str:
