@@ -19,7 +19,7 @@ import numpy as np
 from hwc.compiler import tables
 from hwc.compiler.errors import HwcError
 from hwc.compiler.ir.graph import Node, Value
-from hwc.compiler.ir.types import FixedType
+from hwc.compiler.ir.types import FixedType, Overflow
 from hwc.compiler.sim import fixed_ops, float_ops
 from hwc.compiler.sim.exact import int_conv, int_matmul
 from hwc.compiler.sim.fixed import cast as sim_cast
@@ -97,7 +97,7 @@ class RtlEmitter:
             s, _ = adder_tree(f"s_{j}", leaves, max(self.stages, 1), lines)
             s = comb(f"sum_{j}", s, lines)
             src = s
-            if accum is not None:
+            if accum is not None and not _fits(s, accum, f_sum):
                 lines.append(f"wire [{accum.width - 1}:0] acc_{j};")
                 cast(f"cast_acc_{j}", s, f_sum, accum, f"acc_{j}", lines)
                 src = element(f"acc_{j}", accum, 0)
@@ -193,8 +193,8 @@ class RtlEmitter:
         for j in range(n):
             t = fn(j, lines)
             cast(f"cast_y_{j}", t, f_src, ty, _slice(out + "_c", ty, j), lines)
-        lines += [f"assign {out} = {out}_c;"]
-        return LayerRtl(lines, 0)
+        lines += _output(out, ty, n, self.stages >= 1)
+        return LayerRtl(lines, int(self.stages >= 1))
 
     def _Relu(self, node, ins, out):
         tx = node.inputs[0].type.elem
@@ -376,10 +376,11 @@ class RtlEmitter:
             if src[j] < 0:
                 return Term(literal(fill), fill, fill)
             return element(ins[0], tx, int(src[j]))
-        if tx == ty and (src >= 0).all():
+        if tx == ty and (src >= 0).all():  # pure wiring, one block: consumers see one event per sample
             w = tx.width
-            lines = [f"assign {out}[{j * w} +: {w}] = {ins[0]}[{int(s) * w} +: {w}];" for j, s in enumerate(src)]
-            return LayerRtl(lines, 0)
+            parts = ", ".join(f"{ins[0]}[{int(s) * w} +: {w}]" for s in reversed(src))
+            return LayerRtl([f"reg [{len(src) * w - 1}:0] {out}_w;", f"always @* {out}_w = {{{parts}}};",
+                             f"assign {out} = {out}_w;"], 0)
         return self._map(node, out, size(y), f, tx.frac_bits)
 
     @staticmethod
@@ -412,6 +413,12 @@ class RtlEmitter:
         if a["mode"] == "constant":
             return self._index_map(node, ins, out, lambda i: np.pad(i, width, mode="constant", constant_values=-1))
         return self._index_map(node, ins, out, lambda i: np.pad(i, width, mode=a["mode"]))
+
+
+def _fits(s: Term, t: FixedType, frac: int) -> bool:
+    """Whether casting s (at frac fractional bits) to t is the identity: same grid, every value in range."""
+    lo = t.min_mantissa + (1 if t.signed and t.overflow is Overflow.SAT_SYM else 0)
+    return t.frac_bits == frac and lo <= s.lo and s.hi <= t.max_mantissa
 
 
 def _max_tree(terms: list[Term]) -> Term:

@@ -35,7 +35,7 @@ def add_target_options(p) -> None:
     g.add_argument("--rtl-io", choices=["axis", "parallel"], default="axis",
                    help="top-level ports: AXI4-Stream, or parallel ports with valid and clock enable [axis]")
     g.add_argument("--rtl-stages", type=int, default=1, metavar="K",
-                   help="register levels per linear layer: 1 its output, more cut its adder trees, 0 none [1]")
+                   help="register levels per layer: 1 its output, more also cut the adder trees of linear layers, 0 none (combinational) [1]")
     g.add_argument("--rtl-mult", choices=["auto", "adders", "dsp"], default="adders",
                    help="constant products as shifts and adds, as DSP multipliers, or DSPs for wide many-digit ones [adders]")
     g = p.add_argument_group("TFLite targets (tflite, edgetpu)")

@@ -29,34 +29,35 @@ module hwc_cast #(
     localparam signed [CW-1:0] HI = OSIGNED ? (ONE << (OW - 1)) - ONE : (ONE << OW) - ONE;
     localparam signed [CW-1:0] LO = (!OSIGNED) ? {CW{1'b0}} : (OVF == 3) ? -HI : -(ONE << (OW - 1));
 
-    wire signed [XW-1:0] xe = x;
-    wire neg = x[IW-1];
-    wire half, sticky;
-    generate
-        if (SP > 0) begin : g_drop
-            assign half = xe[SP-1];
-            if (SP > 1) begin : g_sticky
-                assign sticky = |xe[SP-2:0];
-            end else begin : g_nosticky
-                assign sticky = 1'b0;
-            end
-        end else begin : g_keep
-            assign half = 1'b0;
-            assign sticky = 1'b0;
-        end
-    endgenerate
+    localparam SPM1 = (SP > 0) ? SP - 1 : 0;      // the first dropped bit
+    localparam [XW-1:0] ONE_X = 1;
+    localparam [XW-1:0] BELOW = (ONE_X << SPM1) - ONE_X;  // the dropped bits under it
 
-    wire signed [CW-1:0] fl = (xe >>> SP) <<< SN;  // floor(x / 2^S), exact in CW bits
-    wire inc = (RND == 1) ? (neg & (half | sticky)) :
-               (RND == 2) ? half :
-               (RND == 3) ? (half & (sticky | neg)) :
-               (RND == 4) ? (half & (sticky | ~neg)) :
-               (RND == 5) ? (half & sticky) :
-               (RND == 6) ? (half & (sticky | fl[0])) : 1'b0;
-    wire signed [CW-1:0] q = fl + $signed({1'b0, inc});
-    wire over = q > HI;
-    wire under = q < LO;
-    assign y = (OVF == 0) ? q[OW-1:0] :
-               (OVF == 2) ? ((over | under) ? {OW{1'b0}} : q[OW-1:0]) :
-               over ? HI[OW-1:0] : under ? LO[OW-1:0] : q[OW-1:0];
+    // one combinational block (an event-driven simulator evaluates it once per new x)
+    reg signed [XW-1:0] xe;
+    reg signed [CW-1:0] fl, q;
+    reg half, sticky, neg, inc;
+    reg [OW-1:0] yr;
+    always @* begin
+        xe = x;
+        neg = x[IW-1];
+        half = (SP > 0) && xe[SPM1];
+        sticky = (SP > 1) && ((xe & BELOW) != 0);
+        fl = (xe >>> SP) <<< SN;  // floor(x / 2^S), exact in CW bits
+        case (RND)
+            1: inc = neg & (half | sticky);
+            2: inc = half;
+            3: inc = half & (sticky | neg);
+            4: inc = half & (sticky | ~neg);
+            5: inc = half & sticky;
+            6: inc = half & (sticky | fl[0]);
+            default: inc = 1'b0;
+        endcase
+        q = fl + $signed({1'b0, inc});
+        if (OVF == 0 || (q <= HI && q >= LO)) yr = q[OW-1:0];
+        else if (OVF == 2) yr = {OW{1'b0}};
+        else if (q > HI) yr = HI[OW-1:0];
+        else yr = LO[OW-1:0];
+    end
+    assign y = yr;
 endmodule
