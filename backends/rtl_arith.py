@@ -131,6 +131,9 @@ def comb(name: str, t: Term, lines: list[str]) -> Term:
     way reads its input buses directly, so an event-driven simulator evaluates it once per new sample
     rather than once per changed summand (the synthesized logic is the same as a wire's)."""
     w = t.width
+    if t.lo == t.hi:  # a constant: `always @*` without inputs would never run
+        lines.append(f"wire signed [{w - 1}:0] {name} = {literal(t.lo)};")
+        return Term(name, t.lo, t.hi)
     lines.append(f"reg signed [{w - 1}:0] {name};")
     lines.append(f"always @* {name} = {t.expr};")
     return Term(name, t.lo, t.hi)

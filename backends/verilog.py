@@ -310,7 +310,7 @@ def run_testbench(outdir: Path, manifest: dict, work: Path, n: int, simulator: s
 
 
 def parse_outputs(lines: list[str]) -> tuple[int | None, list[int], list[bool], list[str]]:
-    latency, words, lasts, problems = None, [], [], []
+    latency, words, lasts, problems, undefined = None, [], [], [], []
     for line in lines:
         parts = line.split()
         if parts and parts[0] == "latency":
@@ -319,11 +319,13 @@ def parse_outputs(lines: list[str]) -> tuple[int | None, list[int], list[bool], 
             problems.append(line)
         elif len(parts) == 2:
             if "x" in parts[0].lower() or "z" in parts[0].lower():
-                problems.append(f"undefined bits in output beat {len(words)}")
-                words.append(0)
+                undefined.append(len(words))
+                words.append(-1)
             else:
                 words.append(int(parts[0], 16))
             lasts.append(parts[1] == "1")
+    if undefined:
+        problems.append(f"undefined (x/z) bits in {len(undefined)} output beats, the first is beat {undefined[0]}")
     return latency, words, lasts, problems
 
 
@@ -348,6 +350,9 @@ def unpack(words: list[int], ports: list[dict]) -> np.ndarray:
     cols = sum(p["elements"] for p in ports)
     out = np.zeros((len(words), cols), dtype=object)
     for s, word in enumerate(words):
+        if word < 0:  # undefined bits: no value
+            out[s, :] = None
+            continue
         c = 0
         for p in ports:
             w, base = p["width"], p["offset"]
