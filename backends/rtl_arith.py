@@ -92,24 +92,43 @@ def _combine(a: Leaf, b: Leaf) -> Leaf:
 
 
 def adder_tree(name: str, leaves: list[Leaf], stages: int, lines: list[str]) -> tuple[Term, int]:
-    """The sum of the leaves as a balanced tree of two-input adders, with `stages - 1` register levels
-    cut into it (evenly over its depth; `stages` >= 1), writing declarations into `lines`.
-    Returns the (unregistered) sum and the register levels used."""
+    """The sum of the leaves as a balanced tree of two-input adders, each node a variable only as wide as
+    its exact interval (so synthesis builds small adders), with `stages - 1` register levels cut into it
+    evenly over its depth (`stages` >= 1). Nodes between cuts are one `always @*` block (evaluated once per
+    sample by an event-driven simulator). Returns the sum and the register levels used."""
     level = list(leaves) or [Leaf(1, "1'sd0", 0, 0)]
     depth = max(1, (len(level) - 1).bit_length())
     cuts = sorted(round(i * depth / stages) for i in range(1, stages))
-    rounds, used = 0, 0
+    rounds, used, count, block = 0, 0, 0, []
+
+    def flush():
+        if block:
+            lines.append("always @* begin")
+            lines.extend(f"    {b}" for b in block)
+            lines.append("end")
+            block.clear()
     for cut in cuts + [None]:
         while len(level) > 1 and (cut is None or rounds < cut):
-            level = [_combine(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+            nxt = []
+            for i in range(0, len(level), 2):
+                if i + 1 == len(level):
+                    nxt.append(level[i])
+                    continue
+                c = _combine(level[i], level[i + 1])
+                node = f"{name}_n{count}"
+                count += 1
+                lines.append(f"reg signed [{signed_width(c.lo, c.hi) - 1}:0] {node};")
+                block.append(f"{node} = {c.expr};")
+                nxt.append(Leaf(c.sign, node, c.lo, c.hi))
+            level = nxt
             rounds += 1
+        flush()
         if cut is None:
             break
         regs = []
         for k, leaf in enumerate(level):
             r = f"{name}_p{used}_{k}"
-            w = signed_width(leaf.lo, leaf.hi)
-            lines.append(f"reg signed [{w - 1}:0] {r};")
+            lines.append(f"reg signed [{signed_width(leaf.lo, leaf.hi) - 1}:0] {r};")
             lines.append(f"always @(posedge clk) if (ce) {r} <= {leaf.expr};")
             regs.append(Leaf(leaf.sign, r, leaf.lo, leaf.hi))
         level, used = regs, used + 1
