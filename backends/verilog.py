@@ -143,14 +143,7 @@ class RtlDesign:
                             "adders": l.adders, "multipliers": l.multipliers} for k, n, l, _ in self.layers]}
 
     def rows(self) -> list[dict]:
-        rows = layer_rows(self.g)
-        by_name = {n.name: l for _, n, l, _ in self.layers}
-        for r in rows:
-            l = by_name.get(r["node"])
-            if l is not None and (l.adders or l.multipliers):
-                r["multipliers"] = l.multipliers
-                r["adders"] = l.adders
-        return rows
+        return layer_rows(self.g)
 
     def write(self, outdir: Path, source: str) -> list[str]:
         env = _env()
@@ -221,6 +214,8 @@ class VerilogBackend(Backend):
 
             summary.append(pruning_line(compiled.pruning))
         summary.append(format_rows(design.rows()))
+        summary.append(f"RTL: {sum(l.adders for _, _, l, _ in design.layers):,} adders in constant-coefficient sums, "
+                       f"{sum(l.multipliers for _, _, l, _ in design.layers):,} DSP products")
         summary += [f"note: {n}" for n in compiled.notes]
         return CompileResult(sorted(files), summary)
 

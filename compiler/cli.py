@@ -12,7 +12,7 @@ from .errors import HwcError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, simulate, verify
+    from .commands import common, compile as compile_cmd, config, inspect, simulate, synth, verify
 
     p = argparse.ArgumentParser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resolver", choices=["ref", "xnnpack", "builtin", "all"], default="all",
                    help="tflite targets: LiteRT op resolver(s) to check [all]")
     s.set_defaults(func=verify.run)
+
+    synth.add_parser(sub)
 
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")

@@ -15,6 +15,21 @@ def _shape(s) -> str:
     return "x".join("N" if d is None else str(d) for d in s)
 
 
+def _synthesis(d) -> dict:
+    """The `hwc synth` results saved in a compiled directory, by family."""
+    from pathlib import Path
+
+    return {p.stem[len("synth_"):]: json.loads(p.read_text()) for p in sorted(Path(d).glob("synth_*.json"))}
+
+
+def _print_synthesis(d) -> None:
+    from .synth import synth_table
+
+    for family, result in _synthesis(d).items():
+        print(f"synthesis ({family}, {result['tool']}, latency {result['latency']} cycles):")
+        print(synth_table(result))
+
+
 def run(args) -> int:
     compiled = is_compiled_dir(args.model)
     graph = load_compiled(args.model) if compiled else load_onnx_model(args.model)
@@ -29,7 +44,8 @@ def run(args) -> int:
             r.update({k: t[k] for k in ("output", "weight", "accum", "multipliers", "weight_bits")})
         totals.update(multipliers=sum(t["multipliers"] for t in typed), weight_bits=sum(t["weight_bits"] for t in typed))
     if args.json:
-        print(json.dumps({"model": str(args.model), "compiled": compiled,
+        synthesis = _synthesis(args.model) if compiled else {}
+        print(json.dumps({"model": str(args.model), "compiled": compiled, **({"synthesis": synthesis} if synthesis else {}),
                           "inputs": {v.name: str(v.type) for v in graph.inputs},
                           "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}, indent=1))
         return 0
@@ -43,6 +59,7 @@ def run(args) -> int:
 
             print(pruning_line(pruning))
         print(format_rows(layer_rows(graph)))
+        _print_synthesis(args.model)
         return 0
     header = ("node", "op", "input shape", "output", "params", "MACs", "quantization")
     table = [header] + [(r["node"], r["op"], " ".join(_shape(s) for s in r["inputs"]), _shape(r["output"]),
