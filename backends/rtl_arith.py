@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwc.compiler.ir.types import FixedType, Overflow, Rounding
+from ..compiler.ir.types import FixedType, Overflow, Rounding
 
 from .rtl_csd import csd
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwc.compiler import tables
-from hwc.compiler.errors import HwcError
-from hwc.compiler.ir.graph import Node, Value
-from hwc.compiler.ir.types import FixedType, Overflow
-from hwc.compiler.sim import fixed_ops, float_ops
-from hwc.compiler.sim.exact import int_conv, int_matmul
-from hwc.compiler.sim.fixed import cast as sim_cast
-from hwc.compiler.sim.fixed import from_float
+from ..compiler import tables
+from ..compiler.errors import HwcError
+from ..compiler.ir.graph import Node, Value
+from ..compiler.ir.types import FixedType, Overflow
+from ..compiler.sim import fixed_ops, float_ops
+from ..compiler.sim.exact import int_conv, int_matmul
+from ..compiler.sim.fixed import cast as sim_cast
+from ..compiler.sim.fixed import from_float
 
 from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, product_leaves, signed_width, wire
 

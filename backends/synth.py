@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwc.compiler.errors import HwcError
+from ..compiler.errors import HwcError
 
 # family -> Yosys synthesis command (the top module is appended)
 SCRIPTS = {

@@ -24,15 +24,16 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from hwc.compiler.commands.common import calibration, prune_options, quant_config
-from hwc.compiler.compile import to_fixed
-from hwc.compiler.errors import HwcError
-from hwc.compiler.ir.graph import Graph, Node, Value
-from hwc.compiler.ir.serialize import load_graph, save_graph
-from hwc.compiler.ir.types import FixedType
-from hwc.compiler.progress import status
-from hwc.compiler.sim.run import simulate
-from hwc.compiler.summary import format_rows, layer_rows
+from ..compiler.compile import to_fixed
+from ..compiler.errors import HwcError
+from ..compiler.ir.graph import Graph, Node, Value
+from ..compiler.ir.serialize import load_graph, save_graph
+from ..compiler.ir.types import FixedType
+from ..compiler.options import CompileOptions, VerifyOptions
+from ..compiler.progress import status
+from ..compiler.quant_config import QuantConfig
+from ..compiler.sim.run import simulate
+from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from .hls import comment, random_inputs, rate
@@ -191,27 +192,22 @@ class VerilogBackend(Backend):
     name = "verilog"
     targets = ("verilog",)
 
-    def compile(self, graph: Graph, args, outdir: Path) -> CompileResult:
-        stages, mult, io = args.rtl_stages, args.rtl_mult, args.rtl_io
-        if stages < 0:
-            raise HwcError("--rtl-stages must be 0 or more")
-        config = quant_config(args, graph, "verilog")
-        compiled = to_fixed(graph.clone(), config, calibration(args, graph), pruning=prune_options(args))
+    def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
+        r = options.rtl
+        stages, mult, io = r.stages, r.mult, r.io
+        config = QuantConfig.for_target(options.quant, graph, "verilog")
+        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune)
         g = compiled.graph
         design = RtlDesign(g, stages, mult, io)
-        files = design.write(outdir, str(args.model))
+        files = design.write(outdir, source)
         files += [p.name for p in save_graph(g, outdir)]
-        options = {"top": TOP, "io": io, "stages": stages, "mult": mult, "latency": design.latency,
-                   "sources": design.sources()}
-        files.append(write_manifest(outdir, "verilog", options, files))
-        q = g.metadata.get("quant", {})
-        summary = [f"compiled {args.model} for --target verilog (--rtl-io {io}, --rtl-stages {stages}, --rtl-mult {mult}): "
+        manifest = {"top": TOP, "io": io, "stages": stages, "mult": mult, "latency": design.latency,
+                    "sources": design.sources()}
+        files.append(write_manifest(outdir, "verilog", manifest, files))
+        summary = [f"compiled {source} for --target verilog (--rtl-io {io}, --rtl-stages {stages}, --rtl-mult {mult}): "
                    f"latency {design.latency} cycles, one sample per cycle",
-                   f"types: wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
-                   f"outputs {q.get('output_bits')} bits, rounding {q.get('rounding')}, overflow {q.get('overflow')}"]
+                   f"types: {quant_line(g.metadata.get('quant', {}))}"]
         if compiled.pruning:
-            from hwc.compiler.commands.compile import pruning_line
-
             summary.append(pruning_line(compiled.pruning))
         summary.append(format_rows(design.rows()))
         summary.append(f"RTL: {sum(l.adders for _, _, l, _ in design.layers):,} adders in constant-coefficient sums, "
@@ -219,12 +215,12 @@ class VerilogBackend(Backend):
         summary += [f"note: {n}" for n in compiled.notes]
         return CompileResult(sorted(files), summary)
 
-    def verify(self, outdir: Path, manifest: dict, inputs, samples: int, args) -> VerifyReport:
+    def verify(self, outdir: Path, manifest: dict, inputs, options: VerifyOptions, seed: int = 0) -> VerifyReport:
         outdir = Path(outdir).resolve()
         g = load_graph(outdir)
         meta = json.loads((outdir / METADATA).read_text())
-        xs = inputs if inputs is not None else random_inputs(g, samples)
-        from hwc.compiler.sim.run import check_inputs
+        xs = inputs if inputs is not None else random_inputs(g, options.samples, seed)
+        from ..compiler.sim.run import check_inputs
 
         xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])
         n = len(xs[0])
@@ -240,7 +236,7 @@ class VerilogBackend(Backend):
             (work / "inputs.hex").write_text("".join(f"{w:0{digits}x}\n" for w in in_words))
             t0 = time.perf_counter()
             simulator = pick_simulator(meta, n)
-            lines = run_testbench(outdir, manifest, work, n, simulator)
+            lines = run_testbench(outdir, manifest, work, n, simulator, seed=seed + 1)
             t_run = time.perf_counter() - t0
             latency, words, lasts, problems = parse_outputs(lines)
             got = unpack(words, meta["outputs"])

@@ -11,7 +11,7 @@ from ..data_io import read_data
 from ..errors import HwcError
 from ..ir.graph import Graph
 from ..ir.types import Overflow, Rounding
-from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, Calibration, CompileOptions, HlsOptions,
+from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, Calibration, CompileOptions, HlsOptions, RtlOptions,
                        PruneOptions, Quantization, TfliteOptions, parse_range)
 from ..quant_config import load_layers
 
@@ -111,4 +111,4 @@ def compile_options(args) -> CompileOptions:
         prune=PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune),
         calib=Calibration.read(args.calib),
         hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock),
-        tflite=TfliteOptions(args.float_io))
+        tflite=TfliteOptions(args.float_io), rtl=RtlOptions(args.rtl_io, args.rtl_stages, args.rtl_mult))
