@@ -11,7 +11,7 @@ OUT    ?= out
 # pytest workers: the suite is sized for 2 cores
 JOBS   ?= 2
 
-.PHONY: run test install bench clean
+.PHONY: run test install rtl-tools bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,16 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install --quiet ".[test]"
 
-test: install
+# RTL simulators for --target verilog (hwc verify runs iverilog; yosys native is faster than the pip one).
+# Idempotent: installs only what is missing (Debian/Ubuntu; sudo when not root).
+RTL_TOOLS := iverilog yosys verilator
+rtl-tools:
+	@missing=""; for t in $(RTL_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; fi
+
+test: install rtl-tools
 	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests
 
 # The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by

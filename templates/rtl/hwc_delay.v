@@ -13,14 +13,10 @@ module hwc_delay #(
         if (D == 0) begin : g_wire
             assign y = x;
         end else begin : g_regs
-            reg [W-1:0] r [0:D-1];
-            integer k;
+            reg [W*D-1:0] r;  // stage k at [k*W +: W]
             always @(posedge clk)
-                if (ce) begin
-                    r[0] <= x;
-                    for (k = 1; k < D; k = k + 1) r[k] <= r[k-1];
-                end
-            assign y = r[D-1];
+                if (ce) r <= (r << W) | x;
+            assign y = r[(D-1)*W +: W];
         end
     endgenerate
 endmodule

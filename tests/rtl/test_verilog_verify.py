@@ -27,7 +27,7 @@ def compile_and_verify(tmp_path, model, *options, samples=300):
     return out, v.stdout
 
 
-@pytest.mark.parametrize("wbits", [1, 3, 8])
+@pytest.mark.parametrize("wbits", [1, 8])
 def test_digits_mlp_bit_exact(tmp_path, wbits):
     out, text = compile_and_verify(tmp_path, HW_EXAMPLES / "digits_mlp/model.onnx", "--wbits", wbits, "--abits", "6",
                                    "--calib", DIGITS_CALIB)
@@ -43,10 +43,6 @@ def test_pruned_jet_mlp_bit_exact(tmp_path):
 
 def test_binary_mlp_at_its_own_precision(tmp_path):
     compile_and_verify(tmp_path, HW_EXAMPLES / "digits_mlp_binary/model_qonnx.onnx")
-
-
-def test_w4a4_qonnx_mlp_at_its_own_precision(tmp_path):
-    compile_and_verify(tmp_path, HW_EXAMPLES / "digits_mlp_w4a4/model_qonnx.onnx")
 
 
 @pytest.mark.parametrize("path", ["jet_tagging_mlp_float/three_layer_keras.onnx",
