@@ -25,7 +25,7 @@ from ..compiler.sim.exact import int_conv, int_matmul
 from ..compiler.sim.fixed import cast as sim_cast
 from ..compiler.sim.fixed import from_float
 
-from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, product_leaves, signed_width, wire
+from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, product_leaves, wire
 
 MAX_LEAVES = 250_000  # summands of one layer in the fully unrolled form; larger layers are refused
 

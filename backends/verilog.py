@@ -36,7 +36,7 @@ from ..compiler.sim.run import simulate
 from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 
 from .base import Backend, CompileResult, VerifyReport, write_manifest
-from .hls import comment, random_inputs, rate
+from .hls import check_boundaries, comment, random_inputs, rate
 from .rtl_layers import LayerRtl, RtlEmitter, per_sample, size
 
 TOP = "hwc_model"
@@ -66,13 +66,7 @@ class RtlDesign:
         g = self.g
         if not g.metadata.get("fixed"):
             raise HwcError("internal: --target verilog needs the fixed-point form of the graph")
-        for v in g.inputs:
-            users = [u.node for u in v.uses]
-            if len(users) != 1 or users[0].op != "FromFloat":
-                raise HwcError(f"input {v.name} must be converted by one FromFloat")
-        for v in g.outputs:
-            if v.producer is None or v.producer.op != "ToFloat":
-                raise HwcError(f"output {v.name} must come from a ToFloat")
+        check_boundaries(g)
 
     def _build(self) -> None:
         g = self.g
