@@ -96,3 +96,17 @@ def test_synth_refuses_other_targets(tmp_path):
     assert hwc("compile", tiny_model(tmp_path / "m.onnx"), "-o", out).returncode == 0
     r = hwc("synth", out)
     assert r.returncode == 2 and "not a directory written by" in r.stderr
+
+
+def test_residual_add_paths_balanced(tmp_path):
+    """A skip connection: Add(relu(A x), B relu(A x)); the shorter path is delayed by hwc_delay."""
+    rng = np.random.default_rng(1)
+    a, b = (rng.normal(size=(6, 6)).astype(np.float32) for _ in range(2))
+    nodes = [helper.make_node("Gemm", ["x", "a"], ["h"], transB=1), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Gemm", ["r", "b"], ["g"], transB=1), helper.make_node("Add", ["r", "g"], ["y"])]
+    model = save(make_model(nodes, [("x", F, ["N", 6])], [("y", F, ["N", 6])], [("a", a), ("b", b)]), tmp_path / "res.onnx")
+    out = compile_rtl(tmp_path, model, "rtl", "--wbits", "4", "--abits", "8")
+    assert "hwc_delay #(" in (out / "rtl" / "hwc_model_core.v").read_text()
+    assert json.loads((out / "rtl.json").read_text())["latency"] == 4
+    v = hwc("verify", out, "--samples", "200")
+    assert v.returncode == 0 and "0 mismatches" in v.stdout and "latency 4 cycles" in v.stdout, v.stdout + v.stderr
