@@ -26,6 +26,7 @@ from ..compiler.sim.fixed import cast as sim_cast
 from ..compiler.sim.fixed import from_float
 
 from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, product_leaves, wire
+from .rtl_csd import csd
 
 MAX_LEAVES = 250_000  # summands of one layer in the fully unrolled form; larger layers are refused
 
@@ -84,16 +85,18 @@ class RtlEmitter:
         xs = {int(i): element(bus, tx, int(i)) for i in np.flatnonzero(nz.any(axis=1))}
         adders = mults = 0
         latency = self.stages
+        shared: dict[tuple[int, int], Term] = {}  # (input, odd constant) -> x_i * odd, computed once
         for j in range(n_out):
             leaves: list[Leaf] = []
             for i in np.flatnonzero(nz[:, j]):
-                ls, digits = product_leaves(xs[int(i)], int(matrix[i, j]), self.mult)
+                ls, cost = self._product(int(i), xs[int(i)], int(matrix[i, j]), shared, lines)
                 leaves += ls
-                mults += 1 if digits == 0 else 0
+                mults += 1 if cost is None else 0
+                adders += cost or 0
             b = int(bias[j]) if bias is not None else 0
             if b:
                 leaves.append(Leaf(1 if b > 0 else -1, literal(abs(b)), abs(b), abs(b)))
-            adders += max(0, len(leaves) - 1)
+            adders += max(0, len(leaves) - 1)  # the tree joining the products (and bias)
             s, _ = adder_tree(f"s_{j}", leaves, max(self.stages, 1), lines)
             s = comb(f"sum_{j}", s, lines)
             src = s
@@ -109,6 +112,30 @@ class RtlEmitter:
         lines.insert(0, f"wire [{n_out * ty.width - 1}:0] {out}_c;")
         lines += _output(out, ty, n_out, self.stages >= 1)
         return LayerRtl(lines, latency, adders, mults)
+
+    def _product(self, i: int, x: Term, c: int, shared: dict, lines: list[str]) -> tuple[list[Leaf], int | None]:
+        """x_i * c as leaves of a sum, and the adders it adds (None: a DSP product). In shift-and-add form
+        x * c = ±(x * odd) << k: the odd multiple of each input is built once (canonical signed digits)
+        and shared by every output whose weight has that odd part, the sub-expression sharing that pays
+        most at low weight widths, where a few odd values repeat across a whole layer."""
+        leaves, digits = product_leaves(x, c, self.mult)
+        if digits == 0:
+            return leaves, None
+        a = abs(c)
+        k = (a & -a).bit_length() - 1
+        odd, sign = a >> k, 1 if c > 0 else -1
+        cost = 0
+        if odd == 1:
+            p = x
+        else:
+            if (i, odd) not in shared:
+                t, _ = adder_tree(f"m_{i}_{odd}", product_leaves(x, odd, "adders")[0], 1, lines)
+                lo, hi = sorted((x.lo * odd, x.hi * odd))
+                shared[(i, odd)] = comb(f"mp_{i}_{odd}", Term(t.expr, lo, hi), lines)
+                cost = len(csd(odd)) - 1
+            p = shared[(i, odd)]
+        e = f"({p.expr} <<< {k})" if k else p.expr
+        return [Leaf(sign, e, p.lo << k, p.hi << k)], cost
 
     def _Dense(self, node, ins, out):
         x, w = node.inputs[0], node.inputs[1]

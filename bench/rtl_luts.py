@@ -19,7 +19,7 @@ EX = Path(__file__).resolve().parents[1] / "hw_examples"
 MODEL = EX / "jet_mlp" / "model.onnx"
 HWC = str(Path(sys.executable).parent / "hwc")
 # (weight bits, pruned fraction); activations 4 bits, input 8 bits throughout
-POINTS = [(8, 0.0), (4, 0.0), (3, 0.0), (2, 0.0), (4, 0.5), (4, 0.75)]
+POINTS = [(8, 0.0), (4, 0.0), (2, 0.0), (4, 0.75)]
 
 
 def point(wbits: int, prune: float, work: Path) -> dict:
