@@ -20,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, verify
+    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, synth, verify
 
     p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input", "-i", action="append", metavar="X", help="data to compare with the float model (as simulate)")
     s.add_argument("--labels", metavar="Y", help="class labels: top-1 accuracy of the compiled and the float model")
     s.set_defaults(func=report.run)
+
+    synth.add_parser(sub)
 
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")

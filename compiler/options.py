@@ -33,6 +33,8 @@ MAX_DROP_TARGETS = ("sim", "xilinx", "intel")
 HLS_IO = ("parallel", "stream")
 HLS_STRATEGIES = ("latency", "resource")
 RESOLVERS = ("ref", "xnnpack", "builtin")
+RTL_IO = ("axis", "parallel")
+RTL_MULT = ("adders", "dsp", "auto")
 
 
 def _bits(name: str, value, lo: int, hi: int, optional: bool = False) -> None:
@@ -243,6 +245,21 @@ class MaxDrop:
 
 
 @dataclass(frozen=True)
+class RtlOptions:
+    """The RTL target (verilog): top-level ports, register levels per layer, constant products."""
+
+    io: str = "axis"
+    stages: int = 1  # 0: combinational; 1: a register per layer; more: also cut linear layers' adder trees
+    mult: str = "adders"
+
+    def __post_init__(self):
+        _choice("--rtl-io", self.io, RTL_IO)
+        _choice("--rtl-mult", self.mult, RTL_MULT)
+        if isinstance(self.stages, bool) or not isinstance(self.stages, int) or not 0 <= self.stages <= 16:
+            raise HwcError(f"--rtl-stages must be 0..16, got {self.stages}")
+
+
+@dataclass(frozen=True)
 class TfliteOptions:
     """The TFLite targets (tflite, edgetpu)."""
 
@@ -260,6 +277,7 @@ class CompileOptions:
     hls: HlsOptions = field(default_factory=HlsOptions)
     tflite: TfliteOptions = field(default_factory=TfliteOptions)
     max_drop: MaxDrop = field(default_factory=MaxDrop)
+    rtl: RtlOptions = field(default_factory=RtlOptions)
 
     def __post_init__(self):
         p, has_calib = self.prune, self.calib.data is not None
