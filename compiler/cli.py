@@ -12,7 +12,7 @@ from .errors import HwcError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, simulate, verify
+    from .commands import common, compile as compile_cmd, config, inspect, simulate, sweep, verify
 
     p = argparse.ArgumentParser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="an .onnx file")
     common.add_quant_options(s)
     s.set_defaults(func=config.run)
+
+    s = sub.add_parser("sweep", help="compile, score and cost a grid of options; the Pareto front (local pool or Ray)")
+    sweep.add_arguments(s, compile_cmd.targets())
+    s.set_defaults(func=sweep.run)
     return p
 
 

@@ -1,0 +1,43 @@
+"""Cost figures of a compiled (typed) graph that need no target model: bit operations and parameter bits.
+
+BOPs = Σ over Dense/Conv of (MACs after zero-skipping) × weight bits × input activation bits, where a
+layer's MACs after zero-skipping are its MACs × nonzero weights / weights (exact: every weight of a
+Dense or Conv is used the same number of times per sample). Parameter bits = Σ nonzero weights × weight
+bits. Figures are a dict so that per-target estimates (LUTs, DSPs, latency) slot in beside them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis import macs
+from ..ir.graph import Graph
+from ..ir.types import AffineType, FixedType, FloatType, IntType
+
+COMPUTE_OPS = ("Dense", "Conv")
+
+
+def bits_of(elem) -> int:
+    """Storage bits of one element of a tensor type."""
+    if isinstance(elem, FixedType):
+        return elem.width
+    if isinstance(elem, AffineType):
+        return bits_of(elem.storage)
+    if isinstance(elem, (IntType, FloatType)):
+        return elem.bits
+    raise TypeError(f"no bit width for {elem!r}")
+
+
+def cost_figures(graph: Graph) -> dict[str, int]:
+    bops = param_bits = total_macs = 0
+    for n in graph.toposort():
+        if n.op not in COMPUTE_OPS:
+            continue
+        w = n.inputs[1]
+        nonzero = int(np.count_nonzero(w.const))
+        layer_macs = macs(n) // int(w.const.size) * nonzero
+        wbits = bits_of(w.type.elem)
+        total_macs += layer_macs
+        bops += layer_macs * wbits * bits_of(n.inputs[0].type.elem)
+        param_bits += nonzero * wbits
+    return {"bops": bops, "param_bits": param_bits, "macs": total_macs}

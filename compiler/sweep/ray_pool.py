@@ -1,0 +1,52 @@
+"""Run sweep points as Ray tasks (`--ray [ADDRESS]`), on a local instance or a cluster.
+
+The model and data are put once into Ray's object store and every task receives the reference (no
+shared file system); each task is the same `evaluate` function the local pool runs. A task declares
+its resources (simulation points 1 CPU and 1 GiB; points with --verify, which build with g++, 2 GiB;
+synthesis points will need more) and Ray retries it when its worker or node is lost
+(`max_retries`); a point whose retries are exhausted is reported lost and is not stored, so a rerun
+evaluates it again. Without ADDRESS, Ray's own `RAY_ADDRESS` is honoured; without either, a local
+instance is started on the loopback interface and shut down at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Iterator
+
+from ..errors import HwcError
+from .evaluate import Shared, Task, evaluate
+
+GiB = 1 << 30
+RESOURCES = {"simulate": {"num_cpus": 1, "memory": 1 * GiB}, "verify": {"num_cpus": 1, "memory": 2 * GiB}}
+MAX_RETRIES = 3
+
+
+def run_ray(shared: Shared, tasks: Iterable[Task], address: str | None) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    try:
+        import ray
+    except ImportError:
+        raise HwcError("--ray needs Ray: pip install 'hwc[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        if address is None and not os.environ.get("RAY_ADDRESS"):
+            ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, logging_level="ERROR")
+        else:
+            ray.init(address=address, log_to_driver=False, logging_level="ERROR")
+        started = True
+    try:
+        shared_ref = ray.put(shared)
+        kind = "verify" if shared.verify_samples else "simulate"
+        remote = ray.remote(evaluate).options(max_retries=MAX_RETRIES, retry_exceptions=False, **RESOURCES[kind])
+        pending = {remote.remote(shared_ref, t): t.key for t in tasks}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                key = pending.pop(ref)
+                try:
+                    yield key, ray.get(ref)
+                except ray.exceptions.RayError:  # worker or node lost more than MAX_RETRIES times
+                    yield key, None
+    finally:
+        if started:
+            ray.shutdown()
