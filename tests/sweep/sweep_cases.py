@@ -8,7 +8,7 @@ from hwc.compiler.cli import main
 from hwc.compiler.sweep.store import ResultStore
 
 DATA = HW_EXAMPLES / "digits_data"
-CNN_SWEEP = [str(HW_EXAMPLES / "digits_cnn" / "model.onnx"), "--target", "xilinx",
+CNN_SWEEP = [str(HW_EXAMPLES / "digits_cnn" / "model.onnx"), "--target", "sim",
              "--wbits", "2,3,4,8", "--abits", "4,8,16", "--prune", "0:0.5:0.5",
              "--calib", f"{DATA / 'calib_img.npz'}:x", "--val", f"{DATA / 'test_img.npz'}:x_test",
              "--val-labels", f"{DATA / 'test_img.npz'}:y_test"]
