@@ -21,10 +21,12 @@ from ..errors import HwcError
 from .common import gather_inputs, load_onnx_model, read_data
 
 
-def add_arguments(s, targets: list[str]) -> None:
+def add_arguments(s, compile_parser) -> None:
+    """The sweep's options; every option of `compile_parser` (hwc compile's) becomes a LIST option."""
     from ..sweep.space import add_space_options
 
     s.add_argument("model", nargs="?", help="an .onnx file (float, QONNX or QDQ)")
+    targets = next(a for a in compile_parser._actions if a.dest == "target").choices
     s.add_argument("--target", choices=targets, default="sim", help="what each point compiles for [sim]")
     s.add_argument("-o", "--output", metavar="SWEEP_DIR", help="results (results.sqlite, report.html); reused to resume")
     s.add_argument("--report", metavar="SWEEP_DIR", help="only print the report of an existing sweep and write its HTML")
@@ -44,7 +46,7 @@ def add_arguments(s, targets: list[str]) -> None:
     s.add_argument("--synth", action="store_true", help="synthesise each point (needs the synthesis runner)")
     s.add_argument("--tolerance", type=float, default=0.01,
                    help="best point: the cheapest within this accuracy of the float model [0.01]")
-    add_space_options(s)
+    add_space_options(s, compile_parser)
 
 
 def run(args) -> int:

@@ -1,8 +1,7 @@
 """The design space: every `hwc compile` option can be swept, each point is a list of compile flags.
 
-The sweep's parser takes each value option of `hwc compile` (read from the same argument-adding
-functions the compile parser uses, so new compile options are sweepable without a change here) as a
-LIST; `--layer NODE.KEY=LIST` adds per-layer overrides (KEY: wbits, abits, prune) written as a
+The sweep's parser takes each value option of `hwc compile` (read from `hwc compile`'s own parser, so
+a new compile option is sweepable without a change here) as a LIST; `--layer NODE.KEY=LIST` adds per-layer overrides (KEY: wbits, abits, prune) written as a
 `--config` file. A point's options are all compile options with their values (defaults included),
 and its key is the SHA-256 of model hash, data hash, target, options and per-layer entries.
 """
@@ -11,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -33,37 +33,43 @@ class CompileOption:
     choices: tuple | None
     default: Any
     help: str
+    whole: bool = False  # the value itself has commas (--input-range LO,HI): one fixed value, not a list
 
 
-def compile_options() -> list[CompileOption]:
-    """`hwc compile`'s options (quantization, pruning, target groups) except files and output."""
-    from ..commands import common, compile as compile_cmd
-
-    p = argparse.ArgumentParser(add_help=False)
-    common.add_quant_options(p)
-    common.add_prune_options(p)
-    compile_cmd.add_target_options(p)
+def compile_options(compile_parser: argparse.ArgumentParser | None = None) -> list[CompileOption]:
+    """The options of `hwc compile`'s own parser, except files and output (`NOT_SWEPT`)."""
+    if compile_parser is None:
+        return _cli_compile_options()
     out = []
-    for a in p._actions:
+    for a in compile_parser._actions:
         if a.dest in NOT_SWEPT or not a.option_strings:
             continue
         flag = max(a.option_strings, key=len)
         if isinstance(a, argparse._StoreTrueAction):
             out.append(CompileOption(a.dest, flag, None, None, False, a.help or ""))
-        else:
+        elif isinstance(a, argparse._StoreAction) and a.nargs is None:
             out.append(CompileOption(a.dest, flag, a.type or str, tuple(a.choices) if a.choices else None, a.default,
-                                     a.help or ""))
+                                     a.help or "", "," in (a.metavar or "")))
     return out
 
 
-def add_space_options(p) -> None:
+@functools.lru_cache(maxsize=1)
+def _cli_compile_options() -> list[CompileOption]:
+    from ..cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return compile_options(sub.choices["compile"])
+
+
+def add_space_options(p, compile_parser: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("design space (any `hwc compile` option; a value option takes a LIST: 2,3,4 or the "
                              "inclusive range LO:HI:STEP)")
-    for o in compile_options():
+    for o in compile_options(compile_parser):
         if o.convert is None:
             g.add_argument(o.flag, dest=o.dest, action="store_true", help=f"fixed for every point: {o.help}")
         else:
-            g.add_argument(o.flag, dest=o.dest, metavar="LIST", default=None, help=o.help)
+            g.add_argument(o.flag, dest=o.dest, metavar="VALUE" if o.whole else "LIST", default=None,
+                           help=f"fixed for every point: {o.help}" if o.whole else o.help)
     g.add_argument("--layer", action="append", default=[], metavar="NODE.KEY=LIST",
                    help="per-layer override swept like the others (KEY: wbits, abits, prune; NODE: a node name or "
                         "op type as in `hwc config`), e.g. --layer conv1.wbits=2,4,8")
@@ -82,7 +88,7 @@ def axes_and_fixed(args) -> tuple[list[Axis], dict[str, Any]]:
         if given is None:
             fixed[o.dest] = o.default
             continue
-        values = parse_values(given, o.flag, o.convert)
+        values = (o.convert(given),) if o.whole else parse_values(given, o.flag, o.convert)
         if o.choices is not None:
             bad = [v for v in values if v not in o.choices]
             if bad:
