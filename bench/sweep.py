@@ -48,7 +48,8 @@ def throughput() -> str:
                      f"{startup + extra:.1f} |")
 
     for jobs in (1, 2):
-        add("local pool", jobs, *run_sweep([*GRID, "--jobs", str(jobs)]))
+        add("local, --jobs 1 (in the driver)" if jobs == 1 else f"local pool, --jobs {jobs}", jobs,
+            *run_sweep([*GRID, "--jobs", str(jobs)]))
     for cpus in (1, 2):
         t = time.perf_counter()
         ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
@@ -82,7 +83,7 @@ def front() -> str:
         mark = " **best within 1 point of float**" if r is best else ""
         lines.append(f"| {100 * r['accuracy']:.2f} | {r['cost']['bops']:,} | {w8a8['cost']['bops'] / r['cost']['bops']:.2f}x | "
                      f"{' '.join(f'{k}={v}' for k, v in r['point'].items())}{mark} |")
-    lines += ["", f"best point: `{best['command']}`"]
+    lines += ["", f"best point: `{best['command'].replace(str(EX.parent) + '/', '')}`"]
     return "\n".join(lines)
 
 
