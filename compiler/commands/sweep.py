@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -50,12 +51,11 @@ def add_arguments(s, compile_parser) -> None:
 
 
 def run(args) -> int:
-    from ..sweep.report import html_page, summary
     from ..sweep.store import ResultStore
 
     if args.report:
         store = ResultStore(args.report, create=False)
-        write_report(store, Path(args.report), html_page, summary)
+        write_report(store, Path(args.report), args.tolerance)
         return 0
     out = Path(check_args(args))
     shared, meta = prepare(args)
@@ -72,7 +72,7 @@ def run(args) -> int:
     counts = execute(args, shared, todo, infos, store, len(tasks) - len(todo))
     print(f"sweep {out}: {len(tasks)} points, {len(tasks) - len(todo)} already done, {counts['ok']} ok, "
           f"{counts['failed']} failed" + (f", {counts['lost']} lost (run again to retry them)" if counts["lost"] else ""))
-    write_report(store, out, html_page, summary)
+    write_report(store, out, args.tolerance)
     return 1 if counts["lost"] else 0
 
 
@@ -119,10 +119,10 @@ def prepare(args):
     else:
         labels, metric, reference = predicted, "agreement", 1.0
     data = [calib[0] if calib else None, *val, labels]
-    shared = Shared(model, args.target, calib[0] if calib else None, val, labels, metric, args.verify)
+    shared = Shared(model, args.target, calib[0] if calib else None, val, labels, args.verify)
     meta = {"model": args.model, "target": args.target, "calib": args.calib, "val": args.val,
             "val_labels": args.val_labels, "metric": metric, "float_accuracy": reference,
-            "tolerance": args.tolerance, "model_hash": hashlib.sha256(model).hexdigest(), "data_hash": data_hash(data)}
+            "model_hash": hashlib.sha256(model).hexdigest(), "data_hash": data_hash(data)}
     return shared, meta
 
 
@@ -187,12 +187,16 @@ def execute(args, shared, todo, infos, store, skipped) -> dict[str, int]:
     return progress.counts
 
 
-def write_report(store, out: Path, html_page, summary) -> None:
-    rows, meta = store.rows(), store.meta()
+def write_report(store, out: Path, tolerance: float) -> None:
+    from ..sweep.report import html_page, summary
+
+    rows, meta = store.rows(), {**store.meta(), "tolerance": tolerance}
     lines, _ = summary(rows, meta)
     for line in lines:
         print(line)
-    tmp = out / ".report.html.tmp"
-    tmp.write_text(html_page(rows, meta, lines))
+    fd, tmp = tempfile.mkstemp(prefix=".report.", dir=out)  # two sweeps may write the report at once
+    with os.fdopen(fd, "w") as f:
+        f.write(html_page(rows, meta, lines))
+    os.chmod(tmp, 0o644)
     os.replace(tmp, out / "report.html")
     print(f"wrote {out / 'report.html'}")

@@ -32,7 +32,6 @@ class Shared:
     calib: np.ndarray | None
     val: list[np.ndarray]
     labels: np.ndarray | None  # class labels, or the float model's top-1 classes when there are none
-    metric: str  # "top1" | "agreement"
     verify_samples: int  # 0: no verification
 
 
