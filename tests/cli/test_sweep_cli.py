@@ -118,3 +118,12 @@ def test_user_errors(tmp_path, capsys):
     assert main(["sweep", MLP, "-o", str(tmp_path / "s")]) == 2
     assert "needs --val X" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", MLP, "--target", "xilinx", "--reuse", "1,2", *DATA_ARGS, "-o", str(out), "--jobs", "1"]) == 0
+    assert ": 2 points, 0 already done, 1 ok, 1 failed" in capsys.readouterr().out
+    failed = [r for r in rows(out) if r["status"] == "failed"]
+    assert [(r["point"], r["error"], r["accuracy"]) for r in failed] == [
+        ({"reuse": 2}, "--reuse 2 needs --strategy resource (latency is fully unrolled, reuse 1)", None)]
