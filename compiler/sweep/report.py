@@ -20,8 +20,7 @@ def summary(rows: list[dict], meta: dict) -> tuple[list[str], dict | None]:
     ref = meta.get("float_accuracy", 1.0)
     tol = meta.get("tolerance", 0.01)
     metric = "top-1 accuracy" if meta.get("metric") == "top1" else "agreement with float"
-    lines = [f"{len(rows)} points: {len(ok)} ok, {len(failed)} failed; {metric} of the float model "
-             f"{ref:.4f}"]
+    lines = [f"{len(rows)} points: {len(ok)} ok, {len(failed)} failed; the float model: {metric} {ref:.4f}"]
     for r in failed[:5]:
         lines.append(f"  failed {point_text(r)}: {r['error']}")
     best = None
