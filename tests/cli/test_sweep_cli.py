@@ -46,6 +46,8 @@ def test_resume_report_and_best_command(tmp_path, capsys):
     assert ": 8 points, 6 already done, 2 ok, 0 failed" in capsys.readouterr().out
     table = rows(out)
     assert len(table) == 8 and len({r["key"] for r in table}) == 8
+    assert main(args[:-6] + args[-4:]) == 2  # without --val-labels the scored data differ: another sweep
+    assert "holds a sweep of another model or other data" in capsys.readouterr().err
     assert sorted((r["point"]["wbits"], r["point"]["abits"]) for r in table) == \
         [(w, a) for w in (2, 3, 4, 8) for a in (4, 8)]
 
