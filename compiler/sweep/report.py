@@ -54,6 +54,7 @@ def html_page(rows: list[dict], meta: dict, lines: list[str]) -> str:
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>"
              "body{font-family:sans-serif;margin:2em;max-width:60em}pre{background:#f4f4f4;padding:1em;overflow-x:auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+             "td:nth-child(n+3){text-align:left}"
              "</style></head><body>", f"<h1>{title}</h1>"]
     for cost in cost_keys(rows):
         parts.append(f"<h2>accuracy vs {html.escape(cost)}</h2>")
