@@ -20,8 +20,10 @@ from ..errors import HwcError
 from .evaluate import Task
 from .grid import Axis, parse_values
 
-# options that are files the sweep ships itself (--calib data, --config contents) or set per run
-NOT_SWEPT = {"help", "calib", "config", "model", "output", "force", "target"}
+# options that are files the sweep ships itself (--calib data, --config contents), set per run, or that
+# share a name with the sweep's own options (--val is the sweep's validation data)
+NOT_SWEPT = {"help", "calib", "config", "model", "output", "force", "target", "val", "val_labels", "samples", "seed",
+             "jobs", "ray", "verify", "synth", "tolerance", "report", "layer"}
 LAYER_KEYS = {"wbits": int, "abits": int, "prune": float}
 
 
