@@ -22,7 +22,7 @@ install: $(PY)
 	$(PY) -m pip install --quiet ".[test]"
 
 test: install
-	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests
 
 # The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by
 # g++ C simulation, and its accuracy on the test split from the bit-accurate simulator.

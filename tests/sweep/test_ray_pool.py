@@ -19,6 +19,8 @@ from sweep_cases import CNN_SWEEP, sweep, table
 from hwc.compiler.sweep.store import ResultStore
 
 POINTS = 24
+# one xdist worker runs the whole module (`make test` uses --dist loadgroup): one Ray instance, one reference
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 @pytest.fixture(scope="module")
