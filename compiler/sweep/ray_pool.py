@@ -6,7 +6,7 @@ its resources (simulation points 1 CPU and 1 GiB; points with --verify, which bu
 synthesis points will need more) and Ray retries it when its worker or node is lost
 (`max_retries`); a point whose retries are exhausted is reported lost and is not stored, so a rerun
 evaluates it again. Without ADDRESS, Ray's own `RAY_ADDRESS` is honoured; without either, a local
-instance is started on the loopback interface and shut down at the end.
+instance is started, listening on the loopback interface only, and shut down at the end.
 """
 
 from __future__ import annotations
@@ -18,18 +18,25 @@ from ..errors import HwcError
 from .evaluate import Shared, Task, evaluate
 
 GiB = 1 << 30
+# Ray on Linux replaces a node address of 127.0.0.1 by the machine's routable one and its gRPC servers then
+# listen on every interface, unless cluster mode is off. This variable (read when `ray` is imported, and
+# inherited by the processes Ray starts) keeps a local instance on the loopback interface.
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 RESOURCES = {"simulate": {"num_cpus": 1, "memory": 1 * GiB}, "verify": {"num_cpus": 1, "memory": 2 * GiB}}
 MAX_RETRIES = 3
 
 
 def run_ray(shared: Shared, tasks: Iterable[Task], address: str | None) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    local = address is None and not os.environ.get("RAY_ADDRESS")
+    if local:
+        os.environ.update(LOOPBACK_ONLY)
     try:
         import ray
     except ImportError:
         raise HwcError("--ray needs Ray: pip install 'hwc[ray]'") from None
     started = False
     if not ray.is_initialized():
-        if address is None and not os.environ.get("RAY_ADDRESS"):
+        if local:
             ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, logging_level="ERROR")
         else:
             ray.init(address=address, log_to_driver=False, logging_level="ERROR")

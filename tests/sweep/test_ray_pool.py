@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-import ray
 from sweep_cases import CNN_SWEEP, sweep, table
 
+from hwc.compiler.sweep.ray_pool import LOOPBACK_ONLY
 from hwc.compiler.sweep.store import ResultStore
 
 POINTS = 24
@@ -34,14 +34,39 @@ def reference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ray_address():
-    # Ray 2.60 on Linux advertises the routable address even when asked for 127.0.0.1 and its gRPC servers
-    # listen on every interface (docs/SWEEP_RAY.md); we ask for loopback and start no dashboard.
+    os.environ.update(LOOPBACK_ONLY)  # before Ray is imported; the driver subprocess inherits it
+    import ray
+
     ctx = ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
                    logging_level="ERROR")
     try:
         yield ctx.address_info["gcs_address"]
     finally:
         ray.shutdown()
+
+
+def test_instance_is_on_loopback(ray_address):
+    import ray
+
+    assert ray_address.startswith("127.0.0.1:")
+    assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}
+    port = int(ray_address.rsplit(":", 1)[1])
+    assert _listening(port) and all(a in LOOPBACK for a in _listening(port)), _listening(port)
+
+
+LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}  # /proc/net hex
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses (as /proc/net/tcp{,6} spell them) of the sockets listening on `port`."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if state == "0A" and int(hexport, 16) == port:
+                out.append(addr)
+    return out
 
 
 def test_ray_table_equals_local_pool(reference, ray_address, tmp_path):
