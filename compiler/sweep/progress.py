@@ -1,4 +1,5 @@
-"""The sweep's progress bar on stderr (rich): points done of the total, failed, lost, elapsed and ETA.
+"""The sweep's progress bar on stderr (rich): points done of those to run, failed, lost, points done by an
+earlier run, elapsed and ETA.
 Drawn only on a terminal, like every hwc progress display; `counts` are kept either way."""
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class SweepProgress:
 
     def _status(self) -> str:
         c = self.counts
-        return f"failed {c['failed']}" + (f", lost {c['lost']}" if c["lost"] else "")
+        return (f"failed {c['failed']}" + (f", lost {c['lost']}" if c["lost"] else "")
+                + (f" ({self.skipped} done before)" if self.skipped else ""))
 
     def advance(self, status: str) -> None:
         self.counts[status] += 1
