@@ -11,6 +11,7 @@ instance is started, listening on the loopback interface only, and shut down at 
 
 from __future__ import annotations
 
+import collections
 import os
 from typing import Any, Iterable, Iterator
 
@@ -45,8 +46,14 @@ def run_ray(shared: Shared, tasks: Iterable[Task], address: str | None) -> Itera
         shared_ref = ray.put(shared)
         kind = "verify" if shared.verify_samples else "simulate"
         remote = ray.remote(evaluate).options(max_retries=MAX_RETRIES, retry_exceptions=False, **RESOURCES[kind])
-        pending = {remote.remote(shared_ref, t): t.key for t in tasks}
-        while pending:
+        todo, pending = collections.deque(tasks), {}
+        while todo or pending:
+            # tasks in flight: twice the cluster's CPUs, read again as nodes join (the queued half is the demand
+            # an autoscaler sees); a killed driver then abandons little work
+            window = max(2 * int(ray.cluster_resources().get("CPU", 1)), 4)
+            while todo and len(pending) < window:
+                t = todo.popleft()
+                pending[remote.remote(shared_ref, t)] = t.key
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
                 key = pending.pop(ref)
