@@ -72,8 +72,9 @@ def run(args) -> int:
     counts = execute(args, shared, todo, infos, store, len(tasks) - len(todo))
     print(f"sweep {out}: {len(tasks)} points, {len(tasks) - len(todo)} already done, {counts['ok']} ok, "
           f"{counts['failed']} failed" + (f", {counts['lost']} lost (run again to retry them)" if counts["lost"] else ""))
-    write_report(store, out, args.tolerance)
-    return 1 if counts["lost"] else 0
+    rows = write_report(store, out, args.tolerance)
+    # exit 1 when points were lost (a rerun retries them) or when no point compiled at all
+    return 1 if counts["lost"] or not any(r["status"] == "ok" for r in rows) else 0
 
 
 def check_args(args) -> str:
@@ -187,7 +188,7 @@ def execute(args, shared, todo, infos, store, skipped) -> dict[str, int]:
     return progress.counts
 
 
-def write_report(store, out: Path, tolerance: float) -> None:
+def write_report(store, out: Path, tolerance: float) -> list[dict]:
     from ..sweep.report import html_page, summary
 
     rows, meta = store.rows(), {**store.meta(), "tolerance": tolerance}
@@ -200,3 +201,4 @@ def write_report(store, out: Path, tolerance: float) -> None:
     os.chmod(tmp, 0o644)
     os.replace(tmp, out / "report.html")
     print(f"wrote {out / 'report.html'}")
+    return rows

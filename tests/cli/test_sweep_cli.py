@@ -129,3 +129,4 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     failed = [r for r in rows(out) if r["status"] == "failed"]
     assert [(r["point"], r["error"], r["accuracy"]) for r in failed] == [
         ({"reuse": 2}, "--reuse 2 needs --strategy resource (latency is fully unrolled, reuse 1)", None)]
+    assert main(["sweep", MLP, "--target", "xilinx", "--reuse", "2", *DATA_ARGS, "-o", str(tmp_path / "bad")]) == 1
