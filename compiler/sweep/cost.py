@@ -3,10 +3,14 @@
 BOPs = Σ over Dense/Conv of (MACs after zero-skipping) × weight bits × input activation bits, where a
 layer's MACs after zero-skipping are its MACs × nonzero weights / weights (exact: every weight of a
 Dense or Conv is used the same number of times per sample). Parameter bits = Σ nonzero weights × weight
-bits. Figures are a dict so that per-target estimates (LUTs, DSPs, latency) slot in beside them.
+bits. Figures are a dict so that per-target estimates (LUTs, DSPs, latency) slot in beside them:
+`target_figures` reads the totals a backend wrote into the output's `hwc.json` (schema hwc-figures/1).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -41,3 +45,13 @@ def cost_figures(graph: Graph) -> dict[str, int]:
         bops += layer_macs * wbits * bits_of(n.inputs[0].type.elem)
         param_bits += nonzero * wbits
     return {"bops": bops, "param_bits": param_bits, "macs": total_macs}
+
+
+def target_figures(outdir: Path) -> dict[str, float]:
+    """The total figures in `outdir/hwc.json` ("figures": {"total": [{"name", "value", "source"}, ...]}), by
+    name; a measured figure as NAME_measured. Empty when the backend wrote none."""
+    manifest = Path(outdir) / "hwc.json"
+    if not manifest.exists():
+        return {}
+    total = (json.loads(manifest.read_text()).get("figures") or {}).get("total") or []
+    return {f["name"] + ("_measured" if f.get("source") == "measured" else ""): f["value"] for f in total}

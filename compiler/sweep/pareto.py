@@ -20,14 +20,16 @@ def front(rows: list[dict[str, Any]], cost: str) -> list[dict[str, Any]]:
     return out
 
 
+# cost figures (lower is better) in the order the report shows them; a measured figure is NAME_measured
+COSTS = ("bops", "lut", "dsp", "ff", "bram", "latency", "latency_ns", "ii", "param_bits", "macs", "multipliers",
+         "weight_bytes", "activation_bytes", "param_bytes", "ops_cpu")
+
+
 def cost_keys(rows: list[dict[str, Any]]) -> list[str]:
-    """The numeric cost figures present in the table, in first-seen order (bops first when present)."""
-    keys: dict[str, None] = {}
-    for r in rows:
-        for k, v in (r["cost"] or {}).items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                keys[k] = None
-    return sorted(keys, key=lambda k: k != "bops")
+    """The cost figures present in the table that a front minimises, in `COSTS` order (measured after estimated)."""
+    present = {k for r in rows for k, v in (r["cost"] or {}).items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return [k for c in COSTS for k in (c, f"{c}_measured") if k in present]
 
 
 def best_point(rows: list[dict[str, Any]], cost: str, reference: float, tolerance: float) -> dict[str, Any] | None:

@@ -21,3 +21,14 @@ def test_dense_bops_count_nonzero_weights(tmp_path):
     graph.verify()
     nonzero = 10  # two of the twelve weights are zero, and 4 bits keep the others nonzero
     assert cost_figures(graph) == {"bops": nonzero * 4 * 5, "param_bits": nonzero * 4, "macs": nonzero}
+
+
+def test_target_figures_from_the_manifest(tmp_path):
+    from hwc.compiler.sweep.cost import target_figures
+
+    assert target_figures(tmp_path) == {}
+    (tmp_path / "hwc.json").write_text('{"target": "xilinx", "figures": {"schema": "hwc-figures/1", "total": ['
+                                       '{"name": "lut", "value": 1200, "unit": "LUT", "source": "estimated"}, '
+                                       '{"name": "lut", "value": 1100, "unit": "LUT", "source": "measured"}, '
+                                       '{"name": "latency", "value": 42, "unit": "cycles", "source": "estimated"}]}}')
+    assert target_figures(tmp_path) == {"lut": 1200, "lut_measured": 1100, "latency": 42}

@@ -23,5 +23,6 @@ def test_best_point_cheapest_within_tolerance():
     assert best_point(ROWS, "bops", reference=1.5, tolerance=0.01)["key"] == "e"  # none within: the most accurate
 
 
-def test_cost_keys_bops_first():
-    assert cost_keys([{"cost": {"param_bits": 1, "bops": 2, "note": "x"}}]) == ["bops", "param_bits"]
+def test_cost_keys_are_costs_in_report_order():
+    rows = [{"cost": {"param_bits": 1, "bops": 2, "note": "x", "ops_accel": 3, "lut_measured": 4, "lut": 5}}]
+    assert cost_keys(rows) == ["bops", "lut", "lut_measured", "param_bits"]  # more ops_accel is better: no front
