@@ -1,6 +1,7 @@
 """What a backend is. A backend reads the IR (it never mutates the caller's graph: it lowers a clone
 with the passes it declares), writes its files into a directory, and can verify them against the
-simulator. `hwc compile --target NAME` and `hwc verify DIR` go through this interface only.
+simulator. `hwc compile --target NAME` (compiler/compile_model.py) and `hwc verify DIR` go through this
+interface only. Backends read the typed options of compiler/options.py, never the command line.
 
 Every output directory holds `hwc.json` (the manifest: target, options, files) so that
 `hwc verify DIR` knows which backend wrote it.
@@ -15,7 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from hwc.compiler.ir.graph import Graph
+from ..compiler.ir.graph import Graph
+from ..compiler.options import CompileOptions, VerifyOptions
 
 MANIFEST = "hwc.json"
 
@@ -43,12 +45,15 @@ class Backend:
     name: str = ""
     targets: Sequence[str] = ()  # CLI names served by this backend (aliases included)
 
-    def compile(self, graph: Graph, args, outdir: Path) -> CompileResult:
-        """Lower a clone of `graph` with this backend's passes and write the files into `outdir`."""
+    def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
+        """Lower a clone of `graph` for `options.target` and write the files into `outdir`; `source`
+        names the model in messages and generated comments."""
         raise NotImplementedError
 
-    def verify(self, outdir: Path, manifest: dict[str, Any], inputs: list[np.ndarray] | None, samples: int,
-               args) -> VerifyReport:
+    def verify(self, outdir: Path, manifest: dict[str, Any], inputs: list[np.ndarray] | None,
+               options: VerifyOptions, seed: int = 0) -> VerifyReport:
+        """Run the target's executor on `inputs` (None: `options.samples` random inputs drawn with
+        `seed`) and compare with the simulator."""
         raise NotImplementedError
 
 

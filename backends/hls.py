@@ -24,15 +24,16 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from hwc.compiler.commands.common import calibration, prune_options, quant_config
-from hwc.compiler.compile import to_fixed
-from hwc.compiler.errors import HwcError
-from hwc.compiler.ir.graph import Graph, Node, Value
-from hwc.compiler.ir.serialize import load_graph, save_graph
-from hwc.compiler.ir.types import FixedType
-from hwc.compiler.progress import status
-from hwc.compiler.sim.run import simulate
-from hwc.compiler.summary import format_rows, layer_rows
+from ..compiler.compile import to_fixed
+from ..compiler.errors import HwcError
+from ..compiler.ir.graph import Graph, Node, Value
+from ..compiler.ir.serialize import load_graph, save_graph
+from ..compiler.ir.types import FixedType
+from ..compiler.options import CompileOptions, VerifyOptions
+from ..compiler.progress import status
+from ..compiler.quant_config import QuantConfig
+from ..compiler.sim.run import simulate
+from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from .hls_layers import Emitter, Layer, array_def, fixed_values, per_sample, size, stream_shape
@@ -65,46 +66,32 @@ class HlsBackend(Backend):
     vendor: Vendor
 
     # ---- compile ------------------------------------------------------------------------------
-    def check_options(self, args) -> None:
-        if args.strategy == "latency" and args.reuse != 1:
-            raise HwcError(f"--reuse {args.reuse} needs --strategy resource (latency is fully unrolled, reuse 1)")
-        if args.reuse < 1:
-            raise HwcError("--reuse must be at least 1")
-        if args.clock <= 0:
-            raise HwcError("--clock must be a positive period in ns")
-
-    def compile(self, graph: Graph, args, outdir: Path) -> CompileResult:
-        self.check_options(args)
-        target = self.vendor.name
-        config = quant_config(args, graph, target)
-        compiled = to_fixed(graph.clone(), config, calibration(args, graph), pruning=prune_options(args))
+    def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
+        target, h = self.vendor.name, options.hls
+        config = QuantConfig.for_target(options.quant, graph, target)
+        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune)
         g = compiled.graph
-        part = args.part or self.vendor.default_part
-        project = Project(g, self.vendor, args.io, args.strategy, args.reuse)
-        files = project.write(outdir, part, args.clock, str(args.model), target)
+        part = h.part or self.vendor.default_part
+        project = Project(g, self.vendor, h.io, h.strategy, h.reuse)
+        files = project.write(outdir, part, h.clock, source, target)
         files += [p.name for p in save_graph(g, outdir)]
-        options = {"io": args.io, "strategy": args.strategy, "reuse": args.reuse, "part": part, "clock": args.clock,
-                   "top": TOP}
-        files.append(write_manifest(outdir, target, options, files))
-        summary = [f"compiled {args.model} for --target {target} (--io {args.io}, --strategy {args.strategy}"
-                   f"{f', --reuse {args.reuse}' if args.strategy == 'resource' else ''}, part {part}, clock {args.clock} ns)"]
-        q = g.metadata.get("quant", {})
-        summary.append(f"types: wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
-                       f"outputs {q.get('output_bits')} bits, rounding {q.get('rounding')}, overflow {q.get('overflow')}")
+        manifest = {"io": h.io, "strategy": h.strategy, "reuse": h.reuse, "part": part, "clock": h.clock, "top": TOP}
+        files.append(write_manifest(outdir, target, manifest, files))
+        summary = [f"compiled {source} for --target {target} (--io {h.io}, --strategy {h.strategy}"
+                   f"{f', --reuse {h.reuse}' if h.strategy == 'resource' else ''}, part {part}, clock {h.clock} ns)"]
+        summary.append(f"types: {quant_line(g.metadata.get('quant', {}))}")
         if compiled.pruning:
-            from hwc.compiler.commands.compile import pruning_line
-
             summary.append(pruning_line(compiled.pruning))
         summary.append(format_rows(project.rows()))
         summary += [f"note: {n}" for n in compiled.notes]
         return CompileResult(sorted(files), summary)
 
     # ---- verify -------------------------------------------------------------------------------
-    def verify(self, outdir: Path, manifest: dict, inputs, samples: int, args) -> VerifyReport:
+    def verify(self, outdir: Path, manifest: dict, inputs, options: VerifyOptions, seed: int = 0) -> VerifyReport:
         outdir = Path(outdir).resolve()  # g++ runs elsewhere: include paths must be absolute
         g = load_graph(outdir)
-        xs = inputs if inputs is not None else random_inputs(g, samples)
-        from hwc.compiler.sim.run import check_inputs
+        xs = inputs if inputs is not None else random_inputs(g, options.samples, seed)
+        from ..compiler.sim.run import check_inputs
 
         xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])
         n = len(xs[0])
@@ -210,7 +197,7 @@ class Project:
             self._plan_streams()
         self.layers = [self._layer(k, n) if io == "parallel" else self._stream_layer(k, n)
                        for k, n in enumerate(emitted_nodes(g), start=1)]
-        from hwc.compiler.analysis import macs
+        from ..compiler.analysis import macs
 
         work = sum(macs(n) for n in g.nodes) or 1  # testbench vectors: up to 32, fewer for big models
         self.tb_samples = max(2, min(TB_SAMPLES, int(2e8 // work)))

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwc.compiler import tables
-from hwc.compiler.errors import HwcError
-from hwc.compiler.ir.graph import Node, Value
-from hwc.compiler.ir.types import FixedType
-from hwc.compiler.sim import float_ops
-from hwc.compiler.sim.fixed_ops import clip_bounds
+from ..compiler import tables
+from ..compiler.errors import HwcError
+from ..compiler.ir.graph import Node, Value
+from ..compiler.ir.types import FixedType
+from ..compiler.sim import float_ops
+from ..compiler.sim.fixed_ops import clip_bounds
 
 from .hls_vendor import Vendor
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwc.compiler.ir.types import FixedType, Overflow, Rounding
+from ..compiler.ir.types import FixedType, Overflow, Rounding
 
 _ROUNDING = {Rounding.TRN: "TRN", Rounding.TRN_ZERO: "TRN_ZERO", Rounding.RND: "RND", Rounding.RND_ZERO: "RND_ZERO",
              Rounding.RND_INF: "RND_INF", Rounding.RND_MIN_INF: "RND_MIN_INF", Rounding.RND_CONV: "RND_CONV"}

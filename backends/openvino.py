@@ -20,11 +20,9 @@ means f32 weights (no int8 for that layer). `hwc simulate`/`verify` use the "ope
 casts as Clamp -> Multiply(2^f) -> Round(half_to_even) -> Multiply(2^-f), no FakeQuantize, static batch
 1, only op versions of OPSET_2022_3. Checked against the "openvino-fp16" mode within a measured bound.
 
-Options read from `args` (argparse Namespace; a missing attribute takes the default in brackets):
-  target ["openvino"|"ncs2"], wbits [8], abits [8], input_bits [max(abits, 8)], output_bits [16],
-  per_channel [False], ternary [False], rounding/overflow (ignored: RND_CONV and SAT, noted when other),
-  accum_bits (error: OpenVINO accumulators cannot wrap), calib, input_range, config (per-layer YAML),
-  prune/prune_mode/... (as --target sim), model (for messages); verify: seed [0].
+Options (compiler/options.py): the quantization (rounding/overflow are RND_CONV and SAT here, noted when
+other; --accum-bits is refused: OpenVINO accumulators cannot wrap), pruning and calibration of
+`CompileOptions`, as for --target sim; verify: random inputs drawn with `seed`.
 """
 
 from __future__ import annotations
@@ -35,11 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from hwc.backends.base import Backend, CompileResult, VerifyReport, write_manifest
-from hwc.compiler.errors import HwcError
-from hwc.compiler.ir.graph import Graph, Node, Value
-from hwc.compiler.ir.types import FixedType, FloatType, Overflow, Rounding
-from hwc.compiler.sim import openvino_ops as ovo
+from ..compiler.options import CompileOptions, VerifyOptions
+from ..compiler.quant_config import QuantConfig
+from ..compiler.summary import quant_line
+from .base import Backend, CompileResult, VerifyReport, write_manifest
+from ..compiler.errors import HwcError
+from ..compiler.ir.graph import Graph, Node, Value
+from ..compiler.ir.types import FixedType, FloatType, Overflow, Rounding
+from ..compiler.sim import openvino_ops as ovo
 
 MODE = {"openvino": "openvino", "ncs2": "openvino-fp16"}
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)
@@ -65,27 +66,15 @@ OPSET_2022_3 = {
 }
 
 
-def _opt(args, name: str, default=None):
-    v = getattr(args, name, None)
-    return default if v is None else v
-
-
 # ---- lowering ---------------------------------------------------------------------------------
 
-def _config(args, graph: Graph, layers: dict):
-    from hwc.compiler.commands.common import _range, has_quantizers
-    from hwc.compiler.quant_config import QuantConfig, load_layers
-
-    if _opt(args, "accum_bits") is not None:
+def _config(options: CompileOptions, graph: Graph, layers: dict) -> QuantConfig:
+    """The user's quantization with OpenVINO's modes and the per-layer weight limits in `layers`."""
+    q = options.quant
+    if q.accum_bits is not None:
         raise HwcError("--accum-bits: OpenVINO's accumulators cannot wrap (f32 or int32); leave it out")
-    user = load_layers(args.config) if _opt(args, "config") else {}
-    carried = has_quantizers(graph)
-    return QuantConfig(
-        wbits=_opt(args, "wbits", 8), abits=_opt(args, "abits", 8), input_bits=_opt(args, "input_bits"),
-        output_bits=_opt(args, "output_bits", 16), per_channel=bool(_opt(args, "per_channel", False)),
-        ternary=bool(_opt(args, "ternary", False)), rounding=Rounding.RND_CONV, overflow=Overflow.SAT,
-        input_range=_range(args.input_range) if _opt(args, "input_range") else None,
-        layers={**user, **layers}, exact_outputs=carried, float_output_functions=False)
+    return QuantConfig.for_target(q, graph, options.target, rounding=Rounding.RND_CONV, overflow=Overflow.SAT,
+                                  accum_cap=None, layers={**q.layers, **layers}, float_output_functions=False)
 
 
 def _kernel_max_u8(t: FixedType) -> int | None:
@@ -102,29 +91,22 @@ def _weights_limit(node: Node) -> int | None:
     return None if a is None else SAT16 // (2 * a)
 
 
-def lower(graph: Graph, args) -> tuple[Graph, list[str], dict[str, str]]:
+def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Graph, list[str], dict[str, str]]:
     """The typed IR that the emitted model computes: (graph, notes, weight storage per Dense/Conv)."""
-    from hwc.compiler.commands.common import calibration
-    from hwc.compiler.compile import to_fixed
+    from ..compiler.compile import to_fixed
 
+    q = options.quant
     notes: list[str] = []
-    if _opt(args, "rounding", "RND") not in ("RND", "RND_CONV") or _opt(args, "overflow", "SAT") != "SAT":
-        notes.append(f"--rounding {_opt(args, 'rounding')} --overflow {_opt(args, 'overflow')} ignored: "
+    if q.rounding not in (Rounding.RND, Rounding.RND_CONV) or q.overflow != Overflow.SAT:
+        notes.append(f"--rounding {q.rounding.value} --overflow {q.overflow.value} ignored: "
                      "OpenVINO's FakeQuantize rounds half to even and saturates (RND_CONV, SAT)")
-    pruning = None
-    if hasattr(args, "prune"):
-        from hwc.compiler.commands.common import prune_options
-        pruning = prune_options(args)
-    calib = calibration(args, graph) if _opt(args, "calib") else None
-    user_layers = set()
-    if _opt(args, "config"):
-        from hwc.compiler.quant_config import load_layers
-        user_layers = {k for k, v in load_layers(args.config).items() if "weight" in v}
+    calib = options.calib.inputs(graph, source)
+    user_layers = {k for k, v in q.layers.items() if "weight" in v}
 
     restrict: dict[str, dict] = {}
-    int8 = _opt(args, "target", "openvino") == "openvino"  # the NCS2 form has no int8 kernels
+    int8 = options.target == "openvino"  # the NCS2 form has no int8 kernels
     while True:  # at most twice: the limits depend on the input types, which the weights do not change
-        compiled = to_fixed(graph.clone(), _config(args, graph, restrict), calib, pruning=pruning)
+        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune)
         g = compiled.graph
         ours = {n.name for n in compiled.float_graph.nodes if n.op in ("Dense", "Conv", "Gemm", "MatMul")
                 and len(n.inputs) > 1 and n.inputs[1].const is not None
@@ -238,7 +220,7 @@ class Emitter:
     fp16=True: the "ncs2" form (Clamp/Multiply/Round casts, exact-valued weights, batch 1)."""
 
     def __init__(self, graph: Graph, storage: dict[str, str], fp16: bool = False):
-        from hwc.backends import openvino_graph as og
+        from . import openvino_graph as og
         from openvino import opset1, opset5
 
         self.g, self.og, self.o1, self.o5 = graph, og, opset1, opset5
@@ -414,7 +396,7 @@ class Emitter:
 
     def _LeakyRelu(self, n):
         pt = n.attrs["param_type"]
-        from hwc.compiler.sim.fixed_ops import _param
+        from ..compiler.sim.fixed_ops import _param
         a = _param(n.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits
         return self._finish(n, self.o1.prelu(self._in(n), self._c(np.asarray([a]))))
 
@@ -433,7 +415,7 @@ class Emitter:
         return self._finish(n, y)
 
     def _AveragePool(self, n):
-        from hwc.compiler.sim import float_ops
+        from ..compiler.sim import float_ops
         a = n.attrs
         x = self._in(n)
         shape = n.inputs[0].type.shape
@@ -490,7 +472,7 @@ class Emitter:
 
     def _Resize(self, n):
         """Nearest resize as one Gather per resized axis with the exact ONNX source indices."""
-        from hwc.compiler.sim.float_ops import resize_indices
+        from ..compiler.sim.float_ops import resize_indices
         a = n.attrs
         y = self._in(n)
         src = n.inputs[0].type.shape
@@ -515,7 +497,7 @@ class Emitter:
         return self.o1.gather(self._c(table_real), idx, self.og.constant(np.int64(0)))
 
     def _table_fn(self, n, name):
-        from hwc.compiler import tables
+        from ..compiler import tables
         a = n.attrs
         t = n.output.type.elem
         tab = tables.function_table(name, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits
@@ -531,7 +513,7 @@ class Emitter:
         return self._table_fn(n, "Tanh")
 
     def _Softmax(self, n):
-        from hwc.compiler import tables
+        from ..compiler import tables
         a = n.attrs
         og = self.og
         ax = a["axis"] % n.inputs[0].type.rank
@@ -565,30 +547,32 @@ class OpenvinoBackend(Backend):
     name = "openvino"
     targets = ("openvino", "ncs2")
 
-    def compile(self, graph: Graph, args, outdir: Path) -> CompileResult:
-        from hwc.backends import openvino_graph as og
-        from hwc.compiler.ir.serialize import save_graph
+    def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
+        from . import openvino_graph as og
+        from ..compiler.ir.serialize import save_graph
 
-        target = _opt(args, "target", "openvino")
+        target = options.target
         if target not in self.targets:
             raise HwcError(f"the OpenVINO backend has no target {target!r}")
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
-        g, notes, storage = lower(graph, args)
+        g, notes, storage = lower(graph, options, source)
         fp16 = target == "ncs2"
         em = Emitter(g, storage, fp16=fp16)
         m = em.build()
         og.save(m, outdir / "model.xml", compress_to_fp16=fp16)
         g.metadata["sim_mode"] = MODE[target]
         g.metadata["output_names"] = [v.name for v in g.outputs]
-        g.metadata["openvino"] = {"target": target, "input_ranges": input_ranges(g, args), "weights": storage}
+        g.metadata["openvino"] = {"target": target, "input_ranges": input_ranges(g), "weights": storage}
         files = ["model.xml", "model.bin"] + [p.name for p in save_graph(g, outdir)]
-        (outdir / "README.md").write_text(readme(g, em, notes, target, args))
+        (outdir / "README.md").write_text(readme(g, em, notes, target))
         files.append("README.md")
+        u = options.quant
+        manifest = {"wbits": u.wbits, "abits": u.abits, "input_bits": u.input_bits, "output_bits": u.output_bits,
+                    "per_channel": u.per_channel, "calib": options.calib.path, "input_range": u.input_range_text,
+                    "config": u.config}
+        files.append(write_manifest(outdir, target, manifest, files))
         q = g.metadata.get("quant", {})
-        options = {k: _opt(args, k) for k in ("wbits", "abits", "input_bits", "output_bits", "per_channel", "calib",
-                                               "input_range", "config")}
-        files.append(write_manifest(outdir, target, options, files))
         kinds = sorted(set(storage.values()))
         summary = [f"compiled for --target {target}: {'FP16 IR for the Myriad X' if fp16 else 'OpenVINO IR, f32 + FakeQuantize'}"
                    f", wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
@@ -597,19 +581,19 @@ class OpenvinoBackend(Backend):
         summary += [f"note: {x}" for x in notes]
         return CompileResult(files, summary)
 
-    def verify(self, outdir: Path, manifest: dict[str, Any], inputs: list[np.ndarray] | None, samples: int,
-               args) -> VerifyReport:
-        from hwc.compiler.ir.serialize import load_graph
+    def verify(self, outdir: Path, manifest: dict[str, Any], inputs: list[np.ndarray] | None,
+               options: VerifyOptions, seed: int = 0) -> VerifyReport:
+        from ..compiler.ir.serialize import load_graph
 
         g = load_graph(outdir)
         if inputs is None:
-            inputs = random_inputs(g, samples, seed=_opt(args, "seed", 0))
+            inputs = random_inputs(g, options.samples, seed=seed)
         return compare(g, Path(outdir) / "model.xml", inputs, g.metadata.get("sim_mode", "openvino"))
 
 
 # ---- verification -----------------------------------------------------------------------------
 
-def input_ranges(g: Graph, args) -> dict[str, list[float]]:
+def input_ranges(g: Graph) -> dict[str, list[float]]:
     """The real range of each input: its FromFloat type's range (what calibration or --input-range chose)."""
     out = {}
     for v in g.inputs:
@@ -639,7 +623,7 @@ def random_inputs(g: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
 def run_openvino(xml: Path, inputs: list[np.ndarray], precision: str = "f32", batch: int | None = None,
                  static_batch: bool = False) -> tuple[list[np.ndarray], Any]:
     """Outputs of the model on the CPU, in chunks of `batch` samples (one at a time for a static batch)."""
-    from hwc.backends import openvino_graph as og
+    from . import openvino_graph as og
 
     cm = og.compile_model(xml, precision, NO_DYNQ if precision == "f32" else None)
     req = cm.create_infer_request()
@@ -662,7 +646,7 @@ def chunk_size(g: Graph) -> int:
 def compare(g: Graph, xml: Path, inputs: list[np.ndarray], mode: str) -> VerifyReport:
     """OpenVINO CPU against the simulator: bit for bit (mode "openvino"), or within the bound stored
     in the metadata for "openvino-fp16" (|difference| <= bound·(1 + |simulated|))."""
-    from hwc.compiler.sim.run import simulate
+    from ..compiler.sim.run import simulate
 
     fp16 = mode == "openvino-fp16"
     step = chunk_size(g)
@@ -702,7 +686,7 @@ def compare(g: Graph, xml: Path, inputs: list[np.ndarray], mode: str) -> VerifyR
             first = (f"output {g.outputs[j].name}, sample {idx[0]}, index {tuple(int(i) for i in idx[1:])}: "
                      f"OpenVINO {a.reshape(-1)[k]!r}, simulator {e.reshape(-1)[k]!r}")
     details.append(f"{mode}: {compared:,} values from {n} inputs, {mismatches} differ (CPU, inference precision {prec})")
-    from hwc.backends.openvino_graph import runtime_layers
+    from .openvino_graph import runtime_layers
 
     kern = sorted({f"{l['layerType']} {l['runtimePrecision']} {l['primitiveType']}" for l in runtime_layers(cm)
                    if l["layerType"] in ("FullyConnected", "Convolution", "MatMul", "Deconvolution")})
@@ -713,13 +697,12 @@ def compare(g: Graph, xml: Path, inputs: list[np.ndarray], mode: str) -> VerifyR
 
 # ---- README for the output directory ----------------------------------------------------------
 
-def readme(g: Graph, em: Emitter, notes: list[str], target: str, args) -> str:
+def readme(g: Graph, em: Emitter, notes: list[str], target: str) -> str:
     q = g.metadata.get("quant", {})
     ins = [f"- `{v.name}` {['N' if d is None else d for d in v.type.shape]} float32" for v in g.inputs]
     outs = [f"- `{v.name}` {['N' if d is None else d for d in v.type.shape]} float32" for v in g.outputs]
     lines = [f"# {g.name} as OpenVINO IR ({target})", "",
-             f"Written by `hwc compile --target {target}` (wbits {q.get('wbits')}, abits {q.get('abits')}, input "
-             f"{q.get('input_bits')} bits, outputs {q.get('output_bits')} bits). Files:", "",
+             f"Written by `hwc compile --target {target}` ({quant_line(q, modes=False)}). Files:", "",
              "- `model.xml`, `model.bin`: the OpenVINO IR (written by `ov.save_model` through the opset API).",
              f"- `model.json`, `weights.npz`: the typed IR; `hwc simulate` on this directory runs the "
              f"`{MODE[target]}` simulator mode.",

@@ -6,11 +6,10 @@ compile: clone -> optimize -> value ranges (calibration or intervals) -> quantiz
 verify: LiteRT (ai-edge-litert) on N inputs, per resolver, against the simulator in the matching mode,
 bit for bit (int8 outputs; float32 with --float-io).
 
-Options read from `args` (an argparse Namespace; missing attributes take the defaults in brackets):
-  wbits [8] 2..8, abits [8] (anything but 8 is an error), calib [None] (via
-  compiler.commands.common.calibration, needs args.model for messages), input_range ["LO,HI" or None],
-  float_io [False] (QUANTIZE/DEQUANTIZE in the model instead of int8 I/O), target ["tflite"|"edgetpu"];
-  verify: resolver [None = all of ref, xnnpack, builtin], seed [0].
+Options (compiler/options.py): wbits (2..8 here), abits (8 or unset), calibration and input range of
+`CompileOptions.quant`/`.calib`, `CompileOptions.tflite.float_io` (QUANTIZE/DEQUANTIZE in the model
+instead of int8 I/O), target (tflite | edgetpu); verify: the LiteRT resolvers of `VerifyOptions`,
+random inputs drawn with `seed`.
 
 Layout: the IR is NCHW; every IR value gets a permutation p with tflite_tensor = ir_value.transpose(p)
 (NHWC (0, 2, 3, 1) around convolutions and pools, identity for FULLY_CONNECTED). IR Transposes only
@@ -28,39 +27,33 @@ from typing import Any
 
 import numpy as np
 
-from hwc.backends.base import Backend, CompileResult, VerifyReport, write_manifest
-from hwc.backends.edgetpu_report import OpInfo, render
-from hwc.compiler.errors import HwcError
-from hwc.compiler.ir.graph import Graph, Node, Value
-from hwc.compiler.ir.types import AffineType, FloatType, IntType
-from hwc.compiler.sim import tflite_ops as T
+from ..compiler.options import RESOLVERS, CompileOptions, VerifyOptions
+from .base import Backend, CompileResult, VerifyReport, write_manifest
+from .edgetpu_report import OpInfo, render
+from ..compiler.errors import HwcError
+from ..compiler.ir.graph import Graph, Node, Value
+from ..compiler.ir.types import AffineType, FloatType, IntType
+from ..compiler.sim import tflite_ops as T
 
-RESOLVERS = ("ref", "xnnpack", "builtin")
 DEFAULT_MODE = "tflite-xnnpack"  # what Interpreter(model_path) runs by default
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)
 SPATIAL = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Resize")
 TIED = ("FromFloat", "ToFloat", "Cast", "Relu", "Sigmoid", "Tanh", "Add", "Mul", "Concat", "Pad", "Softmax") + T.LUT_OPS
 
 
-def _opt(args, name: str, default=None):
-    v = getattr(args, name, None)
-    return default if v is None else v
-
-
 # ---- lowering --------------------------------------------------------------------------------
 
-def lower(graph: Graph, args) -> tuple[Graph, dict, list[str]]:
+def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Graph, dict, list[str]]:
     """The affine int8 IR of `graph` (a clone): returns (graph, input ranges, notes)."""
-    from hwc.compiler.commands.common import _range, calibration
-    from hwc.compiler.passes.quantize_affine import QuantizeAffine
-    from hwc.compiler.pipeline import optimize
-    from hwc.compiler.ranges import calibrate, intervals
+    from ..compiler.passes.quantize_affine import QuantizeAffine
+    from ..compiler.pipeline import optimize
+    from ..compiler.ranges import calibrate, intervals
 
     g = graph.clone()
     optimize(g)
     notes: list[str] = []
-    input_range = _range(args.input_range) if _opt(args, "input_range") else None
-    calib = calibration(args, g) if _opt(args, "calib") else None
+    input_range = options.quant.input_range
+    calib = options.calib.inputs(g, source)
     floats = [v for v in g.inputs if isinstance(v.type.elem, FloatType)]
     if calib is not None:
         ranges = calibrate(g, calib)
@@ -72,7 +65,7 @@ def lower(graph: Graph, args) -> tuple[Graph, dict, list[str]]:
         for v in floats:
             ranges[v.name] = input_range
     in_ranges = {v.name: [float(x) for x in ranges[v.name]] for v in floats if v.name in ranges}
-    qa = QuantizeAffine(ranges, wbits=_opt(args, "wbits", 8), abits=_opt(args, "abits", 8))
+    qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=options.quant.abits_for(options.target))
     qa.run(g)
     g.verify()
     if calib is None and input_range is None and qa.ranged:
@@ -247,7 +240,7 @@ def explicit_memory_order(graph: Graph, lay: Layout) -> bool:
 
 class _Writer:
     def __init__(self, graph: Graph, lay: Layout, float_io: bool):
-        from hwc.backends.tflite_flatbuffer import TfliteBuilder
+        from .tflite_flatbuffer import TfliteBuilder
 
         self.g, self.lay, self.float_io = graph, lay, float_io
         self.b = TfliteBuilder(description=f"hwc: {graph.name}")
@@ -276,7 +269,7 @@ class _Writer:
 
     def op(self, node: Node, op: str, ins: list[int], outs: list[int], delegated: bool, params: int = 0,
            edge: bool = False, version: int | None = None, extra: dict | None = None, **kw) -> None:
-        from hwc.backends.tflite_flatbuffer import op_version
+        from .tflite_flatbuffer import op_version
 
         if version is None:
             version = op_version(op, num_inputs=len(ins))
@@ -346,7 +339,7 @@ class _Writer:
             axes = self.const(f"{n.name}_axes", np.asarray([1, 2], np.int32), "int32")
             self.op(n, "MEAN", [self.t(x), axes], [self.t(n.output)], takes, keep_dims=True)
         elif n.op in ("Add", "Mul"):
-            from hwc.backends.tflite_flatbuffer import op_version
+            from .tflite_flatbuffer import op_version
 
             ver = None
             if n.op == "Mul":
@@ -452,13 +445,13 @@ class TfliteBackend(Backend):
     name = "tflite"
     targets = ("tflite", "edgetpu")
 
-    def compile(self, graph: Graph, args, outdir: Path) -> CompileResult:
-        from hwc.compiler.ir.serialize import save_graph
+    def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
+        from ..compiler.ir.serialize import save_graph
 
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
-        float_io = bool(_opt(args, "float_io", False))
-        g, in_ranges, notes = lower(graph, args)
+        target, float_io = options.target, options.tflite.float_io
+        g, in_ranges, notes = lower(graph, options, source)
         model, writer, lay = write_model(g, float_io)
         g.metadata.pop("fixed", None)
         g.metadata["sim_mode"] = DEFAULT_MODE
@@ -467,38 +460,33 @@ class TfliteBackend(Backend):
             "float_io": float_io, "input_ranges": in_ranges,
             "input_perms": [list(lay.of(v)) for v in io_values(g, float_io)[0]],
             "output_perms": [list(lay.of(v)) for v in io_values(g, float_io)[1]],
-            "wbits": _opt(args, "wbits", 8), "abits": 8,
+            "wbits": options.quant.wbits, "abits": 8,
             "delegated": writer.delegated, "op_inputs": writer.op_inputs, "op_outputs": writer.op_outputs,
         }
         (outdir / "model.tflite").write_bytes(model)
         files = ["model.tflite"] + [p.name for p in save_graph(g, outdir)]
         report = render(writer.ops)
         (outdir / "edgetpu_report.txt").write_text(report)
-        (outdir / "README.md").write_text(_readme(g, writer, lay, float_io, notes, args))
+        (outdir / "README.md").write_text(_readme(g, writer, lay, float_io, notes, target))
         files += ["edgetpu_report.txt", "README.md"]
-        target = _opt(args, "target", "tflite")
-        options = {"wbits": _opt(args, "wbits", 8), "abits": 8, "float_io": float_io, "calib": _opt(args, "calib"),
-                   "input_range": _opt(args, "input_range")}
-        files.append(write_manifest(outdir, target, options, files))
+        manifest = {"wbits": options.quant.wbits, "abits": 8, "float_io": float_io, "calib": options.calib.path,
+                    "input_range": options.quant.input_range_text}
+        files.append(write_manifest(outdir, target, manifest, files))
         summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
-                   f"{options['wbits']}, {'float32' if float_io else 'int8'} I/O"]
+                   f"{manifest['wbits']}, {'float32' if float_io else 'int8'} I/O"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]
         summary += [line for line in report.splitlines() if line.startswith(("mapped", "first", "runs", "param"))]
         summary += [f"note: {x}" for x in notes]
         return CompileResult(files, summary)
 
-    def verify(self, outdir: Path, manifest: dict[str, Any], inputs: list[np.ndarray] | None, samples: int,
-               args) -> VerifyReport:
-        from hwc.compiler.ir.serialize import load_graph
+    def verify(self, outdir: Path, manifest: dict[str, Any], inputs: list[np.ndarray] | None,
+               options: VerifyOptions, seed: int = 0) -> VerifyReport:
+        from ..compiler.ir.serialize import load_graph
 
         g = load_graph(outdir)
-        modes = [_opt(args, "resolver")] if _opt(args, "resolver") not in (None, "all") else list(RESOLVERS)
-        for m in modes:
-            if m not in RESOLVERS:
-                raise HwcError(f"--resolver must be one of {', '.join(RESOLVERS)} or all, got {m!r}")
         if inputs is None:
-            inputs = random_inputs(g, samples, seed=_opt(args, "seed", 0))
-        return compare(g, (Path(outdir) / "model.tflite").read_bytes(), inputs, modes)
+            inputs = random_inputs(g, options.samples, seed=seed)
+        return compare(g, (Path(outdir) / "model.tflite").read_bytes(), inputs, options.resolvers)
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -591,7 +579,7 @@ def predicted_delegation(meta: dict, graph_inputs: list[int], graph_outputs: lis
 
 def compare(g: Graph, model: bytes, inputs: list[np.ndarray], modes: list[str]) -> VerifyReport:
     """LiteRT against the simulator, bit for bit, at the model file's own inputs and outputs."""
-    from hwc.compiler.sim.run import simulate
+    from ..compiler.sim.run import simulate
 
     meta = g.metadata["tflite"]
     float_io = meta["float_io"]
@@ -648,7 +636,7 @@ def layer_differences(g: Graph, model: bytes, inputs: list[np.ndarray], mode: st
     [(operator index, operator, tensor name, differing values)] over all samples, in execution order."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    from hwc.compiler.sim.run import simulate
+    from ..compiler.sim.run import simulate
 
     float_io = g.metadata["tflite"]["float_io"]
     lay = plan_layout(g)
@@ -691,7 +679,7 @@ def _model_io(model: bytes) -> tuple[list[int], list[int]]:
 
 # ---- README for the output directory ---------------------------------------------------------
 
-def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str], args) -> str:
+def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str], target: str) -> str:
     in_v, out_v = io_values(g, float_io)
     io = []
     for v, t in zip(g.inputs, in_v):
@@ -703,7 +691,7 @@ def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str],
                   f"(back to the IR layout: transpose by {[int(i) for i in np.argsort(_host_perm(g, v, t, lay))]})")
     lines = [
         f"# {g.name} as full-integer TFLite", "",
-        "Written by `hwc compile --target " + str(_opt(args, "target", "tflite")) + "`. Files:", "",
+        f"Written by `hwc compile --target {target}`. Files:", "",
         "- `model.tflite`: the int8 model (TFL3, schema version 3, batch 1, static shapes).",
         "- `model.json`, `weights.npz`: the typed IR; `hwc simulate` on this directory predicts LiteRT's output bit "
         f"for bit (mode `{DEFAULT_MODE}`, the interpreter's default path).",

@@ -120,7 +120,7 @@ def hls4ml_row(label, model, x, y, qonnx_ref, work: Path) -> dict:
 
 
 def python_speed(model, x, qonnx: bool, calib, options) -> dict:
-    from hwc.compiler.commands.common import load_onnx_model
+    from hwc.compiler.compile_model import load_onnx_model
     from hwc.compiler.compile import to_fixed
     from hwc.compiler.quant_config import QuantConfig
     from hwc.compiler.sim.run import simulate

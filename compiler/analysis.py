@@ -8,7 +8,7 @@ import numpy as np
 
 from .ir.graph import Graph, Node, Value
 from .passes.base import constant_source, is_static
-from .passes.fold_constants import QUANTIZERS
+from .ir.ops import QUANTIZER_OPS
 
 
 def _const_source(v: Value | None) -> np.ndarray | None:
@@ -35,7 +35,7 @@ def macs(node: Node) -> int:
 
 def params(node: Node) -> int:
     """Scalars in the constant operands (weights, biases) of compute nodes; 0 for quantizer parameters."""
-    if node.op in QUANTIZERS or node.op == "Requantize":
+    if node.op in QUANTIZER_OPS or node.op == "Requantize":
         return 0
     total = 0
     for v in node.inputs[1:]:
@@ -47,7 +47,7 @@ def params(node: Node) -> int:
 
 def nonzero_params(node: Node) -> int:
     """Nonzero scalars among a compute node's constant operands (what remains after pruning)."""
-    if node.op in QUANTIZERS or node.op == "Requantize":
+    if node.op in QUANTIZER_OPS or node.op == "Requantize":
         return 0
     return sum(int(np.count_nonzero(c)) for c in (_const_source(v) for v in node.inputs[1:]) if c is not None)
 

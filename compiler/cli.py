@@ -11,10 +11,17 @@ import sys
 from .errors import HwcError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a mistake reported as one line (`hwc: error: …`, exit 2) instead of the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"hwc: error: {' '.join(message.split())}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .commands import common, compile as compile_cmd, config, inspect, simulate, sweep, verify
 
-    p = argparse.ArgumentParser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
+    p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("inspect", help="show the layers of a model (or the types of a compiled model)")

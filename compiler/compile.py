@@ -18,20 +18,11 @@ from .passes.lower_quantizers import LowerQuantizers
 from .passes.lower_scaled_layers import LowerScaledLayers
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .pipeline import optimize
+from .options import PruneOptions
 from .quant_config import QuantConfig
 from .ranges import calibrate, intervals
 
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)
-
-
-@dataclass
-class PruneOptions:
-    fraction: float = 0.0
-    mode: str = "weights"  # weights | neurons | channels
-    criterion: str = "l1"
-    refit: bool = False
-    scope: str = "layer"  # weights only: layer | global
-    finetune: int = 0  # epochs of distillation fine-tuning (PyTorch) after pruning
 
 
 @dataclass

@@ -46,6 +46,22 @@ def read_npz(path) -> dict[str, np.ndarray]:
         raise HwcError(f"not a readable .npz file ({type(e).__name__})", path) from None
 
 
+def read_data(spec: str) -> np.ndarray:
+    """An array from `.npy`, `.pb` or `ARCHIVE.npz:KEY` (a lone-array .npz needs no key)."""
+    if ".npz:" in spec:
+        archive, key = spec.rsplit(":", 1)
+        data = read_npz(archive)
+        if key not in data:
+            raise HwcError(f"has no array named {key!r} (it has: {', '.join(data)})", archive)
+        return data[key]
+    if spec.endswith(".npz"):
+        data = read_npz(spec)
+        if len(data) != 1:
+            raise HwcError(f"holds {len(data)} arrays ({', '.join(data)}): pick one with {spec}:KEY", spec)
+        return next(iter(data.values()))
+    return read_array(spec)
+
+
 def write_outputs(path, names: list[str], arrays: list[np.ndarray]) -> None:
     """`.npy` for one output, `.npz` (keyed by output name) for several; written atomically."""
     path = Path(path)

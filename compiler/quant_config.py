@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
 from .errors import HwcError
+from .ir.graph import Graph
+from .ir.ops import has_quantizers
 from .ir.types import FixedType, Overflow, Rounding
+from .options import Quantization
 
 _TYPE_KEYS = {"width", "int_bits", "signed", "rounding", "overflow"}
 _LAYER_KEYS = {"weight", "output", "accum", "per_channel", "prune"}
@@ -40,16 +43,21 @@ class QuantConfig:
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self):
-        if not 1 <= self.wbits <= 8:
-            raise HwcError(f"--wbits must be 1..8, got {self.wbits}")
-        if not 2 <= self.abits <= 32:
-            raise HwcError(f"--abits must be 2..32, got {self.abits}")
-        if self.ternary and self.wbits != 2:
-            raise HwcError("--ternary needs --wbits 2")
-        if self.accum_cap is not None and self.accum_cap < 2:
-            raise HwcError("--accum-bits must be at least 2")
-        for name, entry in self.layers.items():
-            _check_entry(name, entry)
+        # the ranges the user may ask for are checked once, in compiler/options.py
+        Quantization(wbits=self.wbits, abits=self.abits, input_bits=self.input_bits, output_bits=self.output_bits,
+                     ternary=self.ternary, accum_bits=self.accum_cap, input_range=self.input_range,
+                     layers=self.layers)
+
+    @classmethod
+    def for_target(cls, q: Quantization, graph: Graph, target: str, **overrides) -> "QuantConfig":
+        """The config a compile for `target` uses: the user's options, the target's activation width,
+        and exact graph outputs for models that carry their own quantizers."""
+        carried = has_quantizers(graph)
+        kw = dict(wbits=q.wbits, abits=q.abits_for(target), input_bits=q.input_bits, output_bits=q.output_bits,
+                  per_channel=q.per_channel, ternary=q.ternary, rounding=q.rounding, overflow=q.overflow,
+                  accum_cap=q.accum_bits, input_range=q.input_range, layers=dict(q.layers), exact_outputs=carried,
+                  float_output_functions=carried and target == "sim")
+        return cls(**{**kw, **overrides})
 
     @property
     def in_bits(self) -> int:
@@ -89,10 +97,32 @@ def _check_entry(name: str, entry: Any) -> None:
                 Overflow(spec["overflow"])
         except ValueError as e:
             raise HwcError(f"config entry {name!r}.{key}: {e}") from None
-        if "width" in spec and (not isinstance(spec["width"], int) or spec["width"] < 1):
+        if "width" in spec and (not _is_int(spec["width"]) or spec["width"] < 1):
             raise HwcError(f"config entry {name!r}.{key}: width must be a positive integer")
-    if "prune" in entry and not (isinstance(entry["prune"], (int, float)) and 0 <= entry["prune"] < 1):
+        if "int_bits" in spec and not _is_int(spec["int_bits"]):
+            raise HwcError(f"config entry {name!r}.{key}: int_bits must be an integer, got {spec['int_bits']!r}")
+        if "signed" in spec and not isinstance(spec["signed"], bool):
+            raise HwcError(f"config entry {name!r}.{key}: signed must be true or false, got {spec['signed']!r}")
+    if "per_channel" in entry and not isinstance(entry["per_channel"], bool):
+        raise HwcError(f"config entry {name!r}.per_channel must be true or false, got {entry['per_channel']!r}")
+    prune = entry.get("prune", 0)
+    if isinstance(prune, bool) or not (isinstance(prune, (int, float)) and 0 <= prune < 1):
         raise HwcError(f"config entry {name!r}.prune: a fraction in [0, 1)")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_layers(layers, path=None) -> None:
+    """Every per-layer entry has known keys and values of the right type."""
+    if not isinstance(layers, Mapping):
+        raise HwcError("expected a mapping with a `layers:` key", path)
+    try:
+        for name, entry in layers.items():
+            _check_entry(str(name), entry)
+    except HwcError as e:
+        raise e.at(path=path) from None
 
 
 def type_to_dict(t: FixedType) -> dict[str, Any]:
@@ -110,11 +140,5 @@ def load_layers(path) -> dict[str, dict[str, Any]]:
     except yaml.YAMLError as e:
         raise HwcError(f"not valid YAML: {str(e).splitlines()[0]}", str(path)) from None
     layers = doc.get("layers", {}) if isinstance(doc, dict) else None
-    if not isinstance(layers, dict):
-        raise HwcError("expected a mapping with a `layers:` key", str(path))
-    try:
-        for name, entry in layers.items():
-            _check_entry(str(name), entry)
-    except HwcError as e:
-        raise e.at(path=path) from None
+    check_layers(layers, str(path))
     return {str(k): v for k, v in layers.items()}

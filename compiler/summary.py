@@ -42,3 +42,24 @@ def format_rows(rows: list[dict]) -> str:
         if k == 0 or k == len(table) - 2:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def quant_line(q: dict, modes: bool = True) -> str:
+    """"wbits 4, abits 16, input 16 bits, outputs 16 bits, rounding RND, overflow SAT" from a graph's
+    `quant` metadata (without the modes when `modes` is false)."""
+    line = (f"wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
+            f"outputs {q.get('output_bits')} bits")
+    if modes:
+        line += f", rounding {q.get('rounding')}, overflow {q.get('overflow')}"
+        line += ", per-channel weights" if q.get("per_channel") else ""
+    return line
+
+
+def pruning_line(p: dict) -> str:
+    """What pruning removed, from the `pruning` figures of compiler/compile.py `prune`."""
+    b, a = p["before"], p["after"]
+    what = {"weights": "weights", "neurons": "Dense neurons", "channels": "Conv channels"}[p["mode"]]
+    how = p["criterion"] + (", refit" if p["refit"] else "") + (f", fine-tuned {p['finetune']} epochs" if p.get("finetune") else "")
+    return (f"pruned {100 * p['fraction']:.0f} % of the {what} ({how}): parameters {b['params']:,} -> {a['params']:,} "
+            f"({a['nonzero']:,} nonzero), MACs per sample {b['macs']:,} -> {a['macs']:,} "
+            f"({b['macs'] / max(a['macs'], 1):.2f}x fewer)")

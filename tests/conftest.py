@@ -50,6 +50,18 @@ def hwc(*args, cwd=None) -> subprocess.CompletedProcess:
 F = TensorProto.FLOAT
 
 
+def compile_options(target: str = "sim", calib=None, input_range=None, config=None, float_io=False, **quant):
+    """CompileOptions from flat keywords as on the command line (calib "ARCHIVE.npz:KEY", input_range
+    "LO,HI", config a YAML path; the rest are `Quantization` fields)."""
+    from hwc.compiler.options import Calibration, CompileOptions, Quantization, TfliteOptions, parse_range
+    from hwc.compiler.quant_config import load_layers
+
+    q = Quantization(input_range=parse_range(input_range) if input_range else None, config=config,
+                     layers=load_layers(config) if config else {}, **quant)
+    return CompileOptions(target=target, quant=q, calib=Calibration.read(str(calib) if calib else None),
+                          tflite=TfliteOptions(float_io))
+
+
 def print_uncaptured(request, text: str) -> None:
     """Print a summary (counts of compared values) even when pytest captures output."""
     capman = request.config.pluginmanager.get_plugin("capturemanager")

@@ -1,5 +1,5 @@
 """What several subcommands share: loading a model (ONNX file or compiled directory), reading data,
-and turning the quantization options into a QuantConfig."""
+and turning the command line into the typed options of compiler/options.py (checked once there)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data_io import read_data
 from ..errors import HwcError
 from ..ir.graph import Graph
 from ..ir.types import Overflow, Rounding
-from ..quant_config import QuantConfig, load_layers
-
-QUANTIZER_OPS = {"Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear"}
-
+from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, Calibration, CompileOptions, HlsOptions,
+                       PruneOptions, Quantization, TfliteOptions, parse_range)
+from ..quant_config import load_layers
 
 def is_compiled_dir(path) -> bool:
     p = Path(path)
@@ -29,39 +29,12 @@ def load_compiled(path) -> Graph:
         raise HwcError(f"not a readable compiled model ({e})", str(path)) from None
 
 
-def load_onnx_model(path, bind=None) -> Graph:
-    from ..frontend.onnx_loader import load_onnx
-    from ..pipeline import cleanup
-
-    graph = load_onnx(path, bind=bind)
-    cleanup(graph)
-    return graph
-
-
 def onnx_input_names(path) -> list[str]:
     from ..frontend.onnx_loader import read_model
 
     m = read_model(path)
     inits = {i.name for i in m.graph.initializer}
     return [i.name for i in m.graph.input if i.name not in inits]
-
-
-def read_data(spec: str) -> np.ndarray:
-    """An array from `.npy`, `.pb` or `ARCHIVE.npz:KEY` (a lone-array .npz needs no key)."""
-    from ..data_io import read_array, read_npz
-
-    if ".npz:" in spec:
-        archive, key = spec.rsplit(":", 1)
-        data = read_npz(archive)
-        if key not in data:
-            raise HwcError(f"has no array named {key!r} (it has: {', '.join(data)})", archive)
-        return data[key]
-    if spec.endswith(".npz"):
-        data = read_npz(spec)
-        if len(data) != 1:
-            raise HwcError(f"holds {len(data)} arrays ({', '.join(data)}): pick one with {spec}:KEY", spec)
-        return next(iter(data.values()))
-    return read_array(spec)
 
 
 def gather_inputs(names: list[str], input_specs: list[str], where: str) -> dict[str, np.ndarray]:
@@ -80,20 +53,6 @@ def gather_inputs(names: list[str], input_specs: list[str], where: str) -> dict[
     if len(input_specs) != len(names):
         raise HwcError(f"the model has {len(names)} input(s) ({', '.join(names)}), got {len(input_specs)} --input", where)
     return {n: read_data(p) for n, p in zip(names, input_specs)}
-
-
-def has_quantizers(graph: Graph) -> bool:
-    return any(n.op in QUANTIZER_OPS for n in graph.nodes)
-
-
-def _range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(x) for x in text.split(","))
-    except ValueError:
-        raise HwcError(f"--input-range must be LO,HI (two numbers), got {text!r}") from None
-    if not lo < hi:
-        raise HwcError(f"--input-range needs LO < HI, got {text!r}")
-    return lo, hi
 
 
 def add_quant_options(p) -> None:
@@ -120,11 +79,11 @@ def add_prune_options(p) -> None:
     g = p.add_argument_group("pruning (before quantization)")
     g.add_argument("--prune", type=float, default=0.0, metavar="FRACTION",
                    help="fraction of weights (or neurons/channels) to remove, in [0, 1) [0]")
-    g.add_argument("--prune-mode", choices=["weights", "neurons", "channels"], default="weights",
+    g.add_argument("--prune-mode", choices=PRUNE_MODES, default="weights",
                    help="unstructured weights, Dense neurons, or Conv kernels with their feature maps [weights]")
-    g.add_argument("--prune-criterion", choices=["l1", "l2", "activation", "reconstruction"], default="l1",
+    g.add_argument("--prune-criterion", choices=PRUNE_CRITERIA, default="l1",
                    help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib) [l1]")
-    g.add_argument("--prune-scope", choices=["layer", "global"], default="layer",
+    g.add_argument("--prune-scope", choices=PRUNE_SCOPES, default="layer",
                    help="weights mode: the fraction per layer, or one global magnitude threshold [layer]")
     g.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",
                    help="after pruning, fine-tune with PyTorch by distillation from the unpruned model on the --calib "
@@ -134,44 +93,22 @@ def add_prune_options(p) -> None:
                         "remaining weights (weights)")
 
 
-def prune_options(args):
-    from ..compile import PruneOptions
-
-    if not 0.0 <= args.prune < 1.0:
-        raise HwcError(f"--prune must be in [0, 1), got {args.prune}")
-    if args.finetune < 0:
-        raise HwcError("--finetune takes a number of epochs >= 0")
-    return PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune)
-
-
-DEFAULT_ABITS = {"tflite": 8, "edgetpu": 8, "openvino": 8, "ncs2": 8}
+def quantization(args) -> Quantization:
+    """The quantization options of `hwc compile` and `hwc config`, checked."""
+    return Quantization(
+        wbits=args.wbits, abits=args.abits, input_bits=args.input_bits, output_bits=args.output_bits,
+        ternary=args.ternary, per_channel=args.per_channel, rounding=Rounding(args.rounding),
+        overflow=Overflow(args.overflow), accum_bits=args.accum_bits,
+        input_range=parse_range(args.input_range) if args.input_range else None,
+        config=args.config, layers=load_layers(args.config) if args.config else {})
 
 
-def abits(args, target: str) -> int:
-    """The --abits the user gave, else the target's natural activation width."""
-    return args.abits if getattr(args, "abits", None) is not None else DEFAULT_ABITS.get(target, 16)
-
-
-def quant_config(args, graph: Graph, target: str) -> QuantConfig:
-    carried = has_quantizers(graph)
-    return QuantConfig(
-        wbits=args.wbits, abits=abits(args, target), input_bits=args.input_bits, output_bits=args.output_bits,
-        per_channel=args.per_channel, ternary=args.ternary, rounding=Rounding(args.rounding),
-        overflow=Overflow(args.overflow), accum_cap=args.accum_bits,
-        input_range=_range(args.input_range) if args.input_range else None,
-        layers=load_layers(args.config) if args.config else {},
-        exact_outputs=carried, float_output_functions=carried and target == "sim")
-
-
-def calibration(args, graph: Graph) -> list[np.ndarray] | None:
-    if not args.calib:
-        return None
-    x = read_data(args.calib)
-    if len(graph.inputs) != 1:
-        raise HwcError("--calib takes one array; the model has several inputs", args.calib)
-    from ..sim.run import check_inputs
-
-    try:
-        return check_inputs(graph, [x], what=[f"calibration data {args.calib}"])
-    except HwcError as e:
-        raise e.at(path=args.model) from None
+def compile_options(args) -> CompileOptions:
+    """`hwc compile`'s command line as CompileOptions: every option checked here, before the target
+    is chosen, the same way for every target."""
+    return CompileOptions(
+        target=args.target, quant=quantization(args),
+        prune=PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune),
+        calib=Calibration.read(args.calib),
+        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock),
+        tflite=TfliteOptions(args.float_io))

@@ -6,15 +6,18 @@ from __future__ import annotations
 import yaml
 
 from ..compile import to_fixed
+from ..compile_model import load_onnx_model
 from ..ir.types import FixedType
-from ..quant_config import type_to_dict
-from .common import calibration, load_onnx_model, quant_config
+from ..options import Calibration
+from ..quant_config import QuantConfig, type_to_dict
+from .common import quantization
 
 
 def run(args) -> int:
+    quant, calib = quantization(args), Calibration.read(args.calib)
     graph = load_onnx_model(args.model)
-    config = quant_config(args, graph, "sim")
-    compiled = to_fixed(graph, config, calibration(args, graph))
+    config = QuantConfig.for_target(quant, graph, "sim")
+    compiled = to_fixed(graph, config, calib.inputs(graph, args.model))
     layers = {}
     for n in compiled.graph.toposort():
         if n.op in ("FromFloat", "ToFloat") or not isinstance(n.output.type.elem, FixedType):

@@ -8,7 +8,8 @@ import sys
 from ..analysis import layer_table
 from ..ir.printer import format_graph
 from ..summary import format_rows, layer_rows
-from .common import is_compiled_dir, load_compiled, load_onnx_model
+from ..compile_model import load_onnx_model
+from .common import is_compiled_dir, load_compiled
 
 
 def _shape(s) -> str:
@@ -39,7 +40,7 @@ def run(args) -> int:
     if compiled:
         pruning = graph.metadata.get("pruning")
         if pruning:  # what the model had before it was pruned
-            from .compile import pruning_line
+            from ..summary import pruning_line
 
             print(pruning_line(pruning))
         print(format_rows(layer_rows(graph)))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data_io import write_outputs
+from ..compile_model import load_onnx_model
+from ..data_io import read_data, write_outputs
 from ..errors import HwcError
 from ..sim.run import check_inputs, simulate
-from .common import gather_inputs, is_compiled_dir, load_compiled, load_onnx_model, onnx_input_names, read_data
+from .common import gather_inputs, is_compiled_dir, load_compiled, onnx_input_names
 
 
 def run(args) -> int:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data_io import read_data
 from ..errors import HwcError
-from .common import read_data
+from ..options import VerifyOptions
 
 
 def run(args) -> int:
@@ -24,10 +25,9 @@ def run(args) -> int:
     target = manifest.get("target")
     if target not in TARGETS:
         raise HwcError(f"unknown target {target!r} in hwc.json", str(d))
-    if args.samples < 1:
-        raise HwcError("--samples must be at least 1")
+    options = VerifyOptions(args.samples, args.resolver)
     inputs = [read_data(x) for x in args.input] if args.input else None
-    report = get_backend(target).verify(d, manifest, inputs, args.samples, args)
+    report = get_backend(target).verify(d, manifest, inputs, options)
     for line in report.details:
         print(line)
     print(f"verify {d} ({target}): {report.samples} samples, {report.compared} values compared, "

@@ -483,3 +483,12 @@ def check_node(node: Node) -> None:
     for out, t in zip(node.outputs, inferred):
         if out.type.shape != t.shape:
             raise IRError(f"{node.op} node {node.name}: output {out.name} has shape {out.type.shape}, inferred {t.shape}")
+
+
+#: the quantizer ops of the IR (the front end maps QONNX IntQuant to Quant)
+QUANTIZER_OPS = frozenset({"Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear"})
+
+
+def has_quantizers(graph) -> bool:
+    """Whether the model carries its own quantizers (QONNX or QDQ) rather than being float."""
+    return any(n.op in QUANTIZER_OPS for n in graph.nodes)

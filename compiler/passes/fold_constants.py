@@ -5,11 +5,11 @@ precision that the quantization passes read."""
 from __future__ import annotations
 
 from ..ir.graph import Graph
+from ..ir.ops import QUANTIZER_OPS
 from ..ir.types import FixedType
 from ..sim.float_ops import FLOAT_OPS
 from .base import Pass
 
-QUANTIZERS = frozenset({"Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear"})
 LAYOUT = frozenset({"Transpose", "Reshape", "Identity", "Dropout"})
 
 
@@ -22,7 +22,7 @@ class FoldConstants(Pass):
     def run(self, graph: Graph) -> bool:
         changed = False
         for node in graph.toposort():
-            if node.op in QUANTIZERS and not self.fold_quantizers:
+            if node.op in QUANTIZER_OPS and not self.fold_quantizers:
                 continue
             if not node.inputs or not all(v is None or v.const is not None for v in node.inputs):
                 continue

@@ -3,14 +3,13 @@ built in code that uses every op the backend emits, and compile/verify through t
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import helper
 
-from conftest import CORPUS, HW_EXAMPLES, F, make_model, save
+from conftest import CORPUS, HW_EXAMPLES, F, compile_options, make_model, save
 
 DIGITS = HW_EXAMPLES / "digits_data"
 
@@ -41,30 +40,23 @@ def matrix() -> list[tuple[str, int | None]]:
     return out
 
 
-def args(model: Path, target: str = "openvino", wbits: int | None = 4, calib: str | None = None, **kw):
-    """The options `hwc compile` passes (argparse Namespace), with this backend's defaults."""
-    base = dict(model=str(model), target=target, wbits=wbits or 8, abits=8, input_bits=None, output_bits=16,
-                per_channel=False, ternary=False, rounding="RND", overflow="SAT", accum_bits=None, calib=calib,
-                input_range=None, config=None, seed=0)
-    base.update(kw)
-    return argparse.Namespace(**base)
-
-
 def compile_model(model: Path, outdir: Path, target: str = "openvino", wbits: int | None = 4,
                   calib: str | None = None, **kw):
+    """Compile through the backend interface as `hwc compile` does; returns (CompileResult, CompileOptions)."""
     from hwc.backends.openvino import OpenvinoBackend
-    from hwc.compiler.commands.common import load_onnx_model
+    from hwc.compiler.compile_model import load_onnx_model
 
-    a = args(model, target, wbits, calib, **kw)
-    result = OpenvinoBackend().compile(load_onnx_model(model), a, outdir)
-    return result, a
+    options = compile_options(target, calib, wbits=wbits or 8, **kw)
+    result = OpenvinoBackend().compile(load_onnx_model(model), options, outdir, source=str(model))
+    return result, options
 
 
-def verify(outdir: Path, n: int, inputs=None, a=None):
+def verify(outdir: Path, n: int, inputs=None):
     from hwc.backends.base import read_manifest
     from hwc.backends.openvino import OpenvinoBackend
+    from hwc.compiler.options import VerifyOptions
 
-    return OpenvinoBackend().verify(outdir, read_manifest(outdir), inputs, n, a or argparse.Namespace(seed=0))
+    return OpenvinoBackend().verify(outdir, read_manifest(outdir), inputs, VerifyOptions(samples=n))
 
 
 def all_ops_model(path: Path, size: int = 10) -> tuple[Path, str]:

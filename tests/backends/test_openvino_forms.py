@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("openvino")
 
 from conftest import hwc  # noqa: E402
-from openvino_models import DIGITS, MODELS, args, compile_model  # noqa: E402
+from openvino_models import DIGITS, MODELS, compile_model  # noqa: E402
 
 from hwc.backends import openvino_graph as og  # noqa: E402
 from hwc.compiler.errors import HwcError  # noqa: E402
@@ -152,15 +152,15 @@ def test_cli_compile_verify_simulate(target, tmp_path):
     assert "top-1 accuracy" in r.stdout
 
 
-def test_options_namespace_defaults(tmp_path):
-    """A Namespace without the quantization options compiles with this backend's defaults (wbits 8, abits 8)."""
-    import argparse
-
+def test_default_options(tmp_path):
+    """CompileOptions with only the target and calibration compile with this backend's defaults (wbits 8, abits 8)."""
     from hwc.backends.openvino import OpenvinoBackend
-    from hwc.compiler.commands.common import load_onnx_model
+    from hwc.compiler.compile_model import load_onnx_model
+    from hwc.compiler.ir.serialize import load_graph
+    from hwc.compiler.options import Calibration, CompileOptions
 
     path, calib, _, _ = MODELS["digits_mlp"]
-    ns = argparse.Namespace(model=str(path), target="openvino", calib=calib)
-    OpenvinoBackend().compile(load_onnx_model(path), ns, tmp_path)
-    assert args(path).abits == 8
+    OpenvinoBackend().compile(load_onnx_model(path), CompileOptions("openvino", calib=Calibration.read(calib)), tmp_path)
+    q = load_graph(tmp_path).metadata["quant"]
+    assert (q["wbits"], q["abits"]) == (8, 8)
     assert (tmp_path / "model.xml").exists()

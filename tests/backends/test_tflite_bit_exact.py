@@ -23,6 +23,7 @@ from conftest import CORPUS, HW_EXAMPLES, corpus_dir, print_uncaptured  # noqa: 
 from tflite_models import RESOLVERS, compile_model, random_calib  # noqa: E402
 
 from hwc.backends.tflite import TfliteBackend  # noqa: E402
+from hwc.compiler.options import VerifyOptions  # noqa: E402
 
 N = 1000
 DIGITS = HW_EXAMPLES / "digits_data"
@@ -75,7 +76,7 @@ def _resolve(spec, tmp_path):
 def _check(name, path, calib, tmp_path, wbits, float_io=False, samples=N, record=True):
     out = tmp_path / "out"
     compile_model(path, out, calib=calib, wbits=8 if wbits == "own" else wbits, float_io=float_io)
-    report = TfliteBackend().verify(out, {}, None, samples, args_resolver())
+    report = TfliteBackend().verify(out, {}, None, VerifyOptions(samples))
     assert report.samples == samples
     assert report.mismatches == 0, report.first_difference + "\n" + "\n".join(report.details)
     assert report.compared > 0
@@ -88,12 +89,6 @@ def _check(name, path, calib, tmp_path, wbits, float_io=False, samples=N, record
         counts["inputs"] = samples
         _COUNTS[(name, str(wbits), "f32" if float_io else "int8")] = counts
     return out
-
-
-def args_resolver():
-    import argparse
-
-    return argparse.Namespace(resolver=None, seed=0)
 
 
 @pytest.mark.slow

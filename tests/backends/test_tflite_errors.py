@@ -33,11 +33,12 @@ def test_abits_other_than_8(abits, tmp_path):
     assert not (tmp_path / "out" / "model.tflite").exists()
 
 
-@pytest.mark.parametrize("wbits", [1, 9])
-def test_wbits_out_of_range(wbits, tmp_path):
+@pytest.mark.parametrize("wbits, reason", [(1, "--wbits 1: TFLite int8 weights take 2..8 bits"),
+                                           (9, "--wbits must be 1..8, got 9")])
+def test_wbits_out_of_range(wbits, reason, tmp_path):
     with pytest.raises(HwcError) as e:
         compile_model(MLP, tmp_path / "out", calib=CALIB, wbits=wbits)
-    assert "TFLite int8 weights take 2..8 bits" in _one_line(e)
+    assert reason in _one_line(e)
 
 
 def test_dynamic_non_batch_dimension_in_onnx(tmp_path):
@@ -80,12 +81,9 @@ def test_layout_that_needs_a_transpose(tmp_path):
     assert "would need a TRANSPOSE op" in _one_line(e)
 
 
-def test_bad_resolver(tmp_path):
-    import argparse
+def test_bad_resolver():
+    from hwc.compiler.options import VerifyOptions
 
-    from hwc.backends.tflite import TfliteBackend
-
-    compile_model(MLP, tmp_path / "out", calib=CALIB)
     with pytest.raises(HwcError) as e:
-        TfliteBackend().verify(tmp_path / "out", {}, None, 10, argparse.Namespace(resolver="gpu"))
+        VerifyOptions(10, resolver="gpu")
     assert "--resolver must be one of ref, xnnpack, builtin or all" in _one_line(e)

@@ -9,7 +9,7 @@ from onnx import helper
 from conftest import F, HW_EXAMPLES, make_model
 from tflite_models import save
 
-from hwc.compiler.commands.common import load_onnx_model
+from hwc.compiler.compile_model import load_onnx_model
 from hwc.compiler.ir.types import AffineType, FloatType, IntType
 from hwc.compiler.passes.quantize_affine import Params, QuantizeAffine, carried_params, choose_params
 from hwc.compiler.pipeline import optimize

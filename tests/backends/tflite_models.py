@@ -3,34 +3,25 @@ backend maps, and a helper that compiles a model through `TfliteBackend` the way
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from conftest import make_model
+from conftest import compile_options, make_model
 
 F = TensorProto.FLOAT
 RESOLVERS = ("ref", "xnnpack", "builtin")
 
 
-def args(model, **kw) -> argparse.Namespace:
-    """The attributes `hwc compile --target tflite` passes (abits 8: the CLI's default, 16, is the sim target's)."""
-    base = dict(model=str(model), target="tflite", wbits=8, abits=8, calib=None, input_range=None, float_io=False,
-                force=False)
-    base.update(kw)
-    return argparse.Namespace(**base)
-
-
-def compile_model(model, out: Path, graph=None, **kw):
+def compile_model(model, out: Path, graph=None, target="tflite", **kw):
     """Load an ONNX file as the CLI does and compile it into `out`; returns the CompileResult."""
     from hwc.backends.tflite import TfliteBackend
-    from hwc.compiler.commands.common import load_onnx_model
+    from hwc.compiler.compile_model import load_onnx_model
 
     g = graph if graph is not None else load_onnx_model(model)
-    return TfliteBackend().compile(g, args(model, **kw), out)
+    return TfliteBackend().compile(g, compile_options(target, **kw), out, source=str(model))
 
 
 def save(model: onnx.ModelProto, path: Path) -> Path:

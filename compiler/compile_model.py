@@ -1,0 +1,74 @@
+"""`compile_model(model, options, outdir)`: what `hwc compile` does, callable without the command line.
+
+model (an ONNX path, or an imported `Graph`) → for `--target sim`: `to_fixed` and the typed IR
+(model.json, weights.npz); for every other target: its backend (`hwc.backends`), which lowers its own
+clone of the graph. The output directory is written atomically (compiler/outdir.py): complete or absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import HwcError
+from .ir.graph import Graph
+from .options import CompileOptions
+from .outdir import atomic_dir
+
+
+def load_onnx_model(path, bind=None) -> Graph:
+    """An ONNX file imported and cleaned up (the float graph every command starts from)."""
+    from .frontend.onnx_loader import load_onnx
+    from .pipeline import cleanup
+
+    graph = load_onnx(path, bind=bind)
+    cleanup(graph)
+    return graph
+
+
+def targets() -> list[str]:
+    """Every --target this installation can compile for."""
+    from hwc.backends import available
+
+    return ["sim"] + available()
+
+
+def compile_model(model: str | Path | Graph, options: CompileOptions, outdir, force: bool = False,
+                  source: str | None = None):
+    """Compile `model` as `options` ask and write `outdir` (replaced only with `force`).
+
+    Returns the backend's `CompileResult` (files relative to outdir, summary lines). `source` names
+    the model in messages and generated comments [the path, or the graph's name].
+    """
+    from hwc.backends.base import CompileResult
+
+    if isinstance(model, Graph):
+        graph, source = model, source or model.name
+    else:
+        graph, source = load_onnx_model(model), source or str(model)
+    if options.target == "sim":
+        from .compile import to_fixed
+        from .ir.serialize import save_graph
+        from .quant_config import QuantConfig
+
+        config = QuantConfig.for_target(options.quant, graph, "sim")
+        compiled = to_fixed(graph, config, options.calib.inputs(graph, source), pruning=options.prune)
+        with atomic_dir(outdir, force=force) as tmp:
+            written = save_graph(compiled.graph, tmp)
+        return CompileResult([p.name for p in written], sim_summary(compiled, source))
+    from hwc.backends import TARGETS, get_backend
+
+    if options.target not in TARGETS:
+        raise HwcError(f"unknown target {options.target!r} (one of: {', '.join(targets())})")
+    backend = get_backend(options.target)
+    with atomic_dir(outdir, force=force) as tmp:
+        return backend.compile(graph, options, Path(tmp), source=source)
+
+
+def sim_summary(compiled, source: str) -> list[str]:
+    from .summary import format_rows, layer_rows, pruning_line, quant_line
+
+    lines = [f"compiled {source} for --target sim: {quant_line(compiled.graph.metadata.get('quant', {}))}"]
+    if compiled.pruning:
+        lines.append(pruning_line(compiled.pruning))
+    lines.append(format_rows(layer_rows(compiled.graph)))
+    return lines + [f"note: {note}" for note in compiled.notes]

@@ -1,0 +1,240 @@
+"""What a compile is asked for, typed and checked once, before the target is chosen.
+
+`CompileOptions` is made of small frozen dataclasses: `Quantization`, `PruneOptions`, `Calibration`,
+`HlsOptions`, `TfliteOptions`. Each checks its own fields when it is made, and `CompileOptions`
+checks what spans two of them (e.g. `--refit` needs calibration data), the same way for every
+target. `compiler/commands` builds one from the command line; any other caller (a sweep, a test)
+builds one directly and passes it to `compile_model`. Backends read it and never the command line.
+
+A checking failure is an `HwcError` (one line, exit code 2 in the CLI).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import HwcError
+from .ir.types import Overflow, Rounding
+
+WBITS = (1, 8)  # weights: 1 = binary ±2^k
+FEATURE_BITS = (2, 32)  # activations, input and output ports
+#: activation bits a target uses when --abits is not given (others: 16)
+DEFAULT_ABITS = {"tflite": 8, "edgetpu": 8, "openvino": 8, "ncs2": 8}
+PRUNE_MODES = ("weights", "neurons", "channels")
+PRUNE_CRITERIA = ("l1", "l2", "activation", "reconstruction")
+PRUNE_SCOPES = ("layer", "global")
+CALIB_CRITERIA = ("activation", "reconstruction")  # criteria that run the model on calibration data
+HLS_IO = ("parallel", "stream")
+HLS_STRATEGIES = ("latency", "resource")
+RESOLVERS = ("ref", "xnnpack", "builtin")
+
+
+def _bits(name: str, value, lo: int, hi: int, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise HwcError(f"{name} must be {lo}..{hi}, got {value}")
+
+
+def _choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise HwcError(f"{name} must be one of {', '.join(choices[:-1])} or {choices[-1]}, got {value!r}")
+
+
+def range_text(r: tuple[float, float]) -> str:
+    """LO,HI as the user would write it: integers without a fraction, other values exactly (repr)."""
+    return ",".join(str(int(x)) if float(x).is_integer() else repr(float(x)) for x in r)
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """`--input-range LO,HI`: two finite numbers, LO < HI."""
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError:
+        raise HwcError(f"--input-range must be LO,HI (two numbers), got {text!r}") from None
+    return check_range((lo, hi), text)
+
+
+def check_range(r, text=None) -> tuple[float, float]:
+    lo, hi = (float(x) for x in r)
+    shown = text if text is not None else range_text((lo, hi)) if all(map(math.isfinite, (lo, hi))) else f"{lo},{hi}"
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise HwcError(f"--input-range needs finite numbers, got {shown!r}")
+    if not lo < hi:
+        raise HwcError(f"--input-range needs LO < HI, got {shown!r}")
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Bit widths and modes for float models (models with their own quantizers keep theirs)."""
+
+    wbits: int = 8
+    abits: int | None = None  # None: the target's natural width (DEFAULT_ABITS, else 16)
+    input_bits: int | None = None  # None: max(abits, 8)
+    output_bits: int = 16
+    ternary: bool = False
+    per_channel: bool = False
+    rounding: Rounding = Rounding.RND
+    overflow: Overflow = Overflow.SAT
+    accum_bits: int | None = None  # cap on accumulator widths (they then wrap); None: never overflows
+    input_range: tuple[float, float] | None = None  # declared input range for interval analysis
+    config: str | None = None  # the per-layer YAML file the layers came from (messages, manifest)
+    layers: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # its checked `layers:` entries
+
+    def __post_init__(self):
+        _bits("--wbits", self.wbits, *WBITS)
+        _bits("--abits", self.abits, *FEATURE_BITS, optional=True)
+        _bits("--input-bits", self.input_bits, *FEATURE_BITS, optional=True)
+        _bits("--output-bits", self.output_bits, *FEATURE_BITS)
+        if self.ternary and self.wbits != 2:
+            raise HwcError("--ternary needs --wbits 2")
+        if self.accum_bits is not None and (isinstance(self.accum_bits, bool) or not isinstance(self.accum_bits, int)
+                                            or self.accum_bits < 2):
+            raise HwcError(f"--accum-bits must be at least 2, got {self.accum_bits}")
+        object.__setattr__(self, "rounding", Rounding(self.rounding))
+        object.__setattr__(self, "overflow", Overflow(self.overflow))
+        if self.input_range is not None:
+            object.__setattr__(self, "input_range", check_range(self.input_range))
+        from .quant_config import check_layers
+
+        check_layers(self.layers, self.config)
+
+    def abits_for(self, target: str) -> int:
+        """The --abits the user gave, else the target's natural activation width."""
+        return self.abits if self.abits is not None else DEFAULT_ABITS.get(target, 16)
+
+    @property
+    def input_range_text(self) -> str | None:
+        return range_text(self.input_range) if self.input_range is not None else None
+
+
+@dataclass(frozen=True)
+class PruneOptions:
+    """Pruning before quantization (compiler/compile.py `prune`)."""
+
+    fraction: float = 0.0
+    mode: str = "weights"  # weights | neurons | channels
+    criterion: str = "l1"
+    refit: bool = False
+    scope: str = "layer"  # weights only: layer | global
+    finetune: int = 0  # epochs of distillation fine-tuning (PyTorch) after pruning
+
+    def __post_init__(self):
+        if not (isinstance(self.fraction, (int, float)) and 0.0 <= self.fraction < 1.0):
+            raise HwcError(f"--prune must be in [0, 1), got {self.fraction}")
+        _choice("--prune-mode", self.mode, PRUNE_MODES)
+        _choice("--prune-criterion", self.criterion, PRUNE_CRITERIA)
+        _choice("--prune-scope", self.scope, PRUNE_SCOPES)
+        if isinstance(self.finetune, bool) or not isinstance(self.finetune, int) or self.finetune < 0:
+            raise HwcError("--finetune takes a number of epochs >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """Calibration inputs for one-input models: `data` holds the samples along axis 0; `path` is
+    what the user named (messages, manifest)."""
+
+    path: str | None = None
+    data: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.data is None:
+            return
+        a = np.asarray(self.data)
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            raise HwcError("calibration data holds NaN or Inf", self.path)
+
+    @classmethod
+    def read(cls, spec: str | None) -> "Calibration":
+        """From `.npy`, `.pb` or `ARCHIVE.npz:KEY`; an empty spec gives no calibration."""
+        if not spec:
+            return cls()
+        from .data_io import read_data
+
+        return cls(spec, read_data(spec))
+
+    def inputs(self, graph, source=None) -> list[np.ndarray] | None:
+        """The data checked against the graph's one input (shape, dtype), or None without data."""
+        if self.data is None:
+            return None
+        if len(graph.inputs) != 1:
+            raise HwcError("--calib takes one array; the model has several inputs", self.path)
+        from .sim.run import check_inputs
+
+        try:
+            return check_inputs(graph, [self.data], what=[f"calibration data {self.path or ''}".rstrip()])
+        except HwcError as e:
+            raise e.at(path=source) from None
+
+
+@dataclass(frozen=True)
+class HlsOptions:
+    """The HLS targets (xilinx, intel)."""
+
+    io: str = "parallel"
+    strategy: str = "latency"
+    reuse: int = 1
+    part: str | None = None  # None: the vendor's default part
+    clock: float = 5.0  # ns
+
+    def __post_init__(self):
+        _choice("--io", self.io, HLS_IO)
+        _choice("--strategy", self.strategy, HLS_STRATEGIES)
+        if self.strategy == "latency" and self.reuse != 1:
+            raise HwcError(f"--reuse {self.reuse} needs --strategy resource (latency is fully unrolled, reuse 1)")
+        if isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1:
+            raise HwcError("--reuse must be at least 1")
+        if not (isinstance(self.clock, (int, float)) and math.isfinite(self.clock) and self.clock > 0):
+            raise HwcError("--clock must be a positive period in ns")
+
+
+@dataclass(frozen=True)
+class TfliteOptions:
+    """The TFLite targets (tflite, edgetpu)."""
+
+    float_io: bool = False  # QUANTIZE/DEQUANTIZE in the model instead of int8 I/O
+
+
+@dataclass(frozen=True, eq=False)
+class CompileOptions:
+    """Everything `hwc compile` is asked for; checked when made, identically for every target."""
+
+    target: str = "sim"
+    quant: Quantization = field(default_factory=Quantization)
+    prune: PruneOptions = field(default_factory=PruneOptions)
+    calib: Calibration = field(default_factory=Calibration)
+    hls: HlsOptions = field(default_factory=HlsOptions)
+    tflite: TfliteOptions = field(default_factory=TfliteOptions)
+
+    def __post_init__(self):
+        p, has_calib = self.prune, self.calib.data is not None
+        if p.refit and not has_calib:
+            raise HwcError("--refit needs --calib data")
+        if p.finetune and not has_calib:
+            raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
+        if p.criterion in CALIB_CRITERIA and not has_calib:
+            raise HwcError(f"--prune-criterion {p.criterion} needs --calib data")
+        if p.finetune and p.fraction <= 0 and not any("prune" in e for e in self.quant.layers.values()):
+            raise HwcError("--finetune fine-tunes after pruning: it needs --prune (or per-layer prune entries)")
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """`hwc verify`: how many random inputs, and (tflite targets) which LiteRT op resolvers."""
+
+    samples: int = 1000
+    resolver: str = "all"
+
+    def __post_init__(self):
+        if isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 1:
+            raise HwcError("--samples must be at least 1")
+        _choice("--resolver", self.resolver, RESOLVERS + ("all",))
+
+    @property
+    def resolvers(self) -> list[str]:
+        return list(RESOLVERS) if self.resolver == "all" else [self.resolver]
