@@ -19,7 +19,9 @@ import numpy as np
 import yaml
 
 from ..errors import HwcError
-from .common import gather_inputs, load_onnx_model, read_data
+from ..compile_model import load_onnx_model
+from ..data_io import read_data
+from .common import gather_inputs
 
 
 def add_arguments(s, compile_parser) -> None:
@@ -95,13 +97,14 @@ def check_args(args) -> str:
 
 def prepare(args):
     """The data every point shares, the float model's reference accuracy, and the sweep's metadata."""
-    from ..commands.common import calibration, onnx_input_names
+    from ..commands.common import onnx_input_names
+    from ..options import Calibration
     from ..sim.run import check_inputs, simulate
     from ..sweep.evaluate import Shared
 
     graph = load_onnx_model(args.model)
     model = Path(args.model).read_bytes()
-    calib = calibration(args, graph)
+    calib = Calibration.read(args.calib).inputs(graph, args.model)
     feeds = gather_inputs(onnx_input_names(args.model), args.val, args.model)
     try:
         val = check_inputs(graph, [feeds[v.name] for v in graph.inputs], what=[f"--val {v.name}" for v in graph.inputs])

@@ -1,37 +1,29 @@
-"""The one place a sweep point meets the compiler: `hwc compile`'s own argument parser and the same
-steps `hwc compile` runs (`compiler/commands/compile.py`), in-process and without printing.
-
-A point is a list of `hwc compile` flags, so the command line reported for the best point is exactly
-what was evaluated. When the typed `CompileOptions` lands, only this module changes.
+"""The one place a sweep point meets the compiler: `hwc compile`'s own parser turns the point's flags
+into `CompileOptions` exactly as `hwc compile` does (`commands/common.compile_options`), and
+`compile_model` — the function `hwc compile` calls — writes the output. In-process, never a subprocess
+of the CLI, so the command line reported for a point is exactly what was evaluated.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from ..options import CompileOptions, VerifyOptions
 
-def compile_args(model: str, target: str, outdir: str, flags: list[str]) -> argparse.Namespace:
-    """What `hwc compile MODEL --target T -o DIR FLAGS…` parses to."""
+
+def compile_options(target: str, flags: list[str]) -> CompileOptions:
+    """What `hwc compile MODEL --target T FLAGS…` is asked for (checked as hwc compile checks it)."""
     from ..cli import build_parser
+    from ..commands.common import compile_options as from_args
 
-    return build_parser().parse_args(["compile", str(model), "--target", target, "-o", str(outdir), *flags])
+    return from_args(build_parser().parse_args(["compile", "MODEL", "--target", target, "-o", "DIR", *flags]))
 
 
-def compile_to(args: argparse.Namespace, outdir: Path) -> None:
-    """Compile `args.model` for `args.target` into the (new, empty) directory `outdir`."""
-    from ..commands.common import calibration, load_onnx_model, prune_options, quant_config
-    from ..compile import to_fixed
-    from ..ir.serialize import save_graph
+def compile_to(model: Path, options: CompileOptions, outdir: Path) -> None:
+    """Compile the ONNX file `model` as `options` ask into the new directory `outdir`."""
+    from ..compile_model import compile_model
 
-    graph = load_onnx_model(args.model)
-    if args.target == "sim":
-        compiled = to_fixed(graph, quant_config(args, graph, "sim"), calibration(args, graph), pruning=prune_options(args))
-        save_graph(compiled.graph, outdir)
-        return
-    from hwc.backends import get_backend
-
-    get_backend(args.target).compile(graph, args, outdir)
+    compile_model(model, options, outdir)
 
 
 def verify_dir(outdir: Path, target: str, samples: int):
@@ -39,5 +31,4 @@ def verify_dir(outdir: Path, target: str, samples: int):
     from hwc.backends import get_backend
     from hwc.backends.base import read_manifest
 
-    args = argparse.Namespace(dir=str(outdir), samples=samples, input=None, resolver="all")
-    return get_backend(target).verify(outdir, read_manifest(outdir), None, samples, args)
+    return get_backend(target).verify(outdir, read_manifest(outdir), None, VerifyOptions(samples=samples))

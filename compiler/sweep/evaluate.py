@@ -49,11 +49,10 @@ def evaluate(shared: Shared, task: Task) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="hwc-sweep-") as tmp:
             outdir = Path(tmp) / "out"
-            outdir.mkdir()
-            args = _materialise(shared, task, Path(tmp), outdir)
+            model, options = _materialise(shared, task, Path(tmp))
             from .compile_point import compile_to
 
-            compile_to(args, outdir)
+            compile_to(model, options, outdir)
             durations["compile"] = time.perf_counter() - started
             t = time.perf_counter()
             correct, total, graph = _score(shared, outdir)
@@ -82,8 +81,9 @@ def _failed(error: str) -> dict[str, Any]:
             "verify": None}
 
 
-def _materialise(shared: Shared, task: Task, tmp: Path, outdir: Path):
-    from .compile_point import compile_args
+def _materialise(shared: Shared, task: Task, tmp: Path):
+    """The model and the point's files (calibration data, per-layer config) in `tmp`, and its options."""
+    from .compile_point import compile_options
 
     model = tmp / "model.onnx"
     model.write_bytes(shared.model)
@@ -94,7 +94,7 @@ def _materialise(shared: Shared, task: Task, tmp: Path, outdir: Path):
     if task.layers:
         (tmp / "layers.yaml").write_text(yaml.safe_dump({"layers": task.layers}, sort_keys=True))
         flags += ["--config", str(tmp / "layers.yaml")]
-    return compile_args(str(model), shared.target, str(outdir), flags)
+    return model, compile_options(shared.target, flags)
 
 
 def _score(shared: Shared, outdir: Path):

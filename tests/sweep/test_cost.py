@@ -7,7 +7,7 @@ from onnx import helper
 
 from conftest import F, make_model, save
 
-from hwc.compiler.commands.common import load_onnx_model
+from hwc.compiler.compile_model import load_onnx_model
 from hwc.compiler.compile import to_fixed
 from hwc.compiler.quant_config import QuantConfig
 from hwc.compiler.sweep.cost import cost_figures

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hwc.compiler.cli import build_parser
-from hwc.compiler.sweep.compile_point import compile_args
+from hwc.compiler.sweep.compile_point import compile_options
 from hwc.compiler.sweep.grid import grid
 from hwc.compiler.sweep.space import axes_and_fixed, compile_flags, point_layers, point_options
 
@@ -18,8 +18,11 @@ def test_flags_round_trip_through_the_compile_parser():
     assert len(points) == 2 * 3 * 2 * 2
     for point in points:
         options = point_options(point, fixed)
-        ns = compile_args("m.onnx", "xilinx", "out", list(compile_flags(options)))
+        flags = list(compile_flags(options))
+        ns = build_parser().parse_args(["compile", "m.onnx", "--target", "xilinx", "-o", "out", *flags])
         assert {k: getattr(ns, k) for k in options} == options
         assert ns.abits == 6 and ns.input_range == "-1,1" and ns.per_channel is True
+        typed = compile_options("xilinx", flags)  # what hwc compile makes of them
+        assert (typed.quant.wbits, typed.prune.fraction, typed.hls.io) == (point["wbits"], point["prune"], point["io"])
         assert point_layers(point, {"fc1": {"per_channel": True}}) == {
             "fc1": {"per_channel": True, "prune": point["layer fc1.prune"]}}
