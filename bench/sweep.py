@@ -23,7 +23,7 @@ GRID = ["--wbits", "2,3,4,8", "--abits", "4,8,16", "--prune", "0,0.5"]  # 24 poi
 FRONT = ["--wbits", "2,3,4,8", "--abits", "4,5,8", "--input-bits", "4,5,8", "--per-channel", "--prune", "0,0.25"]
 
 
-def run_sweep(args: list[str]) -> tuple[float, list[dict]]:
+def run_sweep(args: list[str]) -> tuple[float, list[dict], dict]:
     from hwc.compiler.cli import main as hwc
     from hwc.compiler.sweep.store import ResultStore
 
@@ -32,7 +32,8 @@ def run_sweep(args: list[str]) -> tuple[float, list[dict]]:
         with contextlib.redirect_stdout(io.StringIO()):
             assert hwc(["sweep", *BASE, *args, "-o", tmp]) == 0
         wall = time.perf_counter() - t
-        return wall, ResultStore(tmp, create=False).rows()
+        store = ResultStore(tmp, create=False)
+        return wall, store.rows(), store.meta()
 
 
 def throughput() -> str:
@@ -41,7 +42,7 @@ def throughput() -> str:
     lines = ["| executor | workers | wall s (24 points) | points/s | mean s per point in a worker | start-up s |",
              "|---|---|---|---|---|---|"]
 
-    def add(name, workers, wall, rows, extra=0.0):
+    def add(name, workers, wall, rows, meta, extra=0.0):
         per_point = sum(r["durations"]["total"] for r in rows) / len(rows)
         startup = wall - len(rows) * per_point / workers
         lines.append(f"| {name} | {workers} | {wall:.1f} | {len(rows) / wall:.2f} | {per_point:.3f} | "
@@ -63,18 +64,12 @@ def throughput() -> str:
 
 
 def front() -> str:
-    _, rows = run_sweep([*FRONT, "--jobs", str(os.cpu_count() or 1)])
+    _, rows, meta = run_sweep([*FRONT, "--jobs", str(os.cpu_count() or 1)])
     from hwc.compiler.sweep.pareto import best_point, front as pareto
 
     ok = [r for r in rows if r["status"] == "ok"]
     w8a8 = next(r for r in ok if r["point"] == {"wbits": 8, "abits": 8, "input_bits": 8, "prune": 0.0})
-    import numpy as np
-
-    from hwc.compiler.commands.common import load_onnx_model, read_data
-    from hwc.compiler.sim.run import simulate
-
-    x, y = read_data(f"{DATA / 'test_img.npz'}:x_test"), read_data(f"{DATA / 'test_img.npz'}:y_test")
-    ref = float((np.asarray(simulate(load_onnx_model(BASE[0]), [x])[0]).argmax(1) == y).mean())
+    ref = meta["float_accuracy"]
     best = best_point(ok, "bops", ref, 0.01)
     lines = [f"float model: {100 * ref:.2f} %; w8a8 (per-channel, 8-bit input): {100 * w8a8['accuracy']:.2f} %, "
              f"{w8a8['cost']['bops']:,} BOPs", "",
