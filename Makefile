@@ -31,7 +31,7 @@ system-packages:
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 
 test: install system-packages
-	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests
 
 # The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by
 # g++ C simulation, and its accuracy on the test split from the bit-accurate simulator.

@@ -20,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, synth, verify
+    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, sweep, synth, verify
 
     p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--labels", metavar="Y", help="class labels (.npy or ARCHIVE.npz:KEY): print the top-1 accuracy of the first output")
     s.set_defaults(func=simulate.run)
 
-    s = sub.add_parser("compile", help="quantize a model and write it for a target")
+    s = compile_parser = sub.add_parser("compile", help="quantize a model and write it for a target")
     s.add_argument("model", help="an .onnx file (float, QONNX or QDQ)")
     s.add_argument("--target", choices=compile_cmd.targets(), default="sim", help="what to produce [sim]")
     s.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory (written atomically)")
@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="an .onnx file")
     common.add_quant_options(s)
     s.set_defaults(func=config.run)
+
+    s = sub.add_parser("sweep", help="compile, score and cost a grid of options; the Pareto front (local pool or Ray)")
+    sweep.add_arguments(s, compile_parser)
+    s.set_defaults(func=sweep.run)
     return p
 
 
