@@ -12,6 +12,7 @@ import numpy as np
 from .ir.graph import Graph, Node
 from .ir.static import is_static, static_f64
 from .sim.run import simulate
+from .sim.tables import WIDE_TABLES
 
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)  # inputs assumed for interval analysis without --calib or --input-range
 
@@ -82,12 +83,13 @@ def _clip(node, x, get, graph):
     return min(max(x[0], lo), hi), max(min(x[1], hi), lo)
 
 
-def _monotonic(node, x, get, graph):
-    """A non-decreasing elementwise function: its values at the ends."""
-    from .sim.float_ops import FLOAT_OPS
+def _wide_table(node, x, get, graph):
+    """The extremes of f on [lo, hi], on a fine grid with the end points (the table functions)."""
+    from .sim.tables import FUNCTIONS, table_params
 
-    y = FLOAT_OPS[node.op](node, np.array(x, np.float64))
-    return float(y[0]), float(y[1])
+    grid = np.linspace(x[0], x[1], 4097) if math.isfinite(x[0]) and math.isfinite(x[1]) else np.asarray(x)
+    y = np.asarray(FUNCTIONS[node.op](grid, *table_params(node)), np.float64)
+    return float(y.min()), float(y.max())
 
 
 def _binary(node, x, get, graph):
@@ -146,9 +148,9 @@ INTERVALS = {
     "Dense": lambda node, x, get, graph: _interval_dense(x, *_weights(graph, node)),
     "Conv": lambda node, x, get, graph: _interval_conv(x, *_weights(graph, node)),
     "Relu": lambda node, x, get, graph: (max(x[0], 0.0), max(x[1], 0.0)),
-    "LeakyRelu": _leaky_relu, "PRelu": _prelu, "Clip": _clip, "Selu": _monotonic,
+    "LeakyRelu": _leaky_relu, "PRelu": _prelu, "Clip": _clip, **dict.fromkeys(WIDE_TABLES, _wide_table),
     "Sigmoid": lambda *a: (0.0, 1.0), "HardSigmoid": lambda *a: (0.0, 1.0), "Softmax": lambda *a: (0.0, 1.0),
-    "Tanh": lambda *a: (-1.0, 1.0),
+    "Tanh": lambda *a: (-1.0, 1.0), "Bipolar": lambda *a: (-1.0, 1.0),
     "Add": _binary, "Sub": _binary, "Mul": _binary, "Div": _binary, "MatMul": _matmul,
     "Concat": _concat, "BatchNormalization": _batchnorm, "Pad": _pad,
     **dict.fromkeys(("Reshape", "Transpose", "Identity", "Dropout", "Resize", "Cast", "MaxPool", "GlobalMaxPool",

@@ -90,31 +90,32 @@ _FOLDED_BN = "folded into the layer before it (FoldBatchNorm)"
 _INTEGER = "lowered to Dense/Conv before (LowerScaledLayers)"
 _MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: no form yet"
 _NO_FORM = "no form on this target yet"
+_DYNAMIC = "a scale computed at run time: refused by every hardware target"
 
 #: table -> {op: why the table does not handle it}
 UNSUPPORTED: dict[str, dict[str, str]] = {
-    "frontend": {op: _MADE for op in ("Dense", "FromFloat", "ToFloat", "Rescale", "Requantize")},
+    "frontend": {op: _MADE for op in ("Dense", "FromFloat", "ToFloat", "Rescale", "Requantize", "Bipolar")},
     "float": {"FromFloat": "fixed-point boundary only", "ToFloat": "fixed-point boundary only",
               "Rescale": "fixed-point only"},
     "fixed": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
               "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-              "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM},
+              "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "tflite": {**dict.fromkeys(_QUANTIZERS, _AFFINE), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                "Identity": "removed before", "MatMul": _MATMUL, "ConvInteger": _AFFINE, "MatMulInteger": _AFFINE,
                "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _NO_FORM, "PRelu": _NO_FORM,
-               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM},
+               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-                 "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM, "HardSigmoid": _NO_FORM},
+                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "intervals": {"ConvInteger": "integer form: give --calib", "MatMulInteger": "integer form: give --calib",
+                  "DynamicQuantizeLinear": _DYNAMIC,
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
     "hls": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "MatMul": _MATMUL,
             "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-            "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM},
+            "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "openvino-ir": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                     "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
-                    "Requantize": _INTEGER, "Div": _NO_FORM, "PRelu": _NO_FORM, "Selu": _NO_FORM,
-                    "HardSigmoid": _NO_FORM},
+                    "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
 }
 
 

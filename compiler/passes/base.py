@@ -42,3 +42,12 @@ class PassManager:
             if not changed:
                 return changes
         raise IRError(f"passes did not reach a fixed point in {self.max_rounds} rounds: {changes}")
+
+
+def take_place(graph: Graph, old, new) -> None:
+    """`new` (already added) replaces the single-output node `old`: old's uses move to new's output,
+    old is removed and new takes its node and value names (so names in files and reports stay)."""
+    graph.replace_all_uses(old.output, new.output)
+    graph.remove_node(old)
+    graph.rename_node(new, old.name)
+    graph.rename(new.output, old.output.name)
