@@ -6,6 +6,7 @@ and nothing in `backends/` imports `compiler/commands` (backends read CompileOpt
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import networkx as nx
@@ -43,6 +44,7 @@ def _runtime_nodes(tree):
     yield from ast.walk(tree)
 
 
+@functools.lru_cache(maxsize=1)
 def import_graph() -> nx.DiGraph:
     mods = modules()
     g = nx.DiGraph()
