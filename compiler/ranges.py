@@ -118,6 +118,18 @@ def _matmul(node, x, get, graph):
     return -b, b
 
 
+def _integer_product(node, x, get, graph):
+    """ConvInteger/MatMulInteger: |y| <= K * max|x - x_zero| * max|w - w_zero| (K: terms per output)."""
+    def centred(r, z):
+        return r if z is None else (r[0] - get(z)[1], r[1] - get(z)[0])
+
+    xr, wr = centred(x, node.input(2)), centred(get(node.inputs[1]), node.input(3))
+    shape = node.inputs[1].type.shape
+    k = node.inputs[0].type.shape[-1] if node.op == "MatMulInteger" else math.prod(shape[1:])
+    b = k * max(abs(xr[0]), abs(xr[1])) * max(abs(wr[0]), abs(wr[1]))
+    return -b, b
+
+
 def _concat(node, x, get, graph):
     rs = [get(v) for v in node.inputs]
     return min(a for a, _ in rs), max(b for _, b in rs)
@@ -151,14 +163,14 @@ INTERVALS = {
     "LeakyRelu": _leaky_relu, "PRelu": _prelu, "Clip": _clip, **dict.fromkeys(WIDE_TABLES, _wide_table),
     "Sigmoid": lambda *a: (0.0, 1.0), "HardSigmoid": lambda *a: (0.0, 1.0), "Softmax": lambda *a: (0.0, 1.0),
     "Tanh": lambda *a: (-1.0, 1.0), "Bipolar": lambda *a: (-1.0, 1.0),
+    "DynamicQuantizeLinear": lambda *a: (0.0, 255.0),  # uint8 values (every hardware target refuses the op)
     "Add": _binary, "Sub": _binary, "Mul": _binary, "Div": _binary, "MatMul": _matmul,
+    "ConvInteger": _integer_product, "MatMulInteger": _integer_product,
     "Concat": _concat, "BatchNormalization": _batchnorm, "Pad": _pad,
     **dict.fromkeys(("Reshape", "Transpose", "Identity", "Dropout", "Resize", "Cast", "MaxPool", "GlobalMaxPool",
                      "AveragePool", "GlobalAveragePool", "Quant", "BipolarQuant", "Trunc", "QuantizeLinear",
                      "DequantizeLinear"), _keep),
 }
-#: ops with no interval rule: integer forms and what the quantization passes make (never in a float graph)
-NO_INTERVAL = frozenset({"ConvInteger", "MatMulInteger", "Requantize", "Rescale", "FromFloat", "ToFloat"})
 
 
 def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple[float, float]]:

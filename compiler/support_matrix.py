@@ -107,8 +107,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
                  "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
-    "intervals": {"ConvInteger": "integer form: give --calib", "MatMulInteger": "integer form: give --calib",
-                  "DynamicQuantizeLinear": _DYNAMIC,
+    "intervals": {
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
     "hls": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "MatMul": _MATMUL,
             "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
