@@ -206,7 +206,7 @@ def _load(d: Path) -> Graph:
     try:
         with np.load(d / "weights.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:  # (a damaged method byte)
         raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})") from None
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise HwcError("weights.npz is not an .npz archive")
