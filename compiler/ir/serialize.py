@@ -204,7 +204,7 @@ def _load(d: Path) -> Graph:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
         raise HwcError(f"model.json is not an {FORMAT} v{VERSION} file")
     try:
-        with np.load(d / "weights.npz", allow_pickle=False) as z:
+        with open(d / "weights.npz", "rb") as f, np.load(f, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:  # (a damaged method byte)
         raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})") from None
