@@ -108,7 +108,8 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     restrict: dict[str, dict] = {}
     int8 = options.target == "openvino"  # the NCS2 form has no int8 kernels
     while True:  # at most twice: the limits depend on the input types, which the weights do not change
-        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune)
+        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune,
+                            labels=options.calib.labels)
         g = compiled.graph
         ours = {n.name for n in compiled.float_graph.nodes if n.op in ("Dense", "Conv", "Gemm", "MatMul")
                 and len(n.inputs) > 1 and n.inputs[1].const is not None
@@ -176,6 +177,8 @@ def check(g: Graph) -> dict[str, str]:
                 storage[n.name] = "i4" if (w.min(initial=0) >= -8 and w.max(initial=0) <= 7) else "i8"
             if w.min(initial=0) < -128 or w.max(initial=0) > 127:
                 storage[n.name] = "f32"
+        if n.op == "HardSigmoid" and ovo.hard_sigmoid_bound(n) >= ovo.F32_EXACT:
+            problems.append(f"{n.name}: x·alpha + beta needs more than 24 bits")
         if n.op in ("Add", "Sub"):
             lo, hi, _ = ovo._add_range(n)
             if max(-lo, hi) > ovo.F32_EXACT:
@@ -391,6 +394,10 @@ class Emitter:
     def _Relu(self, n):
         return self._finish(n, self.og.relu(self._in(n)))
 
+    def _Bipolar(self, n):
+        y = self.o1.select(self.o1.greater_equal(self._in(n), self._c(0.0)), self._c(1.0), self._c(-1.0))
+        return self._finish(n, y, what="Select(x >= 0, +1, -1)")
+
     def _Clip(self, n):
         t = n.inputs[0].type.elem
         lo, hi = ovo._clip_bounds(n, t)
@@ -401,6 +408,18 @@ class Emitter:
         from ..compiler.sim.fixed_ops import _param
         a = _param(n.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits
         return self._finish(n, self.o1.prelu(self._in(n), self._c(np.asarray([a]))))
+
+    def _PRelu(self, n):
+        st = n.inputs[1].type.elem
+        a = np.asarray(n.inputs[1].const, np.float64).reshape(-1) * 2.0 ** -st.frac_bits
+        return self._finish(n, self.o1.prelu(self._in(n), self._c(a)), what="PRelu, a slope per channel")
+
+    def _HardSigmoid(self, n):
+        from ..compiler.sim.fixed_ops import _param
+        pt = n.attrs["param_type"]
+        a, b = (_param(n.attrs[k], pt) * 2.0 ** -pt.frac_bits for k in ("alpha", "beta"))
+        y = self.o1.hard_sigmoid(self._in(n), self._c(a), self._c(b))
+        return self._finish(n, y, what="HardSigmoid (exact in f32)")
 
     def _MaxPool(self, n):
         a = n.attrs
@@ -502,7 +521,7 @@ class Emitter:
         from ..compiler import tables
         a = n.attrs
         t = n.output.type.elem
-        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits
+        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t, tables.table_params(n)) * 2.0 ** -t.frac_bits
         N = 1 << a["table_bits"]
         idx = self._table_index(self._in(n), a["table_bits"] - a["range_bits"] - 1, N // 2, N)
         self._note(n, f"table of {N} entries (Floor, Clamp, Convert, Gather)")
@@ -510,6 +529,11 @@ class Emitter:
 
     def _Sigmoid(self, n):
         return self._table_fn(n, "Sigmoid")
+
+    def _table_activation(self, n):
+        return self._table_fn(n, n.op)
+
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
 
     def _Tanh(self, n):
         return self._table_fn(n, "Tanh")
@@ -545,6 +569,24 @@ class Emitter:
 
 # ---- the backend ------------------------------------------------------------------------------
 
+STORED_BITS = {"i4": 4, "i8": 8, "u8": 8, "f16": 16, "f32": 32}
+
+
+def openvino_figures(g: Graph, target: str, storage: dict[str, str]):
+    """MACs, BOPs and bytes as the IR stores them: weights in `storage`'s element type (f16 for the NCS2
+    form), biases and activations in f32 (f16 on the NCS2)."""
+    from ..compiler.cost.ops import ops_figures
+
+    fp16 = target == "ncs2"
+
+    def weight_bits(n, v):
+        if fp16:
+            return 16
+        return STORED_BITS.get(storage.get(n.name, "f32"), 32) if v is n.inputs[1] else 32
+
+    return ops_figures(g, target, weight_bits, lambda v: 16 if fp16 else 32)
+
+
 class OpenvinoBackend(Backend):
     name = "openvino"
     targets = ("openvino", "ncs2")
@@ -573,13 +615,17 @@ class OpenvinoBackend(Backend):
         manifest = {"wbits": u.wbits, "abits": u.abits, "input_bits": u.input_bits, "output_bits": u.output_bits,
                     "per_channel": u.per_channel, "calib": options.calib.path, "input_range": u.input_range_text,
                     "config": u.config}
-        files.append(write_manifest(outdir, target, manifest, files))
+        figs = openvino_figures(g, target, storage)
+        files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         q = g.metadata.get("quant", {})
         kinds = sorted(set(storage.values()))
         summary = [f"compiled for --target {target}: {'FP16 IR for the Myriad X' if fp16 else 'OpenVINO IR, f32 + FakeQuantize'}"
                    f", wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
                    f"weights {'/'.join(kinds) if not fp16 else 'f16'}, simulator mode {MODE[target]}"]
         summary += [f"  {line}" for line in em.layers]
+        from ..compiler.cost.ops import ops_line
+
+        summary.append(ops_line(figs))
         summary += [f"note: {x}" for x in notes]
         return CompileResult(files, summary)
 

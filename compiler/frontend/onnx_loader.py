@@ -23,7 +23,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..errors import HwcError
-from ..ir.graph import Graph, IRError, Value
+from ..ir.graph import Graph, IRError, Value, stable_toposort
 from ..ir.types import TensorType, elem_from_numpy
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas", "finn", "qonnx")
@@ -185,8 +185,6 @@ def batch_inputs(model: onnx.ModelProto) -> set[str]:
 
 def node_order(model: onnx.ModelProto, path: str) -> list[int]:
     """Node indices in a topological order (files should already be sorted); a cycle is an error."""
-    import networkx as nx
-
     nodes = list(model.graph.node)
     producer: dict[str, int] = {}
     given = {i.name for i in model.graph.initializer} | {i.name for i in model.graph.input}
@@ -199,15 +197,14 @@ def node_order(model: onnx.ModelProto, path: str) -> list[int]:
                          else "an initializer or graph input")
                 raise HwcError(f"tensor '{o}' is written twice (also by {first})", path, n.name or o, n.op_type)
             producer[o] = k
-    g = nx.DiGraph()
-    g.add_nodes_from(range(len(nodes)))
-    for k, n in enumerate(nodes):
-        for i in n.input:
-            if i in producer:
-                g.add_edge(producer[i], k)
-    try:
-        order = list(nx.lexicographical_topological_sort(g))
-    except nx.NetworkXUnfeasible:
+    edges = [(producer[i], k) for k, n in enumerate(nodes) for i in n.input if i in producer]
+    order = stable_toposort(len(nodes), edges)
+    if order is None:
+        import networkx as nx  # only to name the cycle in the error
+
+        g = nx.DiGraph()
+        g.add_nodes_from(range(len(nodes)))
+        g.add_edges_from(edges)
         cycle = nx.find_cycle(g)
         names = [nodes[a].name or nodes[a].output[0] for a, _ in cycle]
         raise HwcError(f"the graph has a cycle: {' -> '.join(names + names[:1])}", path, names[0],

@@ -117,6 +117,11 @@ def QLinearMatMul(ctx: Ctx, a, a_scale, a_zero_point, b, b_scale, b_zero_point, 
     return _requantize(ctx, acc, a_scale, b_scale, y_scale, y_zero_point, a.type.elem.numpy_dtype, None)
 
 
+def DynamicQuantizeLinear(ctx: Ctx, x):
+    node = ctx.graph.add_node("DynamicQuantizeLinear", [x], name=ctx.name, num_outputs=3)
+    return tuple(node.outputs)
+
+
 def MatMulInteger(ctx: Ctx, A, B, a_zero_point=None, b_zero_point=None):
     return ctx.emit("MatMulInteger", [A, B, a_zero_point, b_zero_point])
 
@@ -132,4 +137,5 @@ HANDLERS = {
     "Quant": Quant, "IntQuant": IntQuant, "BipolarQuant": BipolarQuant, "Trunc": Trunc,
     "QuantizeLinear": QuantizeLinear, "DequantizeLinear": DequantizeLinear, "QLinearConv": QLinearConv,
     "QLinearMatMul": QLinearMatMul, "MatMulInteger": MatMulInteger, "ConvInteger": ConvInteger,
+    "DynamicQuantizeLinear": DynamicQuantizeLinear,
 }

@@ -89,3 +89,12 @@ def is_static(graph: Graph, value) -> bool:
         return seen[id(v)]
 
     return walk(value)
+
+
+def take_place(graph: Graph, old, new) -> None:
+    """`new` (already added) replaces the single-output node `old`: old's uses move to new's output,
+    old is removed and new takes its node and value names (so names in files and reports stay)."""
+    graph.replace_all_uses(old.output, new.output)
+    graph.remove_node(old)
+    graph.rename_node(new, old.name)
+    graph.rename(new.output, old.output.name)
