@@ -133,7 +133,7 @@ def _read_figures(path, key):
         if doc is not None:
             Figures.from_json(doc)
         return doc
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # OSError: a directory, unreadable
         raise HwcError(f"unreadable cost figures ({e})", str(path)) from None
 
 
