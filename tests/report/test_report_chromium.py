@@ -138,4 +138,22 @@ def test_report_data_mistakes_are_user_errors(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"hwc: error: {labels}: 5 labels for 360 input samples"
     assert main(["report", str(out), "--labels", str(labels)]) == 2
     assert "--labels needs --input data" in capsys.readouterr().err
+    assert main(["report", str(out), "--model", str(tmp_path / "gone.onnx")]) == 2
+    assert capsys.readouterr().err.strip() == f"hwc: error: {tmp_path / 'gone.onnx'}: no such file"
     assert not (out / "report.html").exists()
+
+
+def test_report_finds_the_float_model_by_model_option(tmp_path, capsys, monkeypatch):
+    """Compiled with a relative path and reported from elsewhere: --model names the float model."""
+    out = tmp_path / "mlp"
+    data = HW_EXAMPLES / "digits_data"
+    monkeypatch.chdir(HW_EXAMPLES.parent)
+    assert main(["compile", "hw_examples/digits_mlp/model.onnx", "--target", "sim", "--wbits", "4",
+                 "--calib", f"{data / 'calib.npz'}:x", "-o", str(out)]) == 0
+    monkeypatch.chdir(tmp_path)
+    args = ["report", str(out), "--input", f"{data / 'test.npz'}:x_test", "--labels", f"{data / 'test.npz'}:y_test"]
+    assert main(args + ["-o", "without.html"]) == 0
+    assert "is not at hand: no float comparison (name it with --model)" in (tmp_path / "without.html").read_text()
+    assert main(args + ["-o", "with.html", "--model", str(HW_EXAMPLES / "digits_mlp" / "model.onnx")]) == 0
+    html = (tmp_path / "with.html").read_text()
+    assert 'data-acc="float model">—' not in html and html.count("<polyline") == 3 and 'id="layer-error"' in html
