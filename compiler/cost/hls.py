@@ -114,7 +114,7 @@ class HlsCost:
     def _pixels(self, n) -> int:
         return _stream(n.output)[1]
 
-    def _window_plan(self, n) -> int:
+    def _window_plan(self, n) -> tuple[int, int, int, int]:
         """(iterations of window_stream over the padded plane in raster order, line-buffer rows, input width,
         input channels), as templates/hls/hwc_window.h plans them."""
         a = n.attrs
