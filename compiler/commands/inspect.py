@@ -21,7 +21,7 @@ def _synthesis(d) -> dict:
     """The `hwc synth` results saved in a compiled directory, by family."""
     from pathlib import Path
 
-    return {p.stem[len("synth_"):]: json.loads(p.read_text()) for p in sorted(Path(d).glob("synth_*.json"))}
+    return {p.stem[len("synth_"):]: _read_json(p) for p in sorted(Path(d).glob("synth_*.json"))}
 
 
 def _print_synthesis(d) -> None:
@@ -109,8 +109,8 @@ def compiled_figures(path, graph):
         figs = Figures.from_json(doc) if doc is not None else None
         target = _read_json(manifest).get("target", target)
     figs = figs or ops_figures(graph, target)
-    for synth in sorted(Path(path).glob("synth_*.json")):  # `hwc synth`: measured figures next to the estimates
-        add_synthesis(figs, _read_json(synth))
+    for result in _synthesis(path).values():  # `hwc synth`: measured figures next to the estimates
+        add_synthesis(figs, result)
     return figs
 
 
