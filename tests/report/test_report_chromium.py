@@ -100,7 +100,13 @@ def test_report_of_the_make_run_example(tmp_path, capsys):
     expected = expected_numbers(doc)
     shown = {k: float(v.replace(",", "")) for k, v in probe["figs"].items()}
     assert shown == expected
-    assert "98.06 %" in html and "99.17 %" in html  # the compiled and the float model on the test split
+    # the accuracies `hwc simulate --labels` prints for the compiled and the float model
+    for model, key in ((out, "compiled (target arithmetic)"), (HW_EXAMPLES / "digits_cnn" / "model.onnx", "float model")):
+        capsys.readouterr()
+        assert main(["simulate", str(model), "--input", f"{data / 'test_img.npz'}:x_test",
+                     "--labels", f"{data / 'test_img.npz'}:y_test"]) == 0
+        correct, n = map(int, capsys.readouterr().out.split("top-1 accuracy: ")[1].split(" =")[0].split("/"))
+        assert f'data-acc="{key}">{100 * correct / n:.2f} %' in html
     assert html.count("<polyline") == 3  # the float weights over each of the 3 layers' grids
     assert png_size(shot) == (1366, 2400)
 
@@ -121,7 +127,7 @@ def test_report_of_a_processor_target(tmp_path, capsys):
 
 def test_report_of_something_else_is_a_user_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "not a directory written by `hwc compile`" in capsys.readouterr().err
+    assert "not a compiled model" in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
 
 
