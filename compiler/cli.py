@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-from .errors import HwcError
+from .errors import HwcError, printable
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, simulate, sweep, verify
+    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, sweep, verify
 
     p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -57,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tflite targets: LiteRT op resolver(s) to check [all]")
     s.set_defaults(func=verify.run)
 
+    s = sub.add_parser("report", help="an HTML page of a compiled model: graph, precision, resources, latency, fit")
+    s.add_argument("dir", help="a directory written by `hwc compile`")
+    s.add_argument("-o", "--output", metavar="HTML", help="where to write the page [DIR/report.html]")
+    s.add_argument("--input", "-i", action="append", metavar="X", help="data to compare with the float model (as simulate)")
+    s.add_argument("--labels", metavar="Y", help="class labels: top-1 accuracy of the compiled and the float model")
+    s.set_defaults(func=report.run)
+
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")
     common.add_quant_options(s)
@@ -72,9 +80,16 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # numpy's RuntimeWarnings (overflow, invalid value in a cast) are not for the user's terminal:
+            # every result that matters is checked, and a real problem is an HwcError
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.func(args)
     except HwcError as e:
         print(f"hwc: error: {e.line()}", file=sys.stderr)
+        return 2
+    except MemoryError:  # a backstop: compile estimates its memory up front (compiler/memory.py)
+        print(f"hwc: error: {printable(str(getattr(args, 'model', '')))}: not enough memory for this model", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hwc: interrupted", file=sys.stderr)

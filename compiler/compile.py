@@ -10,7 +10,7 @@ import numpy as np
 from .errors import HwcError
 from .frontend.onnx_loader import load_onnx
 from .ir.graph import Graph
-from .passes.assign_types import AssignTypes, Decision, TypeWarning
+from .passes.assign_types import AssignTypes, Decision, TypeWarning, input_port_type
 from .passes.base import PassManager
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
@@ -124,7 +124,10 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
     float_graph = graph.clone()
     ranges = LazyRanges(float_graph, config, calib, notes)
-    PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
+    def port_type(v):
+        return input_port_type(config, *(config.input_range or ranges[v.name]))
+
+    PassManager([LowerScaledLayers(input_type=port_type), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
                 verify=verify).run(graph)
     assign = AssignTypes(config, ranges)
     with warnings.catch_warnings(record=True) as caught:

@@ -178,17 +178,20 @@ class HlsOptions:
 
     io: str = "parallel"
     strategy: str = "latency"
-    reuse: int = 1
+    reuse: int | str = 1  # or "auto": per layer the smallest that fits `utilisation` % of the part (compiler/cost/fit.py)
     part: str | None = None  # None: the vendor's default part
     clock: float = 5.0  # ns
+    utilisation: float = 80.0  # --reuse auto: % of each resource of the part the design may use
 
     def __post_init__(self):
         _choice("--io", self.io, HLS_IO)
         _choice("--strategy", self.strategy, HLS_STRATEGIES)
         if self.strategy == "latency" and self.reuse != 1:
             raise HwcError(f"--reuse {self.reuse} needs --strategy resource (latency is fully unrolled, reuse 1)")
-        if isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1:
-            raise HwcError("--reuse must be at least 1")
+        if self.reuse != "auto" and (isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1):
+            raise HwcError("--reuse must be at least 1 (or auto)")
+        if not (isinstance(self.utilisation, (int, float)) and 0 < self.utilisation <= 100):
+            raise HwcError(f"--utilisation must be a percentage in (0, 100], got {self.utilisation}")
         if not (isinstance(self.clock, (int, float)) and math.isfinite(self.clock) and self.clock > 0):
             raise HwcError("--clock must be a positive period in ns")
 

@@ -16,8 +16,8 @@ from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, Calibration, C
 from ..quant_config import load_layers
 
 def is_compiled_dir(path) -> bool:
-    p = Path(path)
-    return p.is_dir() and (p / "model.json").exists()
+    """A directory given as a model is a compiled one (an ONNX model is a file); load_compiled checks it."""
+    return Path(path).is_dir()
 
 
 def load_compiled(path) -> Graph:
@@ -110,5 +110,5 @@ def compile_options(args) -> CompileOptions:
         target=args.target, quant=quantization(args),
         prune=PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune),
         calib=Calibration.read(args.calib),
-        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock),
+        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock, args.utilisation),
         tflite=TfliteOptions(args.float_io))

@@ -15,13 +15,7 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
-import yaml
-
 from ..errors import HwcError
-from ..compile_model import load_onnx_model
-from ..data_io import read_data
-from .common import gather_inputs
 
 
 def add_arguments(s, compile_parser) -> None:
@@ -97,7 +91,11 @@ def check_args(args) -> str:
 
 def prepare(args):
     """The data every point shares, the float model's reference accuracy, and the sweep's metadata."""
-    from ..commands.common import onnx_input_names
+    import numpy as np
+
+    from ..commands.common import gather_inputs, onnx_input_names
+    from ..compile_model import load_onnx_model
+    from ..data_io import read_data
     from ..options import Calibration
     from ..sim.run import check_inputs, simulate
     from ..sweep.evaluate import Shared
@@ -131,6 +129,8 @@ def prepare(args):
 
 
 def data_hash(arrays) -> str:
+    import numpy as np
+
     h = hashlib.sha256()
     for a in arrays:
         if a is None:
@@ -167,6 +167,8 @@ def plan(args, meta, out: Path):
 
 
 def execute(args, shared, todo, infos, store, skipped) -> dict[str, int]:
+    import yaml
+
     from ..sweep.local_pool import run_local
     from ..sweep.progress import SweepProgress
     from ..sweep.ray_pool import run_ray
