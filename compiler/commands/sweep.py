@@ -57,12 +57,11 @@ def run(args) -> int:
     shared, meta = prepare(args)
     tasks, infos = plan(args, meta, out)
     store = ResultStore(out)
-    old = store.meta()
-    if old and (old.get("model_hash"), old.get("data_hash")) != (meta["model_hash"], meta["data_hash"]):
+    identity = ("model_hash", "data_hash")
+    old = store.adopt(meta, identity)
+    if old and any(old.get(k) != meta[k] for k in identity):
         raise HwcError(f"holds a sweep of another model or other data ({old.get('model')}): use another SWEEP_DIR",
                        str(out))
-    for k, v in meta.items():
-        store.set_meta(k, v)
     done = store.done_keys()
     todo = [t for t in tasks if t.key not in done]
     counts = execute(args, shared, todo, infos, store, len(tasks) - len(todo))
