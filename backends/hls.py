@@ -70,7 +70,8 @@ class HlsBackend(Backend):
     def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
         target, h = self.vendor.name, options.hls
         config = QuantConfig.for_target(options.quant, graph, target)
-        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune)
+        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune,
+                            labels=options.calib.labels)
         g = compiled.graph
         part = h.part or self.vendor.default_part
         layer_reuse, auto_line = {}, None
@@ -195,6 +196,18 @@ def _big_stack() -> None:
     resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
 
 
+def check_boundaries(g: Graph) -> None:
+    """Each graph input feeds exactly one FromFloat and each output comes from a ToFloat (the host's
+    conversions; the hardware sees only the fixed-point values between them)."""
+    for v in g.inputs:
+        users = [u.node for u in v.uses]
+        if len(users) != 1 or users[0].op != "FromFloat":
+            raise HwcError(f"input {v.name} must be converted by one FromFloat")
+    for v in g.outputs:
+        if v.producer is None or v.producer.op != "ToFloat":
+            raise HwcError(f"output {v.name} must come from a ToFloat")
+
+
 def emitted_nodes(g: Graph) -> list[Node]:
     return [n for n in g.toposort() if n.op not in ("FromFloat", "ToFloat")]
 
@@ -242,13 +255,7 @@ class Project:
                         raise HwcError(f"--reuse {self.reuse_of(n)} is larger than the {nnz} nonzero weights of this layer: "
                                        f"use 1..{nnz} (each multiplier does --reuse multiplications per sample)",
                                        node=n.name, op=n.op)
-        for v in g.inputs:
-            users = [u.node for u in v.uses]
-            if len(users) != 1 or users[0].op != "FromFloat":
-                raise HwcError(f"input {v.name} must be converted by one FromFloat")
-        for v in g.outputs:
-            if v.producer is None or v.producer.op != "ToFloat":
-                raise HwcError(f"output {v.name} must come from a ToFloat")
+        check_boundaries(g)
 
     def reuse_of(self, n: Node) -> int:
         return self.layer_reuse.get(n.name, self.reuse)

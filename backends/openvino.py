@@ -108,7 +108,8 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     restrict: dict[str, dict] = {}
     int8 = options.target == "openvino"  # the NCS2 form has no int8 kernels
     while True:  # at most twice: the limits depend on the input types, which the weights do not change
-        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune)
+        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune,
+                            labels=options.calib.labels)
         g = compiled.graph
         ours = {n.name for n in compiled.float_graph.nodes if n.op in ("Dense", "Conv", "Gemm", "MatMul")
                 and len(n.inputs) > 1 and n.inputs[1].const is not None

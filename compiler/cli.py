@@ -20,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, sweep, verify
+    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, sweep, synth, verify
 
     p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory (written atomically)")
     s.add_argument("--force", action="store_true", help="replace an existing output directory")
     common.add_quant_options(s)
+    common.add_max_drop_options(s)
     common.add_prune_options(s)
     compile_cmd.add_target_options(s)
     s.set_defaults(func=compile_cmd.run)
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input", "-i", action="append", metavar="X", help="data to compare with the float model (as simulate)")
     s.add_argument("--labels", metavar="Y", help="class labels: top-1 accuracy of the compiled and the float model")
     s.set_defaults(func=report.run)
+
+    synth.add_parser(sub)
 
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")

@@ -56,23 +56,42 @@ def compile_model(model: str | Path | Graph, options: CompileOptions, outdir, fo
     from .memory import calib_samples, check_memory
 
     check_memory(graph, options.target, source, samples=calib_samples(options.calib))
+    searched, search_lines = None, []
+    if options.max_drop.points is not None:  # per-layer widths first; the compile then uses them
+        from .quantize.mixed_precision import YAML_NAME, choose
+
+        options, searched, search_lines = choose(graph, options, Path(outdir) / YAML_NAME)
     if options.target == "sim":
         from .compile import to_fixed
         from .ir.serialize import save_graph
         from .quant_config import QuantConfig
 
         config = QuantConfig.for_target(options.quant, graph, "sim")
-        compiled = to_fixed(graph, config, options.calib.inputs(graph, source), pruning=options.prune)
+        compiled = to_fixed(graph, config, options.calib.inputs(graph, source), pruning=options.prune,
+                            labels=options.calib.labels)
         with atomic_dir(outdir, force=force) as tmp:
-            written = save_graph(compiled.graph, tmp)
-        return CompileResult([p.name for p in written], sim_summary(compiled, source))
+            written = [p.name for p in save_graph(compiled.graph, tmp)] + _write_search(searched, tmp)
+        return CompileResult(written, search_lines + sim_summary(compiled, source))
     from hwc.backends import TARGETS, get_backend
 
     if options.target not in TARGETS:
         raise HwcError(f"unknown target {options.target!r} (one of: {', '.join(targets())})")
     backend = get_backend(options.target)
     with atomic_dir(outdir, force=force) as tmp:
-        return backend.compile(graph, options, Path(tmp), source=source)
+        result = backend.compile(graph, options, Path(tmp), source=source)
+        result.files += _write_search(searched, tmp)
+    result.summary[:0] = search_lines
+    return result
+
+
+def _write_search(text: str | None, outdir) -> list[str]:
+    """The --max-drop widths as a --config YAML in the output directory."""
+    if text is None:
+        return []
+    from .quantize.mixed_precision import YAML_NAME
+
+    (Path(outdir) / YAML_NAME).write_text(text)
+    return [YAML_NAME]
 
 
 def sim_summary(compiled, source: str) -> list[str]:

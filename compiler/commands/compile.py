@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..compile_model import compile_model, targets
-from ..options import HLS_IO, HLS_STRATEGIES
+from ..options import HLS_IO, HLS_STRATEGIES, RTL_IO, RTL_MULT
 from .common import compile_options
 
 
@@ -26,6 +26,13 @@ def add_target_options(p) -> None:
                    help="with --reuse auto: the share of each resource of --part the design may use [80]")
     g.add_argument("--part", help="FPGA part (xilinx: e.g. xcu250-figd2104-2L-e; intel: e.g. Agilex7) [vendor default]")
     g.add_argument("--clock", type=float, default=5.0, help="clock period in ns [5]")
+    g = p.add_argument_group("RTL target (verilog)")
+    g.add_argument("--rtl-io", choices=RTL_IO, default="axis",
+                   help="top-level ports: AXI4-Stream, or parallel ports with valid and clock enable [axis]")
+    g.add_argument("--rtl-stages", type=int, default=1, metavar="K",
+                   help="register levels per layer: 1 its output, more also cut the adder trees of linear layers, 0 none (combinational) [1]")
+    g.add_argument("--rtl-mult", choices=RTL_MULT, default="adders",
+                   help="constant products as shifts and adds, as DSP multipliers, or DSPs for wide many-digit ones [adders]")
     g = p.add_argument_group("TFLite targets (tflite, edgetpu)")
     g.add_argument("--float-io", action="store_true", help="float inputs/outputs (QUANTIZE/DEQUANTIZE at the edges)")
 

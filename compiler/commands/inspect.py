@@ -17,6 +17,21 @@ def _shape(s) -> str:
     return "x".join("N" if d is None else str(d) for d in s)
 
 
+def _synthesis(d) -> dict:
+    """The `hwc synth` results saved in a compiled directory, by family."""
+    from pathlib import Path
+
+    return {p.stem[len("synth_"):]: json.loads(p.read_text()) for p in sorted(Path(d).glob("synth_*.json"))}
+
+
+def _print_synthesis(d) -> None:
+    from .synth import synth_table
+
+    for family, result in _synthesis(d).items():
+        print(f"synthesis ({family}, {result['tool']}, latency {result['latency']} cycles):")
+        print(synth_table(result))
+
+
 def run(args) -> int:
     compiled = is_compiled_dir(args.model)
     graph = load_compiled(args.model) if compiled else load_onnx_model(args.model)
@@ -26,6 +41,9 @@ def run(args) -> int:
     doc, figs = inspect_doc(args.model, graph, compiled)
     rows, totals = doc["layers"], doc["total"]
     if args.json:
+        synthesis = _synthesis(args.model) if compiled else {}
+        if synthesis:
+            doc["synthesis"] = synthesis
         print(json.dumps(doc, indent=1))
         return 0
     print(f"{args.model}: {totals['nodes']} nodes, {totals['params']:,} parameters, {totals['macs']:,} MACs per sample")
@@ -41,6 +59,7 @@ def run(args) -> int:
         print(format_rows(layer_rows(graph), figs if hls else None))
         for line in cost_lines(figs):
             print(line)
+        _print_synthesis(args.model)
         return 0
     header = ("node", "op", "input shape", "output", "params", "MACs", "quantization")
     table = [header] + [(r["node"], r["op"], " ".join(_shape(s) for s in r["inputs"]), _shape(r["output"]),
