@@ -40,7 +40,7 @@ def add_arguments(s, compile_parser) -> None:
                         "instance (needs pip install 'hwc[ray]')")
     s.add_argument("--verify", type=int, nargs="?", const=100, default=0, metavar="N",
                    help="also run `hwc verify --samples N` on each point (HLS, tflite, openvino targets) [100]")
-    s.add_argument("--synth", action="store_true", help="synthesise each point (needs the synthesis runner)")
+    s.add_argument("--synth", action="store_true", help="synthesise each point with Yosys (not wired into the sweep yet: refused)")
     s.add_argument("--tolerance", type=float, default=0.01,
                    help="best point: the cheapest within this accuracy of the float model [0.01]")
     add_space_options(s, compile_parser)
@@ -76,7 +76,11 @@ def check_args(args) -> str:
     if args.model is None or args.output is None:
         raise HwcError("hwc sweep needs MODEL and -o SWEEP_DIR (or --report SWEEP_DIR)")
     if args.synth:
-        raise HwcError("--synth needs the synthesis runner (backends/synth.py), which this build does not have")
+        raise HwcError("--synth is not wired into the sweep yet: sweep --target verilog, then run `hwc synth DIR` "
+                       "on the points you pick")
+    if getattr(args, "max_drop", None) is not None:
+        raise HwcError("--max-drop (mixed precision within one compile) is not a sweep axis: it needs compile's own "
+                       "--val; sweep --wbits/--abits or --layer instead")
     if args.verify and args.target == "sim":
         raise HwcError("--verify needs a target with an executor (xilinx, intel, tflite, edgetpu, openvino, ncs2)")
     if not args.val:

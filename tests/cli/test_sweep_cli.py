@@ -110,7 +110,7 @@ def test_two_sweeps_one_directory(tmp_path):
 
 def test_user_errors(tmp_path, capsys):
     base = ["sweep", MLP, *DATA_ARGS, "-o", str(tmp_path / "s")]
-    assert_one_line_error(hwc(*base, "--synth"), "--synth needs the synthesis runner")
+    assert_one_line_error(hwc(*base, "--synth"), "--synth is not wired into the sweep yet")
     for extra, needle in [(["--prune", "0.5:0:0.1"], "--prune '0.5:0:0.1': a range needs STEP > 0 and LO <= HI"),
                           (["--io", "parallel,serial"], "--io: invalid choice 'serial'"),
                           (["--layer", "/0/Gemm.bits=2"], "expected NODE.KEY=LIST with KEY one of wbits, abits, prune"),
