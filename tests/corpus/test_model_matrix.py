@@ -37,9 +37,11 @@ def cases():
         precisions = FLOAT_PRECISIONS if kind == "float" else {"own": []}
         for label, args in precisions.items():
             for target in TARGETS:
-                # the regular suite keeps one precision per model and one HLS vendor (intel runs the same
-                # kernels through other type headers); the rest, and ESPCN, are `slow`
-                yield rel, label, args, target, samples, slow or label == "w4a8" or target == "intel"
+                # the regular suite keeps one precision per model, TFLite and OpenVINO, and the HLS build of
+                # the binarised UNSW model; the other HLS builds (a g++ build each), w4a8 and ESPCN are `slow`
+                hls = target in ("xilinx", "intel")
+                yield rel, label, args, target, samples, slow or label == "w4a8" or target == "intel" or \
+                    (hls and not rel.startswith("unsw"))
 
 
 def run_case(rel: str, args: list[str], target: str, samples: int, tmp: Path) -> str:
