@@ -477,7 +477,11 @@ class TfliteBackend(Backend):
         files += ["edgetpu_report.txt", "README.md"]
         manifest = {"wbits": options.quant.wbits, "abits": 8, "float_io": float_io, "calib": options.calib.path,
                     "input_range": options.quant.input_range_text}
-        files.append(write_manifest(outdir, target, manifest, files))
+        from ..compiler.cost.tflite import tflite_figures
+        from .edgetpu_report import analyse
+
+        figs = tflite_figures(g, writer.ops, analyse(writer.ops)[0], target)
+        files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
                    f"{manifest['wbits']}, {'float32' if float_io else 'int8'} I/O"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]

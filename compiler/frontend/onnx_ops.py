@@ -134,6 +134,8 @@ def BatchNormalization(ctx: Ctx, X, scale, B, mean, var, *, epsilon=1e-5, moment
         raise ctx.fail("training_mode=1 is not supported (inference only)")
     if not spatial:
         raise ctx.fail("spatial=0 (per-activation statistics) is not supported")
+    if not epsilon >= 0:
+        raise ctx.fail(f"epsilon must be >= 0, got {epsilon}")
     return ctx.emit("BatchNormalization", [X, scale, B, mean, var], epsilon=float(epsilon))
 
 

@@ -17,9 +17,12 @@ _QDQ_TYPES = {np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.i
 
 def _int_attr(ctx: Ctx, v, what) -> int:
     arr = ctx.need_const(v, what)
-    f = float(np.asarray(arr).reshape(-1)[0])
-    if f != int(f) or f < 1:
-        raise ctx.fail(f"{what} must be a positive integer, got {f}")
+    a = np.asarray(arr).reshape(-1)
+    if a.size != 1:
+        raise ctx.fail(f"{what} must be one number, got {a.size}")
+    f = float(a[0])
+    if not np.isfinite(f) or f != int(f) or f < 1 or f > 64:
+        raise ctx.fail(f"{what} must be an integer in 1..64, got {f}")
     return int(f)
 
 

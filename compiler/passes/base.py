@@ -53,6 +53,10 @@ def static_value(v) -> np.ndarray:
     if v.const is not None:
         return v.const
     node = v.producer
+    if node is None:  # a graph input where a weight is expected (its initializer is missing)
+        from ..errors import HwcError
+
+        raise HwcError(f"'{v.name}' is used as a weight but is a graph input (no initializer gives its value)")
     args = [static_value(i) if i is not None else None for i in node.inputs]
     while args and args[-1] is None:
         args.pop()

@@ -592,8 +592,11 @@ def _weight_scales(w: np.ndarray, qmax: int) -> list[float]:
     amax = np.abs(w).max(axis=1)
     f = np.linspace(0.2, 1.0, 33) if qmax < 127 else np.ones(1)
     s = np.maximum(amax, 1e-30)[:, None] * f[None, :] / qmax  # [C, F]
-    q = np.clip(np.rint(w[:, None, :] / s[..., None]), -qmax, qmax)
-    err = ((q * s[..., None] - w[:, None, :]) ** 2).sum(axis=2)
+    err = np.empty(s.shape)
+    for j in range(len(f)):  # one candidate at a time: temporaries of w's size, not 33 times it
+        sj = s[:, j:j + 1]
+        q = np.clip(np.rint(w / sj), -qmax, qmax)
+        err[:, j] = ((q * sj - w) ** 2).sum(axis=1)
     best = s[np.arange(len(s)), err.argmin(axis=1)]
     # an all-zero channel takes the smallest other scale: any scale is exact for it, and a large one would
     # push the requantization multiplier s_in s_w / s_out towards XNNPACK's limit of 256
