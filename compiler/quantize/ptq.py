@@ -124,14 +124,14 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
             else:
                 better = e < best_e
                 best_q[:, better], best_e[better], best_f[better] = q[:, better], e[better], f[better]
-        grid = Grid(bits, ternary, best_f)
+        grid = Grid(bits, ternary, best_f, per_channel)
         q_all[:, cols], fr_all[cols] = best_q, best_f
         out_f, out_q = b @ wg, a @ grid.values(best_q)
         delta[cols] = (out_f - out_q).mean(axis=0)
         err += float(np.sum((out_f - out_q - delta[cols]) ** 2) / n)
         out_r = a @ grid.values(grid.mantissas(wg))
         err_rtn += float(np.sum((out_f - out_r) ** 2) / n)
-    grid = Grid(bits, ternary, fr_all)
+    grid = Grid(bits, ternary, fr_all, per_channel)
     return q_all, grid, delta, LayerResult(node.name, method, err_rtn, err, grid)
 
 
