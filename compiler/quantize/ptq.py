@@ -111,6 +111,7 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
         wg = w[:, cols]
         refit_here = refit and method != "rtn" and len(a) >= REFIT_ROWS_PER_INPUT * len(wg)
         target = np.linalg.solve(damped(h, 0.01)[0], c @ wg) if refit_here else wg
+        target = np.where(wg == 0, 0.0, target)  # pruned weights stay pruned (GPTQ compensates them)
         cands = candidate_fracs(target, bits, ternary, per_channel) if frac is None else [np.full(wg.shape[1], frac)]
         best_q = best_e = best_f = rtn_e = None
         for f in cands:
