@@ -11,7 +11,7 @@ from .errors import HwcError
 from .frontend.onnx_loader import load_onnx
 from .ir.graph import Graph
 from .ir.types import FixedType
-from .passes.assign_types import AssignTypes, Decision, TypeWarning
+from .passes.assign_types import AssignTypes, Decision, TypeWarning, input_port_type
 from .passes.base import PassManager
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
@@ -128,7 +128,10 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
     float_graph = graph.clone()
     ranges = LazyRanges(float_graph, config, calib, notes)
-    PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
+    def port_type(v):
+        return input_port_type(config, *(config.input_range or ranges[v.name]))
+
+    PassManager([LowerScaledLayers(input_type=port_type), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
                 verify=verify).run(graph)
     method = config.ptq or (DEFAULT_PTQ if calib is not None else "rtn")
     obs = pruned.pop("obs", None) if pruned else None

@@ -15,12 +15,19 @@ from .options import CompileOptions
 from .outdir import atomic_dir
 
 
-def load_onnx_model(path, bind=None) -> Graph:
-    """An ONNX file imported and cleaned up (the float graph every command starts from)."""
-    from .frontend.onnx_loader import load_onnx
+def load_onnx_model(path, bind=None, target: str | None = None) -> Graph:
+    """An ONNX file imported and cleaned up (the float graph every command starts from). With `target`,
+    a model too large to compile for it here is refused from its initializers' sizes before the
+    conversion (compiler/memory.py)."""
+    from .frontend.onnx_loader import convert_model, read_model
     from .pipeline import cleanup
 
-    graph = load_onnx(path, bind=bind)
+    model = read_model(path)
+    if target is not None:
+        from .memory import check_model_memory
+
+        check_model_memory(model, target, str(path))
+    graph = convert_model(model, str(path), bind or {})
     cleanup(graph)
     return graph
 
@@ -44,7 +51,11 @@ def compile_model(model: str | Path | Graph, options: CompileOptions, outdir, fo
     if isinstance(model, Graph):
         graph, source = model, source or model.name
     else:
-        graph, source = load_onnx_model(model), source or str(model)
+        graph, source = load_onnx_model(model, target=options.target), source or str(model)
+        graph.metadata["source"] = str(model)  # as given: `hwc report` compares the compiled model with it
+    from .memory import calib_samples, check_memory
+
+    check_memory(graph, options.target, source, samples=calib_samples(options.calib))
     searched, search_lines = None, []
     if options.max_drop.points is not None:  # per-layer widths first; the compile then uses them
         from .quantize.mixed_precision import YAML_NAME, choose
@@ -90,4 +101,7 @@ def sim_summary(compiled, source: str) -> list[str]:
     if compiled.pruning:
         lines.append(pruning_line(compiled.pruning))
     lines.append(format_rows(layer_rows(compiled.graph)))
+    from .cost.ops import ops_figures, ops_line
+
+    lines.append(ops_line(ops_figures(compiled.graph, "sim")))
     return lines + [f"note: {note}" for note in compiled.notes]

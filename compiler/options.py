@@ -33,6 +33,8 @@ MAX_DROP_TARGETS = ("sim", "xilinx", "intel")
 HLS_IO = ("parallel", "stream")
 HLS_STRATEGIES = ("latency", "resource")
 RESOLVERS = ("ref", "xnnpack", "builtin")
+RTL_IO = ("axis", "parallel")
+RTL_MULT = ("adders", "dsp", "auto")
 
 
 def _bits(name: str, value, lo: int, hi: int, optional: bool = False) -> None:
@@ -192,17 +194,20 @@ class HlsOptions:
 
     io: str = "parallel"
     strategy: str = "latency"
-    reuse: int = 1
+    reuse: int | str = 1  # or "auto": per layer the smallest that fits `utilisation` % of the part (compiler/cost/fit.py)
     part: str | None = None  # None: the vendor's default part
     clock: float = 5.0  # ns
+    utilisation: float = 80.0  # --reuse auto: % of each resource of the part the design may use
 
     def __post_init__(self):
         _choice("--io", self.io, HLS_IO)
         _choice("--strategy", self.strategy, HLS_STRATEGIES)
         if self.strategy == "latency" and self.reuse != 1:
             raise HwcError(f"--reuse {self.reuse} needs --strategy resource (latency is fully unrolled, reuse 1)")
-        if isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1:
-            raise HwcError("--reuse must be at least 1")
+        if self.reuse != "auto" and (isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1):
+            raise HwcError("--reuse must be at least 1 (or auto)")
+        if not (isinstance(self.utilisation, (int, float)) and 0 < self.utilisation <= 100):
+            raise HwcError(f"--utilisation must be a percentage in (0, 100], got {self.utilisation}")
         if not (isinstance(self.clock, (int, float)) and math.isfinite(self.clock) and self.clock > 0):
             raise HwcError("--clock must be a positive period in ns")
 
@@ -240,6 +245,21 @@ class MaxDrop:
 
 
 @dataclass(frozen=True)
+class RtlOptions:
+    """The RTL target (verilog): top-level ports, register levels per layer, constant products."""
+
+    io: str = "axis"
+    stages: int = 1  # 0: combinational; 1: a register per layer; more: also cut linear layers' adder trees
+    mult: str = "adders"
+
+    def __post_init__(self):
+        _choice("--rtl-io", self.io, RTL_IO)
+        _choice("--rtl-mult", self.mult, RTL_MULT)
+        if isinstance(self.stages, bool) or not isinstance(self.stages, int) or not 0 <= self.stages <= 16:
+            raise HwcError(f"--rtl-stages must be 0..16, got {self.stages}")
+
+
+@dataclass(frozen=True)
 class TfliteOptions:
     """The TFLite targets (tflite, edgetpu)."""
 
@@ -257,6 +277,7 @@ class CompileOptions:
     hls: HlsOptions = field(default_factory=HlsOptions)
     tflite: TfliteOptions = field(default_factory=TfliteOptions)
     max_drop: MaxDrop = field(default_factory=MaxDrop)
+    rtl: RtlOptions = field(default_factory=RtlOptions)
 
     def __post_init__(self):
         p, has_calib = self.prune, self.calib.data is not None

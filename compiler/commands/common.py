@@ -12,12 +12,12 @@ from ..errors import HwcError
 from ..ir.graph import Graph
 from ..ir.types import Overflow, Rounding
 from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, PTQ_METHODS, Calibration, CompileOptions, HlsOptions,
-                       MaxDrop, PruneOptions, Quantization, TfliteOptions, parse_range)
+                       MaxDrop, PruneOptions, Quantization, RtlOptions, TfliteOptions, parse_range)
 from ..quant_config import load_layers
 
 def is_compiled_dir(path) -> bool:
-    p = Path(path)
-    return p.is_dir() and (p / "model.json").exists()
+    """A directory given as a model is a compiled one (an ONNX model is a file); load_compiled checks it."""
+    return Path(path).is_dir()
 
 
 def load_compiled(path) -> Graph:
@@ -128,5 +128,6 @@ def compile_options(args) -> CompileOptions:
         target=args.target, quant=quantization(args),
         prune=PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune),
         calib=Calibration.read(args.calib, args.labels),
-        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock),
-        tflite=TfliteOptions(args.float_io), max_drop=MaxDrop.read(args.max_drop, args.val, args.val_labels))
+        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock, args.utilisation),
+        tflite=TfliteOptions(args.float_io), max_drop=MaxDrop.read(args.max_drop, args.val, args.val_labels),
+        rtl=RtlOptions(args.rtl_io, args.rtl_stages, args.rtl_mult))
