@@ -13,6 +13,7 @@ TARGETS = {
     "edgetpu": ("hwc.backends.tflite", "TfliteBackend"),
     "openvino": ("hwc.backends.openvino", "OpenvinoBackend"),
     "ncs2": ("hwc.backends.openvino", "OpenvinoBackend"),
+    "verilog": ("hwc.backends.verilog", "VerilogBackend"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..compile_model import load_onnx_model
 from ..ir.types import FixedType
+from ..memory import calib_samples, check_memory
 from ..options import Calibration
 from ..quant_config import QuantConfig, type_to_dict
 from .common import quantization
@@ -16,7 +17,8 @@ def run(args) -> int:
     from ..compile import to_fixed
 
     quant, calib = quantization(args), Calibration.read(args.calib)
-    graph = load_onnx_model(args.model)
+    graph = load_onnx_model(args.model, target="sim")
+    check_memory(graph, "sim", args.model, samples=calib_samples(calib))
     config = QuantConfig.for_target(quant, graph, "sim")
     compiled = to_fixed(graph, config, calib.inputs(graph, args.model))
     layers = {}

@@ -27,6 +27,7 @@ from ..ir.types import AffineType, FloatType, IntType
 from ..ranges import _static_value
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range, resize_indices
 from ..sim.tflite_ops import LUT_OPS, depthwise_multiplier, tflite_resize_indices, window_padding
+from .assign_types import DYNAMIC_QUANT_REFUSAL
 from .base import Pass, is_static
 from .remove_dead_nodes import RemoveDeadNodes
 
@@ -185,6 +186,8 @@ class QuantizeAffine(Pass):
                 target = self._carry(graph, node.inputs[0], p, node)
                 self.out_storage[id(target)] = t
                 self._bypass(graph, node, target)
+            elif node.op == "DynamicQuantizeLinear":
+                raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)
             elif node.op in ("BipolarQuant", "Trunc", "Requantize", "ConvInteger", "MatMulInteger"):
                 raise HwcError(f"{node.op} on a run-time value has no TFLite int8 form here",
                                node=node.name, op=node.op)

@@ -120,6 +120,19 @@ def relu(node, x):
     return cast(np.maximum(x, 0), _in(node, 0).frac_bits, _out(node), xb and (max(xb[0], 0), max(xb[1], 0)))
 
 
+def bipolar(node, x):
+    """x >= 0 ? +1 : -1, as mantissas of the output type (integer, 2-bit signed)."""
+    t = _out(node)
+    return np.where(x >= 0, 1 << t.frac_bits, -(1 << t.frac_bits)).astype(np.int64)
+
+
+def prelu(node, x, slope):
+    """m_x < 0 ? m_x·m_s[c] : m_x << f_s (slope mantissas per channel), then the cast."""
+    fx, fs = _in(node, 0).frac_bits, _in(node, 1).frac_bits
+    s = np.asarray(slope, np.int64)
+    return cast(np.where(x < 0, x * s, x << fs), fx + fs, _out(node))
+
+
 def _param(value: float, t: FixedType) -> int:
     return int(from_float(np.asarray([value], np.float64), t)[0])
 
@@ -162,7 +175,7 @@ def hard_sigmoid(node, x):
 def _table_fn(name):
     def run(node, x):
         a = node.attrs
-        table = tables.function_table(name, a["table_bits"], a["range_bits"], _out(node))
+        table = tables.function_table(name, a["table_bits"], a["range_bits"], _out(node), tables.table_params(node))
         return table[tables.function_index(x, _in(node, 0).frac_bits, a["table_bits"], a["range_bits"])]
     run.__name__ = name.lower()
     return run
@@ -332,6 +345,7 @@ FIXED_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float_op, "ToFloat": to_float_op, "Rescale": rescale, "Cast": cast_op,
+    "Bipolar": bipolar, "PRelu": prelu, **{op: _table_fn(op) for op in tables.WIDE_TABLES},
 }
 
 

@@ -37,7 +37,8 @@ MODES.update(OPENVINO_MODES)  # [openvino] "openvino", "openvino-fp16" (sim/open
 
 
 def check_inputs(graph: Graph, arrays: Sequence[np.ndarray], what: Sequence[str] | None = None) -> list[np.ndarray]:
-    """Validate shapes (a None dimension takes any batch, the same for every input) and element types."""
+    """Validate shapes (a None dimension takes any batch, the same for every input), element types and
+    values (floats finite: a NaN has no fixed-point value and would only come out as NaN)."""
     if len(arrays) != len(graph.inputs):
         names = ", ".join(v.name for v in graph.inputs)
         raise HwcError(f"the model has {len(graph.inputs)} input(s) ({names}), got {len(arrays)}")
@@ -59,6 +60,9 @@ def check_inputs(graph: Graph, arrays: Sequence[np.ndarray], what: Sequence[str]
         if isinstance(v.type.elem, FloatType):
             if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
                 raise HwcError(f"{src} has element type {arr.dtype}, the model expects {dt}")
+            if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+                bad = np.unravel_index(int(np.flatnonzero(~np.isfinite(arr))[0]), arr.shape)
+                raise HwcError(f"{src} holds NaN or infinite values (first at index {tuple(int(i) for i in bad)})")
         elif isinstance(v.type.elem, IntType):
             if not np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_:
                 raise HwcError(f"{src} has element type {arr.dtype}, the model expects {dt}")

@@ -1,0 +1,56 @@
+"""`hwc synth DIR --family xilinx|ice40|ecp5|gates [--part P]`: open-source synthesis (Yosys) of a
+`--target verilog` output; per-layer and total LUTs, flip-flops, carry cells, DSPs, block RAMs (gates:
+cells and NAND2-equivalent area), printed and written to DIR/synth_<family>.json for `hwc inspect DIR`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import HwcError
+
+COLUMNS = {"gates": ("cells", "nand2_eq", "ffs"), None: ("luts", "ffs", "carry", "dsps", "brams")}
+
+
+def add_parser(sub) -> None:
+    from hwc.backends.synth import FAMILIES
+
+    s = sub.add_parser("synth", help="synthesize a --target verilog output with Yosys; LUTs, FFs, DSPs per layer")
+    s.add_argument("dir", help="a directory written by `hwc compile --target verilog`")
+    s.add_argument("--family", choices=FAMILIES, default="xilinx",
+                   help="FPGA family (Yosys synth_xilinx / synth_ice40 / synth_ecp5) or generic gates [xilinx]")
+    s.add_argument("--part", help="the part, recorded with the results (Yosys maps to the family's cells)")
+    s.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from hwc.backends.base import read_manifest
+    from hwc.backends.synth import synthesize
+
+    d = Path(args.dir)
+    if not (d / "hwc.json").exists():
+        raise HwcError("has no hwc.json: not a directory written by `hwc compile --target verilog`", str(d))
+    manifest = read_manifest(d)
+    if manifest.get("target") != "verilog":
+        raise HwcError(f"hwc synth needs a --target verilog output, this one is {manifest.get('target')!r}", str(d))
+    result = synthesize(d, manifest, args.family, args.part)
+    path = d / f"synth_{args.family}.json"
+    path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    print(f"synthesized {d} for {args.family} with {result['tool']} in {result['seconds']} s "
+          f"(latency {result['latency']} cycles)")
+    print(synth_table(result))
+    print(f"wrote {path}")
+    return 0
+
+
+def synth_table(result: dict) -> str:
+    """Per-layer figures of a synthesis result as text columns (names left, numbers right)."""
+    cols = COLUMNS["gates" if result["family"] == "gates" else None]
+    rows = [("layer", "op", "node", *cols)]
+    rows += [(l["module"].rsplit("_", 1)[-1], l["op"], l["node"], *(f"{l[c]:,}" for c in cols)) for l in result["layers"]]
+    rows.append(("total", "", "", *(f"{result['total'][c]:,}" for c in cols)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in rows]
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([lines[0], rule] + lines[1:-1] + [rule, lines[-1]])
