@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="HTML", help="where to write the page [DIR/report.html]")
     s.add_argument("--input", "-i", action="append", metavar="X", help="data to compare with the float model (as simulate)")
     s.add_argument("--labels", metavar="Y", help="class labels: top-1 accuracy of the compiled and the float model")
+    s.add_argument("--model", metavar="ONNX", help="the float model DIR was compiled from [the path hwc compile was given]")
     s.set_defaults(func=report.run)
 
     synth.add_parser(sub)

@@ -140,9 +140,11 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     if calib is None and finetune:
         raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
     if method != "rtn" or finetune:
-        ranges = value_ranges(float_graph, config, calib, notes)
+        # distillation makes the pruned model's values look like the unpruned teacher's: their types come from it
+        range_graph = teacher if finetune and pruned else float_graph
+        ranges = value_ranges(range_graph, config, calib, notes)
         if method != "rtn":
-            ranges = search_ranges(float_graph, calib, ranges, config)
+            ranges = search_ranges(range_graph, calib, ranges, config)
         layers = run_ptq(graph, config, calib, ranges, method, prune=obs)
         if obs is not None:
             pruned["after"] = weight_figures(graph)
@@ -150,7 +152,8 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
             notes.append(f"weights quantized by {method} on {len(calib[0])} calibration inputs, with bias correction "
                          "and MSE-optimal activation ranges")
         if finetune:
-            notes.append(distill(graph, teacher, float_graph, config, calib, ranges, layers, finetune, labels))
+            notes.append(distill(graph, teacher, float_graph, config, calib, ranges, layers, finetune, labels,
+                                 rescale=pruned is not None))
     assign = AssignTypes(config, ranges)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TypeWarning)
@@ -175,9 +178,10 @@ def weight_figures(graph: Graph) -> dict:
 
 
 def distill(graph: Graph, teacher: Graph, float_graph: Graph, config: QuantConfig, calib, ranges, layers,
-            epochs: int, labels=None) -> str:
-    """Quantization-aware distillation (compiler/finetune.py) of the PTQ result: weights on their frozen
-    grids, every value fake-quantized to the type AssignTypes gives it with these ranges."""
+            epochs: int, labels=None, rescale: bool = False) -> str:
+    """Quantization-aware distillation (compiler/finetune.py) of the PTQ result: weights on their grids
+    (frozen as PTQ chose them; with `rescale`, after pruning, the scale follows the weights), every
+    value fake-quantized to the type AssignTypes gives it with these ranges."""
     from .finetune import finetune
 
     probe = graph.clone()
@@ -189,7 +193,9 @@ def distill(graph: Graph, teacher: Graph, float_graph: Graph, config: QuantConfi
     floats = {n.name: n for n in float_graph.nodes}
     grids = {r.node: r.grid for r in layers}
     zero = {name: np.asarray(floats[name].inputs[1].const) == 0 for name in grids}
-    loss = finetune(graph, teacher, calib, epochs, grids=grids, act_types=types, masks=zero, labels=labels)
+    # after pruning the model has more to recover: a larger step, and weight scales that follow the weights
+    loss = finetune(graph, teacher, calib, epochs, grids=grids, act_types=types, masks=zero, labels=labels,
+                    rescale=rescale, lr=1e-2 if rescale else 3e-3)
     return (f"fine-tuned {epochs} epochs on {len(calib[0])} inputs{' with labels' if labels is not None else ''}, "
             f"weights and activations fake-quantized (distillation loss {loss:.4g})")
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import HwcError
 from .ir.graph import Graph, Node
+from .quantize.grid import as_matrix, from_matrix
 from .sim.run import simulate
 
 
@@ -117,15 +118,19 @@ class _Interpreter:
         return env[id(self.graph.outputs[0])]
 
 
-def _grid_fake_quant(torch, grids: dict):
-    """w -> its nearest point on the layer's frozen grid (quantize/grid.py), straight-through."""
-    from .quantize.grid import as_matrix, from_matrix
+def _layer_grid(grids: dict, node: Node, wm: np.ndarray, rescale: bool):
+    grid = grids.get(node.name)
+    return grid.refitted(wm) if grid is not None and rescale else grid
 
+
+def _grid_fake_quant(torch, grids: dict, rescale: bool = False):
+    """w -> its nearest point on the layer's grid (quantize/grid.py), straight-through; with `rescale`
+    the grid's scale follows the weights (least squared error), else it stays as PTQ chose it."""
     def fq(node, w):
-        grid = grids.get(node.name)
+        wm = as_matrix(w.detach().numpy().astype(np.float64), node.op)
+        grid = _layer_grid(grids, node, wm, rescale)
         if grid is None:
             return w
-        wm = as_matrix(w.detach().numpy().astype(np.float64), node.op)
         q = from_matrix(grid.values(grid.mantissas(wm)), node.op, tuple(w.shape))
         return w + (torch.as_tensor(q.astype(np.float32)) - w).detach()
     return fq
@@ -161,7 +166,7 @@ def _pow2_fake_quant(torch, bits: int | None):
 def finetune(graph: Graph, teacher: Graph, data: list[np.ndarray], epochs: int, wbits: int | None = None,
              lr: float = 3e-3, batch: int = 64, seed: int = 0, temperature: float | None = 4.0,
              grids: dict | None = None, act_types: dict | None = None, masks: dict | None = None,
-             labels: np.ndarray | None = None) -> float:
+             labels: np.ndarray | None = None, rescale: bool = False) -> float:
     """Fine-tune `graph` in place toward `teacher` on `data`; returns the final distillation loss.
 
     grids: {node name: Grid} of layers whose weights are FixedType mantissas on that grid (PTQ's
@@ -174,15 +179,13 @@ def finetune(graph: Graph, teacher: Graph, data: list[np.ndarray], epochs: int, 
     torch.set_num_threads(1)  # one thread: the same result on every run and machine
     try:
         return _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperature, grids or {},
-                      act_types, masks, labels)
+                      act_types, masks, labels, rescale)
     finally:
         torch.set_num_threads(threads)
 
 
 def _weight_values(node: Node, grid) -> np.ndarray:
     """The real weights of a layer (a grid's mantissas with their per-column scale, or floats)."""
-    from .quantize.grid import as_matrix, from_matrix
-
     w = np.asarray(node.inputs[1].const)
     if grid is None:
         return w.astype(np.float32)
@@ -190,7 +193,7 @@ def _weight_values(node: Node, grid) -> np.ndarray:
 
 
 def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperature, grids, act_types, zero_masks,
-           labels) -> float:
+           labels, rescale) -> float:
     target = torch.as_tensor(np.asarray(simulate(teacher, data)[0], np.float32))
     x_all = torch.as_tensor(np.asarray(data[0], np.float32))
     y_all = torch.as_tensor(np.asarray(labels, np.int64)) if labels is not None else None
@@ -205,7 +208,7 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
                 masks[n.name + ".w"] = (w.detach() != 0).float()
             if n.input(2) is not None and n.inputs[2].const is not None:
                 params[n.name + ".b"] = torch.nn.Parameter(torch.as_tensor(np.array(n.inputs[2].const, np.float32)))
-    fq = _grid_fake_quant(torch, grids) if grids else _pow2_fake_quant(torch, wbits)
+    fq = _grid_fake_quant(torch, grids, rescale) if grids else _pow2_fake_quant(torch, wbits)
     model = _Interpreter(graph, params, fq, _act_fake_quant(torch, act_types) if act_types else None)
     opt = torch.optim.Adam(list(params.values()), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
@@ -256,7 +259,7 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
     for n in graph.nodes:
         if n.name + ".w" in params:
             w = params[n.name + ".w"].detach().numpy()
-            grid = grids.get(n.name)
+            grid = _layer_grid(grids, n, as_matrix(w.astype(np.float64), n.op), rescale)
             if grid is None:
                 graph.set_input(n, 1, graph.constant(w, n.inputs[1].name + "_ft"))
             else:
@@ -268,8 +271,6 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
 
 def _write_on_grid(graph: Graph, node: Node, w: np.ndarray, grid) -> None:
     """The trained weights as the grid's mantissas: exactly the values the last forward pass used."""
-    from .quantize.grid import as_matrix, from_matrix
-
     t, ws, m = grid.fixed(grid.mantissas(as_matrix(w.astype(np.float64), node.op)))
     graph.set_input(node, 1, graph.constant(from_matrix(m, node.op, w.shape), node.inputs[1].name + "_ft", elem=t))
     node.attrs["weight_shift"] = ws

@@ -21,7 +21,7 @@ def _synthesis(d) -> dict:
     """The `hwc synth` results saved in a compiled directory, by family."""
     from pathlib import Path
 
-    return {p.stem[len("synth_"):]: json.loads(p.read_text()) for p in sorted(Path(d).glob("synth_*.json"))}
+    return {p.stem[len("synth_"):]: _read_json(p) for p in sorted(Path(d).glob("synth_*.json"))}
 
 
 def _print_synthesis(d) -> None:
@@ -99,29 +99,51 @@ def compiled_figures(path, graph):
     measured figures added since), or, for --target sim, the operation counts of its IR."""
     from pathlib import Path
 
-    from ..cost.figures import MEASURED, Figures
+    from ..cost.figures import Figures
     from ..cost.ops import ops_figures
 
     manifest = Path(path) / "hwc.json"
-    figs = None
+    figs, target = None, "sim"
     if manifest.exists():
         doc = _read_figures(manifest, "figures")
         figs = Figures.from_json(doc) if doc is not None else None
-    figs = figs or ops_figures(graph, "sim")
-    synth = Path(path) / SYNTH
-    if synth.exists():  # measured figures (a synthesis run) next to the estimates
-        measured = Figures.from_json(_read_figures(synth, None))
-        for f in measured.total:
-            if f.source == MEASURED:
-                figs.add_measured(f.name, f.value, f.unit)
-        for l in measured.layers:
-            for f in l.figures:
-                if f.source == MEASURED and figs.layer(l.node) is not None:
-                    figs.add_measured(f.name, f.value, f.unit, node=l.node)
+        target = _read_json(manifest).get("target", target)
+    figs = figs or ops_figures(graph, target)
+    for result in _synthesis(path).values():  # `hwc synth`: measured figures next to the estimates
+        add_synthesis(figs, result)
     return figs
 
 
-SYNTH = "synth.json"  # written by a synthesis run (`hwc synth`): figures of the same schema, source "measured"
+# `hwc synth` result field -> figure name (backends/synth.py; units are the family's cells)
+SYNTH_FIGURES = {"luts": "lut", "ffs": "ff", "dsps": "dsp", "brams": "bram"}
+SYNTH_UNITS = {"xilinx": {"luts": "LUT", "ffs": "FF", "dsps": "DSP", "brams": "RAMB"},
+               "ice40": {"luts": "LUT4", "ffs": "FF", "dsps": "SB_MAC16", "brams": "EBR4K"},
+               "ecp5": {"luts": "LUT4", "ffs": "FF", "dsps": "MULT18X18D", "brams": "EBR18K"}}
+
+
+def add_synthesis(figs, result: dict) -> None:
+    """A `hwc synth` result (synth_<family>.json) as measured figures, per layer and in total."""
+    from ..cost.figures import MEASURED, Figure, LayerFigures
+
+    units = SYNTH_UNITS.get(result.get("family"))
+    if units is None:  # `gates` counts cells, not FPGA resources
+        return
+    for key, name in SYNTH_FIGURES.items():
+        if key in result.get("total", {}):
+            figs.add_measured(name, result["total"][key], units[key])
+    for l in result.get("layers", []):
+        if figs.layer(l["node"]) is None:
+            figs.layers.append(LayerFigures(l["node"], l["op"], []))
+        for key, name in SYNTH_FIGURES.items():
+            if key in l:
+                figs.layer(l["node"]).figures.append(Figure(name, l[key], units[key], MEASURED))
+
+
+def _read_json(path):
+    try:
+        return json.loads(path.read_text())
+    except ValueError as e:
+        raise HwcError(f"unreadable synthesis result ({e})", str(path)) from None
 
 
 def _read_figures(path, key):
@@ -133,7 +155,7 @@ def _read_figures(path, key):
         if doc is not None:
             Figures.from_json(doc)
         return doc
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # OSError: a directory, unreadable
         raise HwcError(f"unreadable cost figures ({e})", str(path)) from None
 
 

@@ -1,6 +1,7 @@
-"""`hwc report DIR [-o report.html] [--input X --labels Y]`: one self-contained HTML page of a compiled
-model: layer graph, precision, weight histograms, resources, latency, device fit and, with data,
-accuracy and per-layer error against the float model."""
+"""`hwc report DIR [-o report.html] [--input X --labels Y] [--model ONNX]`: one self-contained HTML page
+of a compiled model: layer graph, precision, weight histograms, resources, latency, device fit and,
+with data, accuracy and per-layer error against the float model (the path `hwc compile` was given,
+or --model)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def run(args) -> int:
 
     if not is_compiled_dir(args.dir):
         raise HwcError("not a directory written by `hwc compile`", str(args.dir))
+    if args.model and not Path(args.model).is_file():
+        raise HwcError("no such file", args.model)
     graph = load_compiled(args.dir)
     doc, _ = inspect_doc(args.dir, graph, True)
     manifest_path = Path(args.dir) / "hwc.json"
@@ -32,7 +35,7 @@ def run(args) -> int:
         labels = read_data(args.labels).reshape(-1) if args.labels else None
         if labels is not None and len(labels) != len(xs[0]):
             raise HwcError(f"{len(labels)} labels for {len(xs[0])} input samples", args.labels)
-        data = compare(graph, xs, labels)
+        data = compare(graph, xs, labels, args.model)
     elif args.labels:
         raise HwcError("--labels needs --input data")
     out = Path(args.output or Path(args.dir) / "report.html")
@@ -41,7 +44,7 @@ def run(args) -> int:
     tmp = out.with_name(out.name + ".tmp")
     from ..report.data import float_weights
 
-    tmp.write_text(render(doc, graph, manifest, data, float_weights(graph)))
+    tmp.write_text(render(doc, graph, manifest, data, float_weights(graph, args.model)))
     tmp.replace(out)  # never a half-written page
     print(f"wrote {out}")
     return 0

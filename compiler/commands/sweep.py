@@ -15,13 +15,7 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
-import yaml
-
 from ..errors import HwcError
-from ..compile_model import load_onnx_model
-from ..data_io import read_data
-from .common import gather_inputs
 
 
 def add_arguments(s, compile_parser) -> None:
@@ -46,7 +40,7 @@ def add_arguments(s, compile_parser) -> None:
                         "instance (needs pip install 'hwc[ray]')")
     s.add_argument("--verify", type=int, nargs="?", const=100, default=0, metavar="N",
                    help="also run `hwc verify --samples N` on each point (HLS, tflite, openvino targets) [100]")
-    s.add_argument("--synth", action="store_true", help="synthesise each point (needs the synthesis runner)")
+    s.add_argument("--synth", action="store_true", help="synthesise each point with Yosys (not wired into the sweep yet: refused)")
     s.add_argument("--tolerance", type=float, default=0.01,
                    help="best point: the cheapest within this accuracy of the float model [0.01]")
     add_space_options(s, compile_parser)
@@ -63,12 +57,11 @@ def run(args) -> int:
     shared, meta = prepare(args)
     tasks, infos = plan(args, meta, out)
     store = ResultStore(out)
-    old = store.meta()
-    if old and (old.get("model_hash"), old.get("data_hash")) != (meta["model_hash"], meta["data_hash"]):
+    identity = ("model_hash", "data_hash")
+    old = store.adopt(meta, identity)
+    if old and any(old.get(k) != meta[k] for k in identity):
         raise HwcError(f"holds a sweep of another model or other data ({old.get('model')}): use another SWEEP_DIR",
                        str(out))
-    for k, v in meta.items():
-        store.set_meta(k, v)
     done = store.done_keys()
     todo = [t for t in tasks if t.key not in done]
     counts = execute(args, shared, todo, infos, store, len(tasks) - len(todo))
@@ -83,7 +76,11 @@ def check_args(args) -> str:
     if args.model is None or args.output is None:
         raise HwcError("hwc sweep needs MODEL and -o SWEEP_DIR (or --report SWEEP_DIR)")
     if args.synth:
-        raise HwcError("--synth needs the synthesis runner (backends/synth.py), which this build does not have")
+        raise HwcError("--synth is not wired into the sweep yet: sweep --target verilog, then run `hwc synth DIR` "
+                       "on the points you pick")
+    if getattr(args, "max_drop", None) is not None:
+        raise HwcError("--max-drop (mixed precision within one compile) is not a sweep axis: it needs compile's own "
+                       "--val; sweep --wbits/--abits or --layer instead")
     if args.verify and args.target == "sim":
         raise HwcError("--verify needs a target with an executor (xilinx, intel, tflite, edgetpu, openvino, ncs2)")
     if not args.val:
@@ -97,7 +94,11 @@ def check_args(args) -> str:
 
 def prepare(args):
     """The data every point shares, the float model's reference accuracy, and the sweep's metadata."""
-    from ..commands.common import onnx_input_names
+    import numpy as np
+
+    from ..commands.common import gather_inputs, onnx_input_names
+    from ..compile_model import load_onnx_model
+    from ..data_io import read_data
     from ..options import Calibration
     from ..sim.inputs import check_inputs
     from ..sim.run import simulate
@@ -132,6 +133,8 @@ def prepare(args):
 
 
 def data_hash(arrays) -> str:
+    import numpy as np
+
     h = hashlib.sha256()
     for a in arrays:
         if a is None:
@@ -168,6 +171,8 @@ def plan(args, meta, out: Path):
 
 
 def execute(args, shared, todo, infos, store, skipped) -> dict[str, int]:
+    import yaml
+
     from ..sweep.local_pool import run_local
     from ..sweep.progress import SweepProgress
     from ..sweep.ray_pool import run_ray

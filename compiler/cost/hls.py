@@ -114,8 +114,9 @@ class HlsCost:
     def _pixels(self, n) -> int:
         return _stream(n.output)[1]
 
-    def _window_trips(self, n) -> int:
-        """Iterations of window_stream: the padded plane in raster order (templates/hls/hwc_window.h)."""
+    def _window_plan(self, n) -> tuple[int, int, int, int]:
+        """(iterations of window_stream over the padded plane in raster order, line-buffer rows, input width,
+        input channels), as templates/hls/hwc_window.h plans them."""
         a = n.attrs
         x, y = _per_sample(n.inputs[0]), _per_sample(n.output)
         if len(x) == 2:
@@ -175,7 +176,7 @@ class HlsCost:
         mult_cycles = 0 if layer.binary or nnz == 0 else (DSP_STAGES if dsp else 1)
         depth = mult_cycles + self.stages(levels) + 1
         if conv:
-            trips = self._window_trips(n)[0] if self.stream else self._pixels(n)
+            trips = self._window_plan(n)[0] if self.stream else self._pixels(n)
             f["ii"] = trips * reuse
         else:
             f["ii"] = reuse
@@ -190,7 +191,7 @@ class HlsCost:
         if n.op == "AveragePool":
             d, l = self.product(width, n.attrs["recip_bits"] + 1, None)
             f["dsp"], f["lut"] = c * d, f["lut"] + c * l
-        trips = self._window_trips(n)[0] if self.stream else self._pixels(n)
+        trips = self._window_plan(n)[0] if self.stream else self._pixels(n)
         f["ii"] = trips
         f["latency"] = trips + self.stages(math.ceil(math.log2(max(2, taps)))) + 1
 
@@ -247,7 +248,7 @@ class HlsCost:
         fifos = [] if to_port else [(pixels, width)]
         fifos += [(2, width)] * (2 * max(0, len(out.uses) - 1))
         if n.op in WINDOW_OPS:
-            _, span_h, in_w, n_chan = self._window_trips(n)
+            _, span_h, in_w, n_chan = self._window_plan(n)
             fifos.append((span_h * in_w, n_chan * _w(n.inputs[0])))
         elif self.p.stream_kernel(n) is None and not (n.op == "Reshape" and _stream(out)[1] == 1):
             fifos += [(_stream(v)[1], _stream(v)[0] * _w(v)) for v in n.inputs if v is not None and v.const is None]

@@ -65,7 +65,7 @@ def read_model(path) -> onnx.ModelProto:
 
 
 def _check_names(model: onnx.ModelProto, path: str) -> None:
-    """Every name is text: protobuf hands invalid UTF-8 in a string field back as bytes."""
+    """Every name is text without NUL: protobuf hands invalid UTF-8 in a string field back as bytes."""
     g = model.graph
     named = [("graph", g.name)] + [("node", n.name) for n in g.node] + \
         [("tensor", x) for n in g.node for x in list(n.input) + list(n.output)] + \
@@ -74,6 +74,8 @@ def _check_names(model: onnx.ModelProto, path: str) -> None:
     for kind, name in named:
         if not isinstance(name, str):
             raise HwcError(f"a {kind} name is not valid UTF-8 text ({bytes(name)[:40]!r})", path)
+        if "\x00" in name:  # cut short in file names and archives: two names could become one
+            raise HwcError(f"{kind} name {name!r} contains a NUL character", path)
 
 
 def _default_opset(model: onnx.ModelProto, path: str) -> int:

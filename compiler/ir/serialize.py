@@ -204,12 +204,14 @@ def _load(d: Path) -> Graph:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
         raise HwcError(f"model.json is not an {FORMAT} v{VERSION} file")
     try:
-        with np.load(d / "weights.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        with open(d / "weights.npz", "rb") as f:
+            z = np.load(f, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise HwcError("weights.npz is not an .npz archive (it holds a single array)")
+            with z:
+                arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:  # (a damaged method byte)
         raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise HwcError("weights.npz is not an .npz archive")
     if doc.get("checksum") != checksum(doc, (d / "weights.npz").read_bytes()):
         raise HwcError("model.json or weights.npz changed after `hwc compile` wrote them (checksum mismatch): "
                        "compile again")

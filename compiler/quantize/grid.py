@@ -32,6 +32,23 @@ class Grid:
     bits: int
     ternary: bool
     frac: np.ndarray  # [M] fractional bits per column (all equal per tensor)
+    per_channel: bool = False
+
+    def refitted(self, wm: np.ndarray) -> "Grid":
+        """The same kind of grid with the scale (per column, or per tensor) of least squared weight
+        error for weights wm [K, M], among `candidate_fracs`."""
+        best, best_e = None, None
+        for f in candidate_fracs(wm, self.bits, self.ternary, self.per_channel):
+            g = Grid(self.bits, self.ternary, f, self.per_channel)
+            e = ((g.values(g.mantissas(wm)) - wm) ** 2).sum(axis=0)
+            if not self.per_channel:
+                e = np.full_like(e, e.sum())
+            if best is None:
+                best, best_e = f.copy(), e
+            else:
+                better = e < best_e
+                best[better], best_e[better] = f[better], e[better]
+        return Grid(self.bits, self.ternary, best, self.per_channel)
 
     @property
     def step(self) -> int:

@@ -111,6 +111,7 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
         wg = w[:, cols]
         refit_here = refit and method != "rtn" and len(a) >= REFIT_ROWS_PER_INPUT * len(wg)
         target = np.linalg.solve(damped(h, 0.01)[0], c @ wg) if refit_here else wg
+        target = np.where(wg == 0, 0.0, target)  # pruned weights stay pruned (GPTQ compensates them)
         cands = candidate_fracs(target, bits, ternary, per_channel) if frac is None else [np.full(wg.shape[1], frac)]
         best_q = best_e = best_f = rtn_e = None
         for f in cands:
@@ -124,14 +125,14 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
             else:
                 better = e < best_e
                 best_q[:, better], best_e[better], best_f[better] = q[:, better], e[better], f[better]
-        grid = Grid(bits, ternary, best_f)
+        grid = Grid(bits, ternary, best_f, per_channel)
         q_all[:, cols], fr_all[cols] = best_q, best_f
         out_f, out_q = b @ wg, a @ grid.values(best_q)
         delta[cols] = (out_f - out_q).mean(axis=0)
         err += float(np.sum((out_f - out_q - delta[cols]) ** 2) / n)
         out_r = a @ grid.values(grid.mantissas(wg))
         err_rtn += float(np.sum((out_f - out_r) ** 2) / n)
-    grid = Grid(bits, ternary, fr_all)
+    grid = Grid(bits, ternary, fr_all, per_channel)
     return q_all, grid, delta, LayerResult(node.name, method, err_rtn, err, grid)
 
 

@@ -23,7 +23,12 @@ def top1(logits: np.ndarray, labels: np.ndarray | None) -> float | None:
     return correct / n
 
 
-def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None) -> dict:
+def source_of(graph: Graph, model: str | None = None) -> str | None:
+    """The float model: `model` if given, else the path `hwc compile` recorded (as the user typed it)."""
+    return model or graph.metadata.get("source")
+
+
+def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None, model: str | None = None) -> dict:
     """{"samples", "accuracy": {"compiled", "float"}, "layer_error": {node: relative RMS}, "notes"}."""
     from ..compile_model import load_onnx_model
     from ..pipeline import optimize
@@ -33,9 +38,10 @@ def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None) -> di
     outs, kept = simulate(graph, xs, mode=mode, keep=lambda n: fixed)
     result = {"samples": int(len(xs[0])), "accuracy": {"compiled": top1(np.asarray(outs[0], np.float64), labels),
                                                          "float": None}, "layer_error": {}, "notes": []}
-    source = graph.metadata.get("source")
+    source = source_of(graph, model)
     if not source or not Path(source).exists():
-        result["notes"].append(f"the float model ({source or 'unknown'}) is not at hand: no float comparison")
+        result["notes"].append(f"the float model ({source or 'unknown'}) is not at hand: no float comparison "
+                               "(name it with --model)")
         return result
     fg = load_onnx_model(source)
     optimize(fg)
@@ -59,12 +65,12 @@ def compare(graph: Graph, xs: list[np.ndarray], labels: np.ndarray | None) -> di
     return result
 
 
-def float_weights(graph: Graph) -> dict[str, np.ndarray]:
+def float_weights(graph: Graph, model: str | None = None) -> dict[str, np.ndarray]:
     """The float model's Dense/Conv weights by node name (empty when the source model is not at hand)."""
     from ..compile_model import load_onnx_model
     from ..pipeline import optimize
 
-    source = graph.metadata.get("source")
+    source = source_of(graph, model)
     if not source or not Path(source).exists():
         return {}
     fg = load_onnx_model(source)

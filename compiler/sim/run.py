@@ -60,6 +60,9 @@ def _batch_separable(graph: Graph, order: list[Node]) -> bool:
         perm = n.attrs.get("perm")
         if perm is not None and perm[0] != 0:
             return False
+        scales = n.attrs.get("scales")
+        if n.op == "Resize" and scales is not None and scales[0] != 1:
+            return False
     return True
 
 

@@ -4,7 +4,8 @@ BOPs = Σ over Dense/Conv of (MACs after zero-skipping) × weight bits × input 
 layer's MACs after zero-skipping are its MACs × nonzero weights / weights (exact: every weight of a
 Dense or Conv is used the same number of times per sample). Parameter bits = Σ nonzero weights × weight
 bits. Figures are a dict so that per-target estimates (LUTs, DSPs, latency) slot in beside them:
-`target_figures` reads the totals a backend wrote into the output's `hwc.json` (schema hwc-figures/1).
+`target_figures` reads the totals a backend's cost model wrote into the output's `hwc.json` (schema
+hwc-figures/1: LUTs, DSPs, latency … for HLS; operation counts for processors), which take precedence.
 """
 
 from __future__ import annotations

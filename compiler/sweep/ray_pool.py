@@ -23,7 +23,8 @@ GiB = 1 << 30
 # listen on every interface, unless cluster mode is off. This variable (read when `ray` is imported, and
 # inherited by the processes Ray starts) keeps a local instance on the loopback interface.
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-RESOURCES = {"simulate": {"num_cpus": 1, "memory": 1 * GiB}, "verify": {"num_cpus": 1, "memory": 2 * GiB}}
+RESOURCES = {"simulate": {"num_cpus": 1, "memory": 1 * GiB}, "verify": {"num_cpus": 1, "memory": 2 * GiB},
+             "synth": {"num_cpus": 1, "memory": 8 * GiB}}  # Yosys points, once --synth is wired
 MAX_RETRIES = 3
 
 

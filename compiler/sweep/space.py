@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import HwcError
-from .evaluate import Task
 from .grid import Axis, parse_values
 
 # options that are files the sweep ships itself (--calib data, --config contents), set per run, or that
@@ -150,7 +149,10 @@ def point_key(model_hash: str, data_hash: str, target: str, options: dict, layer
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-def make_task(point, fixed, base_layers, model_hash, data_hash, target) -> tuple[Task, dict[str, Any]]:
+def make_task(point, fixed, base_layers, model_hash, data_hash, target):
+    """The point's Task (key, flags, per-layer entries) and its options."""
+    from .evaluate import Task
+
     options = point_options(point, fixed)
     layers = point_layers(point, base_layers)
     key = point_key(model_hash, data_hash, target, options, layers)

@@ -67,6 +67,21 @@ class ResultStore:
     def set_meta(self, name: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, json.dumps(value, sort_keys=True)))
 
+    def adopt(self, meta: dict[str, Any], identity: tuple[str, ...]) -> dict[str, Any]:
+        """In one transaction: the stored metadata, replaced by `meta` when there is none or when it has
+        the same `identity` values (another sweep of the same model); returns what was stored before."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            old = self.meta()
+            if not old or all(old.get(k) == meta[k] for k in identity):
+                for k, v in meta.items():
+                    self.set_meta(k, v)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return old
+
     def meta(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.db.execute("SELECT name, value FROM meta")}
 

@@ -3,6 +3,7 @@ reproducing its row exactly, per-layer overrides, --verify, two sweeps on one di
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -109,7 +110,7 @@ def test_two_sweeps_one_directory(tmp_path):
 
 def test_user_errors(tmp_path, capsys):
     base = ["sweep", MLP, *DATA_ARGS, "-o", str(tmp_path / "s")]
-    assert_one_line_error(hwc(*base, "--synth"), "--synth needs the synthesis runner")
+    assert_one_line_error(hwc(*base, "--synth"), "--synth is not wired into the sweep yet")
     for extra, needle in [(["--prune", "0.5:0:0.1"], "--prune '0.5:0:0.1': a range needs STEP > 0 and LO <= HI"),
                           (["--io", "parallel,serial"], "--io: invalid choice 'serial'"),
                           (["--layer", "/0/Gemm.bits=2"], "expected NODE.KEY=LIST with KEY one of wbits, abits, prune"),
@@ -130,3 +131,12 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     assert [(r["point"], r["error"], r["accuracy"]) for r in failed] == [
         ({"reuse": 2}, "--reuse 2 needs --strategy resource (latency is fully unrolled, reuse 1)", None)]
     assert main(["sweep", MLP, "--target", "xilinx", "--reuse", "2", *DATA_ARGS, "-o", str(tmp_path / "bad")]) == 1
+
+    # the HLS cost model's figures (what hwc compile writes into hwc.json) slot in beside the BOPs
+    (ok,) = [r for r in rows(out) if r["status"] == "ok"]
+    res = hwc(*ok["command"].split()[1:-1], tmp_path / "compiled")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((tmp_path / "compiled" / "hwc.json").read_text())
+    figures = {f["name"]: f["value"] for f in manifest["figures"]["total"]}
+    assert {"lut", "dsp", "latency"} <= set(figures)
+    assert {k: ok["cost"][k] for k in figures} == figures

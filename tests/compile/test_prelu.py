@@ -23,7 +23,8 @@ def prelu_model():
     return make_model(nodes, [("x", F, [1, 2, 5, 5])], [("y", F, [1, 6])], inits)
 
 
-@pytest.mark.parametrize("target,extra", [("xilinx", []), ("xilinx", ["--io", "stream"]), ("openvino", [])])
+@pytest.mark.parametrize("target,extra", [("xilinx", []), pytest.param("xilinx", ["--io", "stream"], marks=pytest.mark.slow),
+                                          ("openvino", [])])
 def test_per_channel_prelu_verifies(tmp_path, target, extra):
     path = save(prelu_model(), tmp_path / "prelu.onnx")
     out = tmp_path / "out"

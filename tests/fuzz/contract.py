@@ -5,7 +5,8 @@ run_cli(argv, workdir) runs `hwc.compiler.cli.main(argv)` with stdout/stderr cap
   ok        exit 0, nothing on stderr
   error     exit 2, exactly one stderr line `hwc: error: ...`, no traceback
   traceback an exception escaped main()
-  multiline exit 2 (or 0) with more than one stderr line, or a line not `hwc: error:` (e.g. a warning)
+  multiline exit 2 (or 0) with more than one stderr line, or a line not `hwc: error:` (a Python
+            warning counts as the lines it would print)
   exit-N    any other exit code (argparse's usage block exits 2 with several lines: multiline)
   hang      the time limit passed
   leftover  the command failed and left files in the work directory (or a temporary sibling)
@@ -19,6 +20,7 @@ import io
 import os
 import signal
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +66,18 @@ def run_cli(argv: list[str], workdir: Path, timeout: int = 60, invalid: bool = F
     code: int | None
     try:
         os.chdir(workdir)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught:
+            # what a user's terminal would show (pytest hides warnings): Python's default filters
+            warnings.simplefilter("always")
+            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", quiet)
             try:
                 code = main([str(a) for a in argv])
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else 2
+        for w in caught:
+            err.write(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n")
     except Hang:
         return Outcome("hang", None, err.getvalue())
     except BaseException as e:  # noqa: BLE001 - the contract: nothing escapes main()

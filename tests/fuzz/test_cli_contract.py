@@ -5,7 +5,8 @@ input that is invalid by construction is never accepted (exit 0).
 
 Cases are drawn by hypothesis from the families in mutations.py with a fixed seed (the same cases on
 every run); the CLI runs in this process (contract.run_cli), about 20-60 ms a case. `make test` runs
-SLICE cases per family (6 x 90 = 540); `make fuzz` runs 2,000 per family (12,000) with a time budget
+SLICE cases per family (522: the output-path family has 72 distinct cases); `make fuzz` runs 2,000 per
+family (10,072) with a time budget
 and writes the summary of outcome classes per family (--fuzz-summary).
 """
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwc.compiler.ir.errors import IRError
-from hwc.compiler.ir.graph import Graph, Use
+from hwc.compiler.ir.graph import Graph, Use, stable_toposort
 from hwc.compiler.ir.printer import format_graph
 from hwc.compiler.ir.types import F32, TensorType
 
@@ -93,3 +93,20 @@ def test_printer_is_deterministic():
     b, *_ = small_graph()
     assert format_graph(a) == format_graph(b)
     assert "= Dense(%x, @w:f32[4x3])" in format_graph(a)
+
+
+def test_stable_toposort_matches_networkx_lexicographical_order():
+    """The smallest ready index first, as networkx's lexicographical_topological_sort; None on a cycle."""
+    import networkx as nx
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(1, 30))
+        edges = [(int(a), int(b)) for a, b in rng.integers(0, n, (2 * n, 2)) if a < b]
+        perm = rng.permutation(n)  # relabel so that edges do not follow the index order
+        edges = [(int(perm[a]), int(perm[b])) for a, b in edges]
+        g = nx.DiGraph()
+        g.add_nodes_from(range(n))
+        g.add_edges_from(edges)
+        assert stable_toposort(n, edges + edges[:3]) == list(nx.lexicographical_topological_sort(g))
+    assert stable_toposort(3, [(0, 1), (1, 2), (2, 1)]) is None

@@ -69,3 +69,23 @@ def test_each_method_verifies_bit_exact_on_xilinx(tmp_path, options):
     res = hwc("verify", out, "--samples", "200")
     m = re.search(r"(\d+) samples, (\d+) values compared, (\d+) mismatches", res.stdout)
     assert res.returncode == 0 and m and m.group(1) == "200" and m.group(3) == "0", res.stdout + res.stderr
+
+
+def test_obs_pruning_jointly_with_gptq_beats_magnitude_pruning():
+    from hwc.compiler.options import PruneOptions
+
+    calib = np.load(DATA / "calib_img.npz")["x"]
+    test = np.load(DATA / "test_img.npz")
+    correct = {}
+    for criterion in ("l1", "obs"):
+        c = to_fixed(load_onnx(CNN), QuantConfig(wbits=4, abits=8, ptq="gptq"), [calib],
+                     pruning=PruneOptions(0.6, "weights", criterion))
+        c.graph.verify()
+        layers = [n for n in c.graph.nodes if n.op in ("Dense", "Conv")]
+        zeros = sum(int((np.asarray(n.inputs[1].const) == 0).sum()) for n in layers)
+        size = sum(n.inputs[1].const.size for n in layers)
+        assert zeros >= 0.6 * size - len(layers)
+        assert c.pruning["after"]["nonzero"] <= 0.45 * c.pruning["before"]["nonzero"]  # biases are counted too
+        correct[criterion] = int((simulate(c.graph, [test["x_test"]], mode="fixed")[0].argmax(1) == test["y_test"]).sum())
+    print(f"digits CNN, 60 % of the weights pruned, w4a8: magnitude {correct['l1']}/360, OBS {correct['obs']}/360")
+    assert correct["obs"] > correct["l1"]

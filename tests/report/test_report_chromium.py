@@ -100,7 +100,13 @@ def test_report_of_the_make_run_example(tmp_path, capsys):
     expected = expected_numbers(doc)
     shown = {k: float(v.replace(",", "")) for k, v in probe["figs"].items()}
     assert shown == expected
-    assert "98.06 %" in html and "99.17 %" in html  # the compiled and the float model on the test split
+    # the accuracies `hwc simulate --labels` prints for the compiled and the float model
+    for model, key in ((out, "compiled (target arithmetic)"), (HW_EXAMPLES / "digits_cnn" / "model.onnx", "float model")):
+        capsys.readouterr()
+        assert main(["simulate", str(model), "--input", f"{data / 'test_img.npz'}:x_test",
+                     "--labels", f"{data / 'test_img.npz'}:y_test"]) == 0
+        correct, n = map(int, capsys.readouterr().out.split("top-1 accuracy: ")[1].split(" =")[0].split("/"))
+        assert f'data-acc="{key}">{100 * correct / n:.2f} %' in html
     assert html.count("<polyline") == 3  # the float weights over each of the 3 layers' grids
     assert png_size(shot) == (1366, 2400)
 
@@ -121,7 +127,7 @@ def test_report_of_a_processor_target(tmp_path, capsys):
 
 def test_report_of_something_else_is_a_user_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "not a directory written by `hwc compile`" in capsys.readouterr().err
+    assert "not a compiled model" in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
 
 
@@ -138,4 +144,22 @@ def test_report_data_mistakes_are_user_errors(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"hwc: error: {labels}: 5 labels for 360 input samples"
     assert main(["report", str(out), "--labels", str(labels)]) == 2
     assert "--labels needs --input data" in capsys.readouterr().err
+    assert main(["report", str(out), "--model", str(tmp_path / "gone.onnx")]) == 2
+    assert capsys.readouterr().err.strip() == f"hwc: error: {tmp_path / 'gone.onnx'}: no such file"
     assert not (out / "report.html").exists()
+
+
+def test_report_finds_the_float_model_by_model_option(tmp_path, capsys, monkeypatch):
+    """Compiled with a relative path and reported from elsewhere: --model names the float model."""
+    out = tmp_path / "mlp"
+    data = HW_EXAMPLES / "digits_data"
+    monkeypatch.chdir(HW_EXAMPLES.parent)
+    assert main(["compile", "hw_examples/digits_mlp/model.onnx", "--target", "sim", "--wbits", "4",
+                 "--calib", f"{data / 'calib.npz'}:x", "-o", str(out)]) == 0
+    monkeypatch.chdir(tmp_path)
+    args = ["report", str(out), "--input", f"{data / 'test.npz'}:x_test", "--labels", f"{data / 'test.npz'}:y_test"]
+    assert main(args + ["-o", "without.html"]) == 0
+    assert "is not at hand: no float comparison (name it with --model)" in (tmp_path / "without.html").read_text()
+    assert main(args + ["-o", "with.html", "--model", str(HW_EXAMPLES / "digits_mlp" / "model.onnx")]) == 0
+    html = (tmp_path / "with.html").read_text()
+    assert 'data-acc="float model">—' not in html and html.count("<polyline") == 3 and 'id="layer-error"' in html

@@ -41,3 +41,17 @@ def test_chunked_equals_one_pass(tmp_path, monkeypatch):
         np.testing.assert_array_equal(kept[name], kept_whole[name], err_msg=name)
     one = np.concatenate([run.simulate(c.graph, [x[i:i + 1]], mode="fixed")[0] for i in range(0, 203, 29)])
     np.testing.assert_array_equal(one, whole[0][::29])
+
+
+def test_ops_that_read_across_the_batch_are_not_chunked():
+    from hwc.compiler.ir.graph import Graph
+    from hwc.compiler.ir.types import F32, TensorType
+
+    def separable(op, **attrs):
+        g = Graph("t")
+        x = g.add_input("x", TensorType(F32, (None, 4)))
+        g.set_outputs([g.add_node(op, [x], attrs, name="n").output])
+        return run._batch_separable(g, g.toposort())
+
+    assert separable("Softmax", axis=1) and not separable("Softmax", axis=0)
+    assert separable("Transpose", perm=[0, 1]) and not separable("Transpose", perm=[1, 0])
