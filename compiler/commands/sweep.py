@@ -40,10 +40,18 @@ def add_arguments(s, compile_parser) -> None:
                         "instance (needs pip install 'hwc[ray]')")
     s.add_argument("--verify", type=int, nargs="?", const=100, default=0, metavar="N",
                    help="also run `hwc verify --samples N` on each point (HLS, tflite, openvino targets) [100]")
-    s.add_argument("--synth", action="store_true", help="synthesise each point with Yosys (not wired into the sweep yet: refused)")
+    s.add_argument("--synth", choices=synth_families(), metavar="FAMILY",
+                   help="also run `hwc synth --family FAMILY` on each point (--target verilog): Yosys's LUTs, FFs, "
+                        "DSPs (gates: cells, NAND2 area) as measured cost figures")
     s.add_argument("--tolerance", type=float, default=0.01,
                    help="best point: the cheapest within this accuracy of the float model [0.01]")
     add_space_options(s, compile_parser)
+
+
+def synth_families() -> tuple[str, ...]:
+    from hwc.backends.synth import FAMILIES
+
+    return FAMILIES
 
 
 def run(args) -> int:
@@ -75,9 +83,8 @@ def run(args) -> int:
 def check_args(args) -> str:
     if args.model is None or args.output is None:
         raise HwcError("hwc sweep needs MODEL and -o SWEEP_DIR (or --report SWEEP_DIR)")
-    if args.synth:
-        raise HwcError("--synth is not wired into the sweep yet: sweep --target verilog, then run `hwc synth DIR` "
-                       "on the points you pick")
+    if args.synth and args.target != "verilog":
+        raise HwcError(f"--synth synthesises RTL: it needs --target verilog, not {args.target}")
     if getattr(args, "max_drop", None) is not None:
         raise HwcError("--max-drop (mixed precision within one compile) is not a sweep axis: it needs compile's own "
                        "--val; sweep --wbits/--abits or --layer instead")
@@ -125,7 +132,7 @@ def prepare(args):
     else:
         labels, metric, reference = predicted, "agreement", 1.0
     data = [calib[0] if calib else None, *val, labels]
-    shared = Shared(model, args.target, calib[0] if calib else None, val, labels, args.verify)
+    shared = Shared(model, args.target, calib[0] if calib else None, val, labels, args.verify, args.synth)
     meta = {"model": args.model, "target": args.target, "calib": args.calib, "val": args.val,
             "val_labels": args.val_labels, "metric": metric, "float_accuracy": reference,
             "model_hash": hashlib.sha256(model).hexdigest(), "data_hash": data_hash(data)}

@@ -33,6 +33,7 @@ class Shared:
     val: list[np.ndarray]
     labels: np.ndarray | None  # class labels, or the float model's top-1 classes when there are none
     verify_samples: int  # 0: no verification
+    synth: str | None = None  # a `hwc synth` family, or None
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ def evaluate(shared: Shared, task: Task) -> dict[str, Any]:
                 t = time.perf_counter()
                 row["verify"] = _verify(outdir, shared)
                 durations["verify"] = time.perf_counter() - t
+            if shared.synth:
+                t = time.perf_counter()
+                row["cost"].update(_synth(outdir, shared.synth))
+                durations["synth"] = time.perf_counter() - t
     except HwcError as e:
         row = _failed(e.line())
     except Exception as e:  # a compiler bug on one point must not stop the sweep; the row keeps it
@@ -110,6 +115,20 @@ def _score(shared: Shared, outdir: Path):
                        f"[samples, classes] output against {len(shared.labels)} labels")
     correct = int((np.asarray(logits).argmax(axis=1) == shared.labels).sum())
     return correct, len(shared.labels), graph
+
+
+# `hwc synth` totals -> the sweep's cost names (pareto.COSTS), each measured
+SYNTH_FIGURES = {"luts": "lut", "ffs": "ff", "dsps": "dsp", "brams": "bram", "carry": "carry", "cells": "cells",
+                 "nand2_eq": "nand2_eq"}
+
+
+def _synth(outdir: Path, family: str) -> dict[str, float]:
+    """Yosys's totals for the compiled RTL, as NAME_measured cost figures (the same run as `hwc synth`)."""
+    from hwc.backends.base import read_manifest
+    from hwc.backends.synth import synthesize
+
+    total = synthesize(outdir, read_manifest(outdir), family)["total"]
+    return {f"{SYNTH_FIGURES[k]}_measured": v for k, v in total.items() if k in SYNTH_FIGURES}
 
 
 def _verify(outdir: Path, shared: Shared) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 The model and data are put once into Ray's object store and every task receives the reference (no
 shared file system); each task is the same `evaluate` function the local pool runs. A task declares
 its resources (simulation points 1 CPU and 1 GiB; points with --verify, which build with g++, 2 GiB;
-synthesis points will need more) and Ray retries it when its worker or node is lost
+synthesis points with --synth 8 GiB) and Ray retries it when its worker or node is lost
 (`max_retries`); a point whose retries are exhausted is reported lost and is not stored, so a rerun
 evaluates it again. Without ADDRESS, Ray's own `RAY_ADDRESS` is honoured; without either, a local
 instance is started, listening on the loopback interface only, and shut down at the end.
@@ -24,7 +24,7 @@ GiB = 1 << 30
 # inherited by the processes Ray starts) keeps a local instance on the loopback interface.
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 RESOURCES = {"simulate": {"num_cpus": 1, "memory": 1 * GiB}, "verify": {"num_cpus": 1, "memory": 2 * GiB},
-             "synth": {"num_cpus": 1, "memory": 8 * GiB}}  # Yosys points, once --synth is wired
+             "synth": {"num_cpus": 1, "memory": 8 * GiB}}  # Yosys runs
 MAX_RETRIES = 3
 
 
@@ -45,7 +45,7 @@ def run_ray(shared: Shared, tasks: Iterable[Task], address: str | None) -> Itera
         started = True
     try:
         shared_ref = ray.put(shared)
-        kind = "verify" if shared.verify_samples else "simulate"
+        kind = "synth" if shared.synth else "verify" if shared.verify_samples else "simulate"
         remote = ray.remote(evaluate).options(max_retries=MAX_RETRIES, retry_exceptions=False, **RESOURCES[kind])
         todo, pending = collections.deque(tasks), {}
         while todo or pending:

@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import HW_EXAMPLES, hwc
+import numpy as np
+from conftest import HW_EXAMPLES, hwc, make_model, save
+from onnx import TensorProto, helper
 from test_user_errors import assert_one_line_error
 
 from hwc.compiler.cli import main
@@ -95,6 +97,31 @@ def test_verify_each_point(tmp_path):
     assert all(r["verify"] == {"samples": 20, "compared": 3 * 200, "mismatches": 0, "ok": True} for r in table)
 
 
+def test_synth_each_point(tmp_path):
+    """--synth gates: Yosys's totals per point, equal to `hwc synth` on `hwc compile` with the same flags."""
+    rng = np.random.default_rng(0)
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["h"], transB=1, name="g"),
+             helper.make_node("Relu", ["h"], ["y"], name="r")]
+    model = save(make_model(nodes, [("x", TensorProto.FLOAT, ["N", 6])], [("y", TensorProto.FLOAT, ["N", 3])],
+                            [("w", rng.normal(size=(3, 6)).astype(np.float32)),
+                             ("b", rng.normal(size=3).astype(np.float32))]), tmp_path / "m.onnx")
+    np.save(tmp_path / "val.npy", rng.uniform(-1, 1, size=(50, 6)).astype(np.float32))
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(model), "--target", "verilog", "--wbits", "2,4", "--abits", "6", "--val",
+                 str(tmp_path / "val.npy"), "--synth", "gates", "-o", str(out), "--jobs", "1"]) == 0
+    table = rows(out)
+    assert len(table) == 2 and all(r["status"] == "ok" for r in table)
+    for r in table:
+        d = tmp_path / f"w{r['options']['wbits']}"
+        assert hwc("compile", model, "--target", "verilog", "--wbits", str(r["options"]["wbits"]), "--abits", "6",
+                   "-o", d).returncode == 0
+        assert hwc("synth", d, "--family", "gates").returncode == 0
+        total = json.loads((d / "synth_gates.json").read_text())["total"]
+        assert r["cost"]["cells_measured"] == total["cells"] > 0
+        assert r["cost"]["nand2_eq_measured"] == total["nand2_eq"]
+        assert r["cost"]["ff_measured"] == total["ffs"]
+
+
 def test_two_sweeps_one_directory(tmp_path):
     out = tmp_path / "sweep"
     exe = Path(sys.executable).parent / "hwc"
@@ -110,7 +137,7 @@ def test_two_sweeps_one_directory(tmp_path):
 
 def test_user_errors(tmp_path, capsys):
     base = ["sweep", MLP, *DATA_ARGS, "-o", str(tmp_path / "s")]
-    assert_one_line_error(hwc(*base, "--synth"), "--synth is not wired into the sweep yet")
+    assert_one_line_error(hwc(*base, "--synth", "gates"), "--synth synthesises RTL: it needs --target verilog, not sim")
     for extra, needle in [(["--prune", "0.5:0:0.1"], "--prune '0.5:0:0.1': a range needs STEP > 0 and LO <= HI"),
                           (["--io", "parallel,serial"], "--io: invalid choice 'serial'"),
                           (["--layer", "/0/Gemm.bits=2"], "expected NODE.KEY=LIST with KEY one of wbits, abits, prune"),
