@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -414,7 +415,7 @@ class RtlEmitter:
     def _pad_fill(node) -> int:
         if node.op != "Pad" or node.attrs["mode"] != "constant":
             return 0
-        v = fixed_ops.Fraction(node.attrs["value"]) * 2 ** node.inputs[0].type.elem.frac_bits
+        v = Fraction(node.attrs["value"]) * 2 ** node.inputs[0].type.elem.frac_bits
         if v.denominator != 1:
             raise HwcError(f"pad value {node.attrs['value']} is not on the input's grid", node=node.name, op=node.op)
         return int(v)
