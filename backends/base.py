@@ -57,8 +57,11 @@ class Backend:
         raise NotImplementedError
 
 
-def write_manifest(outdir: Path, target: str, options: dict[str, Any], files: list[str]) -> str:
+def write_manifest(outdir: Path, target: str, options: dict[str, Any], files: list[str], figures: dict | None = None) -> str:
+    """hwc.json; `figures` is the cost model's estimate (compiler/cost/figures.py schema)."""
     doc = {"format": "hwc-output", "version": 1, "target": target, "options": options, "files": sorted(files)}
+    if figures is not None:
+        doc["figures"] = figures
     (outdir / MANIFEST).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return MANIFEST
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PARAMETER_CACHE = 8 * 1024 * 1024
+from ..compiler.cost.tflite import PARAMETER_CACHE  # noqa: E402  (one definition, shared with the cost model)
 
 # TFLite operator -> the limitation Coral documents for it ("" when none). Transcribed from the
 # supported-operations table of coral.ai/docs/edgetpu/models-intro (compiler v16, runtime v13+).

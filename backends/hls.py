@@ -12,7 +12,6 @@ verify: the testbench compiled with g++ (cached by content hash) on N inputs, co
 from __future__ import annotations
 
 import importlib.resources
-import math
 import re
 import resource
 import shutil
@@ -25,6 +24,8 @@ import jinja2
 import numpy as np
 
 from ..compiler.compile import to_fixed
+from ..compiler.cost.fit import auto_reuse, device_fit, utilisation_line
+from ..compiler.cost.hls import HlsCost
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Node, Value
 from ..compiler.ir.serialize import load_graph, save_graph
@@ -69,20 +70,37 @@ class HlsBackend(Backend):
     def compile(self, graph: Graph, options: CompileOptions, outdir: Path, source: str = "") -> CompileResult:
         target, h = self.vendor.name, options.hls
         config = QuantConfig.for_target(options.quant, graph, target)
-        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune)
+        compiled = to_fixed(graph.clone(), config, options.calib.inputs(graph, source), pruning=options.prune,
+                            labels=options.calib.labels)
         g = compiled.graph
         part = h.part or self.vendor.default_part
-        project = Project(g, self.vendor, h.io, h.strategy, h.reuse)
-        files = project.write(outdir, part, h.clock, source, target)
+        layer_reuse, auto_line = {}, None
+        if h.reuse == "auto":
+            layer_reuse = auto_reuse(Project(g, self.vendor, h.io, h.strategy, 1), part, h.clock, h.utilisation)
+            auto_line = (f"--reuse auto (fit {h.utilisation:g} % of {part}): " +
+                         ", ".join(f"{name} {r}" for name, r in layer_reuse.items()))
+        project = Project(g, self.vendor, h.io, h.strategy, 1 if h.reuse == "auto" else h.reuse, layer_reuse)
+        figs = HlsCost(project, part, h.clock).figures(target)
+        fit_warnings = device_fit(figs, part)
+        files = project.write(outdir, part, h.clock, source, target, figs)
         files += [p.name for p in save_graph(g, outdir)]
         manifest = {"io": h.io, "strategy": h.strategy, "reuse": h.reuse, "part": part, "clock": h.clock, "top": TOP}
-        files.append(write_manifest(outdir, target, manifest, files))
+        if layer_reuse:
+            manifest["layer_reuse"] = layer_reuse
+        files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         summary = [f"compiled {source} for --target {target} (--io {h.io}, --strategy {h.strategy}"
                    f"{f', --reuse {h.reuse}' if h.strategy == 'resource' else ''}, part {part}, clock {h.clock} ns)"]
         summary.append(f"types: {quant_line(g.metadata.get('quant', {}))}")
         if compiled.pruning:
             summary.append(pruning_line(compiled.pruning))
-        summary.append(format_rows(project.rows()))
+        if auto_line:
+            summary.append(auto_line)
+        summary.append(format_rows(layer_rows(g), figs))
+        summary.append(f"estimated latency {figs.value('latency'):,} cycles = {figs.value('latency_ns'):,.1f} ns at "
+                       f"{h.clock} ns, II {figs.value('ii'):,} cycles (before synthesis: docs/COST.md)")
+        if figs.device:
+            summary.append(utilisation_line(figs))
+        summary += [f"warning: {w}" for w in fit_warnings]
         summary += [f"note: {n}" for n in compiled.notes]
         return CompileResult(sorted(files), summary)
 
@@ -197,14 +215,15 @@ def emitted_nodes(g: Graph) -> list[Node]:
 class Project:
     """The files of one HLS project, built from a fixed-point graph."""
 
-    def __init__(self, g: Graph, vendor: Vendor, io: str, strategy: str, reuse: int):
+    def __init__(self, g: Graph, vendor: Vendor, io: str, strategy: str, reuse: int, layer_reuse: dict[str, int] | None = None):
         self.g, self.vendor, self.io, self.strategy, self.reuse = g, vendor, io, strategy, reuse
+        self.layer_reuse = dict(layer_reuse or {})  # node name -> reuse factor, overriding `reuse` (--reuse auto)
         self.names: dict[int, str] = {}  # id(value) -> C array name
         self.types: dict[int, str] = {}  # id(value) -> C typedef name
         self.typedefs: list[dict] = []
         self._check()
         self._name_values()
-        self.emitter = Emitter(vendor, lambda v: self.types[id(v)], strategy, reuse)
+        self.emitter = Emitter(vendor, lambda v: self.types[id(v)], strategy, reuse, self.layer_reuse)
         if io == "stream":
             self._plan_streams()
         self.layers = [self._layer(k, n) if io == "parallel" else self._stream_layer(k, n)
@@ -232,11 +251,14 @@ class Project:
             for n in g.nodes:
                 if n.op in ("Dense", "Conv"):
                     nnz = max(1, int(np.count_nonzero(n.inputs[1].const)))
-                    if self.reuse > nnz:
-                        raise HwcError(f"--reuse {self.reuse} is larger than the {nnz} nonzero weights of this layer: "
+                    if self.reuse_of(n) > nnz:
+                        raise HwcError(f"--reuse {self.reuse_of(n)} is larger than the {nnz} nonzero weights of this layer: "
                                        f"use 1..{nnz} (each multiplier does --reuse multiplications per sample)",
                                        node=n.name, op=n.op)
         check_boundaries(g)
+
+    def reuse_of(self, n: Node) -> int:
+        return self.layer_reuse.get(n.name, self.reuse)
 
     # -- names --
     def _typedef(self, v: Value, name: str, note: str) -> None:
@@ -279,7 +301,8 @@ class Project:
     STREAM_KERNELS = {"Dense": "dense_stream", "GlobalAveragePool": "global_avg_pool_stream",
                       "GlobalMaxPool": "global_max_pool_stream", "Relu": "relu_stream", "LeakyRelu": "leaky_relu_stream",
                       "Clip": "clip_stream", "HardSigmoid": "hard_sigmoid_stream", "Sigmoid": "sigmoid_stream",
-                      "Tanh": "tanh_stream"}
+                      "Tanh": "tanh_stream", "Bipolar": "bipolar_stream", "PRelu": "prelu_stream",
+                      **{op: "table_activation_stream" for op in ("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu")}}
 
     def _stype(self, v: Value, type_name: str | None = None) -> str:
         c, _ = stream_shape(v)
@@ -327,7 +350,7 @@ class Project:
             layer.decls.append(f"#pragma HLS STREAM variable={out} depth={stream_shape(out_v)[1]}")
         t_in = [self.types[id(v)] for v in ins]
         t_out = self.types[id(out_v)]
-        kernel = self._stream_kernel(n)
+        kernel = self.stream_kernel(n)
         if kernel is not None:
             layer.calls = [f"hwc::{kernel}<{t_in[0]}, {t_out}, config{k}>({streams[0]}, {out});"]
         elif n.op == "Reshape" and stream_shape(out_v) == (size(out_v), 1) and n.inputs[0].type.elem == out_v.type.elem:
@@ -353,7 +376,7 @@ class Project:
                 layer.arrays.append("static " + array_def(self.types[id(v)], self.names[id(v)], fixed_values(v.const, v.type.elem)))
         return layer
 
-    def _stream_kernel(self, n: Node) -> str | None:
+    def stream_kernel(self, n: Node) -> str | None:
         op = n.op
         if op in self.STREAM_KERNELS:
             if op == "Dense" and stream_shape(n.inputs[0])[1] != 1:
@@ -366,15 +389,6 @@ class Project:
         if op == "Softmax" and n.attrs["axis"] == 1:
             return "softmax_stream"
         return None
-
-    def rows(self) -> list[dict]:
-        rows = layer_rows(self.g)
-        by_name = {l.node.name: l for l in self.layers}
-        for r in rows:
-            l = by_name.get(r["node"])
-            if l is not None and l.node.op in ("Dense", "Conv"):
-                r["multipliers"] = math.ceil(l.multipliers / (self.reuse if self.strategy == "resource" else 1))
-        return rows
 
     # -- files --
     def _signature(self) -> str:
@@ -432,7 +446,7 @@ class Project:
             lines.append(f"hwc::stream_to_array<{t}, {c}, {p}>({name}_s, {name});")
         return "\n        ".join(lines)
 
-    def write(self, outdir: Path, part: str, clock: float, source: str, target: str) -> list[str]:
+    def write(self, outdir: Path, part: str, clock: float, source: str, target: str, figures=None) -> list[str]:
         env = _env()
         fw = outdir / "firmware"
         (fw / "hwc").mkdir(parents=True)
@@ -478,7 +492,7 @@ class Project:
             "reuse": self.reuse, "part": part, "clock": clock, "vendor_tool": self.vendor.tool, "tb_samples": self.tb_samples,
             "vendor_files": [{"path": k, "what": w} for k, _, w in vendor_files], "run": self._run_text(),
             "type_headers": "ap_types" if self.vendor.name == "xilinx" else "ac_types",
-            "interface": self._interface_text(), "layer_table": format_rows(self.rows())})
+            "interface": self._interface_text(), "layer_table": format_rows(layer_rows(self.g), figures)})
         for rel, text in files.items():
             (outdir / rel).write_text(text)
         return sorted(list(files) + [f"firmware/hwc/{h}" for h in used])

@@ -28,6 +28,7 @@ class Layer:
     arrays: list[str] = field(default_factory=list)  # out-of-struct definitions
     calls: list[str] = field(default_factory=list)  # statements in the top function
     multipliers: int = 0  # multiplications in the kernel after zero-skipping
+    binary: bool = False  # ±1 weights: every multiplication is an add or a subtract
 
 
 def literal(m: int, frac: int) -> str:
@@ -45,7 +46,21 @@ def array_def(ctype: str, name: str, values, per_line: int = 16) -> str:
 
 
 def fixed_values(a: np.ndarray, t: FixedType) -> list[str]:
-    return [literal(int(m), t.frac_bits) for m in np.asarray(a).reshape(-1)]
+    """Double literals of the values, one `literal` call per distinct mantissa (a table lookup)."""
+    a = np.asarray(a).reshape(-1)
+    if a.size == 0:
+        return []
+    distinct, index = np.unique(a, return_inverse=True)
+    table = np.array([literal(int(m), t.frac_bits) for m in distinct], dtype=object)
+    return table[index.reshape(-1)].tolist()
+
+
+def mantissa_ctype(t: FixedType) -> str | None:
+    """The C integer type that holds t's mantissas (int8_t ... uint64_t), None above 64 bits."""
+    for bits in (8, 16, 32, 64):
+        if t.width <= bits:
+            return f"int{bits}_t" if t.signed else f"uint{bits}_t"
+    return None
 
 
 def per_sample(v: Value) -> tuple[int, ...]:
@@ -66,8 +81,12 @@ def stream_shape(v: Value) -> tuple[int, int]:
 class Emitter:
     """Builds Layer objects; `types` maps values to their C typedef names, `args` carries strategy/reuse."""
 
-    def __init__(self, vendor: Vendor, type_name, strategy: str, reuse: int):
+    def __init__(self, vendor: Vendor, type_name, strategy: str, reuse: int, layer_reuse: dict[str, int] | None = None):
         self.vendor, self.type_name, self.strategy, self.reuse = vendor, type_name, strategy, reuse
+        self.layer_reuse = layer_reuse or {}  # node name -> reuse factor (--reuse auto)
+
+    def reuse_of(self, node: Node) -> int:
+        return self.layer_reuse.get(node.name, self.reuse)
 
     def t(self, v: Value) -> str:
         return self.type_name(v)
@@ -103,19 +122,23 @@ class Emitter:
             ins, outs, vals = ins[nz], outs[nz], w[nz]
         layer.multipliers = int(nz.size)
         binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(vals) == 1))
+        # weights as integer mantissas (hwc::weight_value reinterprets them): no static initializer for g++
+        mt = mantissa_ctype(wt)
+        layer.binary = binary
         members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(binary).lower()};",
                     f"typedef {self.spell(wt)} weight_t;",
                     f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];",
-                    f"static const weight_t weight[{len(vals)}];"]
+                    f"static const {mt or 'weight_t'} weight[{len(vals)}];"]
         layer.arrays += [array_def("unsigned", f"config{k}::in_index", ins.tolist()),
                          array_def("unsigned", f"config{k}::out_index", outs.tolist()),
+                         array_def(mt, f"config{k}::weight", np.asarray(vals).tolist()) if mt else
                          array_def(f"config{k}::weight_t", f"config{k}::weight", fixed_values(vals, wt))]
 
     def _common_acc(self, layer: Layer, node: Node, members: list[str], k: int, n_out: int):
         acc: FixedType = node.attrs["accum"]
         members += [f"typedef {self.spell(acc)} accum_t;", "typedef accum_t sum_t;",
                     f"static const hwc::strategy_t strategy = hwc::{self.strategy};",
-                    f"static const unsigned reuse_factor = {self.reuse};"]
+                    f"static const unsigned reuse_factor = {self.reuse_of(node)};"]
         ws = node.attrs.get("weight_shift")
         if ws:
             members += [f"static const unsigned max_shift = {max(ws)};", f"static const unsigned weight_shift[{n_out}];"]
@@ -183,10 +206,21 @@ class Emitter:
     def _Relu(self, layer, node, args, out):
         self._elementwise(layer, node, args, out, "relu")
 
+    def _Bipolar(self, layer, node, args, out):
+        self._elementwise(layer, node, args, out, "bipolar")
+
     def _LeakyRelu(self, layer, node, args, out):
         a = node.attrs
         self._elementwise(layer, node, args, out, "leaky_relu",
                           [f"typedef {self.spell(a['param_type'])} param_t;", f"static constexpr double alpha = {a['alpha']!r};"])
+
+    def _PRelu(self, layer, node, args, out):
+        k = layer.index
+        pt: FixedType = node.attrs["param_type"]
+        slope = np.asarray(node.inputs[1].const).reshape(-1)
+        self._elementwise(layer, node, args, out, "prelu", [f"typedef {self.spell(pt)} param_t;",
+                                                           f"static const param_t slope[{len(slope)}];"])
+        layer.arrays.append(array_def(self.spell(pt), f"config{k}::slope", fixed_values(slope, pt)))
 
     def _HardSigmoid(self, layer, node, args, out):
         a = node.attrs
@@ -212,13 +246,19 @@ class Emitter:
         k = layer.index
         a = node.attrs
         y: FixedType = node.output.type.elem
-        table = tables.function_table(fn, a["table_bits"], a["range_bits"], y)
+        table = tables.function_table(fn, a["table_bits"], a["range_bits"], y, tables.table_params(node))
         layer.config = self._struct(k, [f"static const unsigned n_in = {size(node.inputs[0])}, "
                                         f"n_chan = {stream_shape(node.inputs[0])[0]};",
                                         f"static const unsigned table_bits = {a['table_bits']}, range_bits = {a['range_bits']};",
                                         f"static const {self.t(node.output)} table[{len(table)}];"])
         layer.arrays.append(array_def(self.t(node.output), f"config{k}::table", fixed_values(table, y)))
-        layer.calls.append(self._call(fn.lower(), node, args[:1], out, k))
+        kernel = "table_activation" if fn in tables.WIDE_TABLES else fn.lower()
+        layer.calls.append(self._call(kernel, node, args[:1], out, k))
+
+    def _table_activation(self, layer, node, args, out):
+        self._table_fn(layer, node, args, out, node.op)
+
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
 
     def _Sigmoid(self, layer, node, args, out):
         self._table_fn(layer, node, args, out, "Sigmoid")

@@ -8,9 +8,11 @@ IR (`model.json`, `weights.npz`, metadata sim_mode "openvino" or "openvino-fp16"
 
 --target openvino: f32 tensors holding fixed-point values exactly; every cast of the IR that rounds or
 saturates is a FakeQuantize (2^bits levels over the type's range); Dense/Conv weights are compressed
-constants i4/i8 -> Convert -> Multiply(2^-f per channel), so LPT runs 8- and 4-bit activations through
-the int8 kernels. Exact on every x86 CPU (with or without VNNI) because (a) every partial sum of a
-Dense/Conv is below 2^24 units (checked here), (b) the int8 kernels cannot saturate: a layer whose input
+constants i4/i8 -> Convert -> Multiply(2^-f per channel). `verify` (and the compile call the README
+gives) uses og.ISA_INDEPENDENT: f32, low-precision transformations off, so every Dense/Conv runs in f32 and
+is exact on every x86 ISA because every partial sum is below 2^24 units (checked here). Should a user
+leave LPT on (8- and 4-bit activations then run int8 kernels), the weights are limited so that those cannot
+saturate on CPUs without VNNI: a layer whose input
 is an 8- or 4-bit activation keeps 2·A·max|w| <= 32767 (A: largest u8 value the kernel sees), which for
 weights we quantize means wbits <= 7 there (wbits 8 becomes [-64, 63]) and for weights the model carries
 means f32 weights (no int8 for that layer). `hwc simulate`/`verify` use the "openvino" simulator mode
@@ -37,7 +39,7 @@ from ..compiler.options import CompileOptions, VerifyOptions
 from ..compiler.quant_config import QuantConfig
 from ..compiler.summary import quant_line
 from .base import Backend, CompileResult, VerifyReport, write_manifest
-from ..compiler.errors import HwcError
+from ..compiler.errors import HwcError, listing
 from ..compiler.ir.graph import Graph, Node, Value
 from ..compiler.ir.types import FixedType, FloatType, Overflow, Rounding
 from ..compiler.sim import openvino_ops as ovo
@@ -106,7 +108,8 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     restrict: dict[str, dict] = {}
     int8 = options.target == "openvino"  # the NCS2 form has no int8 kernels
     while True:  # at most twice: the limits depend on the input types, which the weights do not change
-        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune)
+        compiled = to_fixed(graph.clone(), _config(options, graph, restrict), calib, pruning=options.prune,
+                            labels=options.calib.labels)
         g = compiled.graph
         ours = {n.name for n in compiled.float_graph.nodes if n.op in ("Dense", "Conv", "Gemm", "MatMul")
                 and len(n.inputs) > 1 and n.inputs[1].const is not None
@@ -174,6 +177,8 @@ def check(g: Graph) -> dict[str, str]:
                 storage[n.name] = "i4" if (w.min(initial=0) >= -8 and w.max(initial=0) <= 7) else "i8"
             if w.min(initial=0) < -128 or w.max(initial=0) > 127:
                 storage[n.name] = "f32"
+        if n.op == "HardSigmoid" and ovo.hard_sigmoid_bound(n) >= ovo.F32_EXACT:
+            problems.append(f"{n.name}: x·alpha + beta needs more than 24 bits")
         if n.op in ("Add", "Sub"):
             lo, hi, _ = ovo._add_range(n)
             if max(-lo, hi) > ovo.F32_EXACT:
@@ -189,7 +194,7 @@ def check(g: Graph) -> dict[str, str]:
             if k * et.max_mantissa >= ovo.F32_EXACT:
                 problems.append(f"{n.name}: the sum of {k} exponentials needs more than 24 bits")
     if problems:
-        raise HwcError("cannot be computed exactly by OpenVINO:\n  " + "\n  ".join(problems))
+        raise HwcError("cannot be computed exactly by OpenVINO, " + listing(problems))
     return storage
 
 
@@ -208,7 +213,7 @@ def check_fp16_range(g: Graph) -> None:
                 problems.append(f"{n.name}: {t} reaches {max(abs(t.min), abs(t.max)):.6g}, beyond FP16's 65504")
                 break
     if problems:
-        raise HwcError("the FP16 (NCS2) form would overflow:\n  " + "\n  ".join(problems))
+        raise HwcError("the FP16 (NCS2) form would overflow, " + listing(problems))
 
 
 # ---- emitting ---------------------------------------------------------------------------------
@@ -389,6 +394,10 @@ class Emitter:
     def _Relu(self, n):
         return self._finish(n, self.og.relu(self._in(n)))
 
+    def _Bipolar(self, n):
+        y = self.o1.select(self.o1.greater_equal(self._in(n), self._c(0.0)), self._c(1.0), self._c(-1.0))
+        return self._finish(n, y, what="Select(x >= 0, +1, -1)")
+
     def _Clip(self, n):
         t = n.inputs[0].type.elem
         lo, hi = ovo._clip_bounds(n, t)
@@ -399,6 +408,18 @@ class Emitter:
         from ..compiler.sim.fixed_ops import _param
         a = _param(n.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits
         return self._finish(n, self.o1.prelu(self._in(n), self._c(np.asarray([a]))))
+
+    def _PRelu(self, n):
+        st = n.inputs[1].type.elem
+        a = np.asarray(n.inputs[1].const, np.float64).reshape(-1) * 2.0 ** -st.frac_bits
+        return self._finish(n, self.o1.prelu(self._in(n), self._c(a)), what="PRelu, a slope per channel")
+
+    def _HardSigmoid(self, n):
+        from ..compiler.sim.fixed_ops import _param
+        pt = n.attrs["param_type"]
+        a, b = (_param(n.attrs[k], pt) * 2.0 ** -pt.frac_bits for k in ("alpha", "beta"))
+        y = self.o1.hard_sigmoid(self._in(n), self._c(a), self._c(b))
+        return self._finish(n, y, what="HardSigmoid (exact in f32)")
 
     def _MaxPool(self, n):
         a = n.attrs
@@ -500,7 +521,7 @@ class Emitter:
         from ..compiler import tables
         a = n.attrs
         t = n.output.type.elem
-        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits
+        tab = tables.function_table(name, a["table_bits"], a["range_bits"], t, tables.table_params(n)) * 2.0 ** -t.frac_bits
         N = 1 << a["table_bits"]
         idx = self._table_index(self._in(n), a["table_bits"] - a["range_bits"] - 1, N // 2, N)
         self._note(n, f"table of {N} entries (Floor, Clamp, Convert, Gather)")
@@ -508,6 +529,11 @@ class Emitter:
 
     def _Sigmoid(self, n):
         return self._table_fn(n, "Sigmoid")
+
+    def _table_activation(self, n):
+        return self._table_fn(n, n.op)
+
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
 
     def _Tanh(self, n):
         return self._table_fn(n, "Tanh")
@@ -543,6 +569,24 @@ class Emitter:
 
 # ---- the backend ------------------------------------------------------------------------------
 
+STORED_BITS = {"i4": 4, "i8": 8, "u8": 8, "f16": 16, "f32": 32}
+
+
+def openvino_figures(g: Graph, target: str, storage: dict[str, str]):
+    """MACs, BOPs and bytes as the IR stores them: weights in `storage`'s element type (f16 for the NCS2
+    form), biases and activations in f32 (f16 on the NCS2)."""
+    from ..compiler.cost.ops import ops_figures
+
+    fp16 = target == "ncs2"
+
+    def weight_bits(n, v):
+        if fp16:
+            return 16
+        return STORED_BITS.get(storage.get(n.name, "f32"), 32) if v is n.inputs[1] else 32
+
+    return ops_figures(g, target, weight_bits, lambda v: 16 if fp16 else 32)
+
+
 class OpenvinoBackend(Backend):
     name = "openvino"
     targets = ("openvino", "ncs2")
@@ -571,13 +615,17 @@ class OpenvinoBackend(Backend):
         manifest = {"wbits": u.wbits, "abits": u.abits, "input_bits": u.input_bits, "output_bits": u.output_bits,
                     "per_channel": u.per_channel, "calib": options.calib.path, "input_range": u.input_range_text,
                     "config": u.config}
-        files.append(write_manifest(outdir, target, manifest, files))
+        figs = openvino_figures(g, target, storage)
+        files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         q = g.metadata.get("quant", {})
         kinds = sorted(set(storage.values()))
         summary = [f"compiled for --target {target}: {'FP16 IR for the Myriad X' if fp16 else 'OpenVINO IR, f32 + FakeQuantize'}"
                    f", wbits {q.get('wbits')}, abits {q.get('abits')}, input {q.get('input_bits')} bits, "
                    f"weights {'/'.join(kinds) if not fp16 else 'f16'}, simulator mode {MODE[target]}"]
         summary += [f"  {line}" for line in em.layers]
+        from ..compiler.cost.ops import ops_line
+
+        summary.append(ops_line(figs))
         summary += [f"note: {x}" for x in notes]
         return CompileResult(files, summary)
 
@@ -625,7 +673,7 @@ def run_openvino(xml: Path, inputs: list[np.ndarray], precision: str = "f32", ba
     """Outputs of the model on the CPU, in chunks of `batch` samples (one at a time for a static batch)."""
     from . import openvino_graph as og
 
-    cm = og.compile_model(xml, precision, NO_DYNQ if precision == "f32" else None)
+    cm = og.compile_model(xml, None, {**og.ISA_INDEPENDENT, "INFERENCE_PRECISION_HINT": precision})
     req = cm.create_infer_request()
     n = len(inputs[0])
     step = 1 if static_batch else (batch or n)
@@ -635,6 +683,23 @@ def run_openvino(xml: Path, inputs: list[np.ndarray], precision: str = "f32", ba
         for j in range(len(cm.outputs)):
             outs[j].append(np.array(req.get_output_tensor(j).data, copy=True))
     return [np.concatenate(o) for o in outs], cm
+
+
+def fp16_precision(flags: set[str] | None = None, max_isa: str | None = None) -> str:
+    """The CPU precision `verify` runs an NCS2 (FP16) IR in: "f16" where the CPU computes f16 natively
+    (AVX512-FP16, or AVX-VNNI-INT8 with AVX-NE-CONVERT) and oneDNN is not capped below it, else "f32".
+    Never the bf16 that the f16 hint gives on other AVX-512 CPUs: its rounding (native or emulated)
+    depends on the instruction set. flags: /proc/cpuinfo flags; max_isa: oneDNN's ONEDNN_MAX_CPU_ISA cap."""
+    import os
+
+    from ..compiler.sim.openvino_arith import cpu_flags
+
+    flags = cpu_flags() if flags is None else flags
+    if max_isa is None:
+        max_isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "ALL"
+    native = "avx512_fp16" in flags or {"avx_vnni_int8", "avx_ne_convert"} <= flags
+    uncapped = max_isa.upper() == "ALL" or "FP16" in max_isa.upper() or "AVX10" in max_isa.upper()
+    return "f16" if native and uncapped else "f32"
 
 
 def chunk_size(g: Graph) -> int:
@@ -650,7 +715,7 @@ def compare(g: Graph, xml: Path, inputs: list[np.ndarray], mode: str) -> VerifyR
 
     fp16 = mode == "openvino-fp16"
     step = chunk_size(g)
-    got, cm = run_openvino(xml, inputs, "f16" if fp16 else "f32", batch=step, static_batch=fp16)
+    got, cm = run_openvino(xml, inputs, fp16_precision() if fp16 else "f32", batch=step, static_batch=fp16)
     prec = cm.get_property("INFERENCE_PRECISION_HINT").to_string()
     n = len(inputs[0])
     sims: list[list[np.ndarray]] = [[] for _ in g.outputs]
@@ -714,16 +779,17 @@ def readme(g: Graph, em: Emitter, notes: list[str], target: str) -> str:
             "```python",
             "import openvino as ov",
             "core = ov.Core()",
-            "cm = core.compile_model(\"model.xml\", \"CPU\", {\"INFERENCE_PRECISION_HINT\": \"f32\"})",
+            "cm = core.compile_model(\"model.xml\", \"CPU\", {\"INFERENCE_PRECISION_HINT\": \"f32\", \"LP_TRANSFORMS_MODE\": \"NO\"})",
             "y = cm(x)[0]",
             "```", "",
-            "Compile with `INFERENCE_PRECISION_HINT` f32 (or `EXECUTION_MODE_HINT` ACCURACY): the CPU plugin's "
-            "default is bf16 or f16 on CPUs that have them, and the model cannot store that hint. "
+            "Compile with `INFERENCE_PRECISION_HINT` f32 (the CPU plugin's default is bf16 or f16 on CPUs that "
+            "have them) and `LP_TRANSFORMS_MODE` NO (else 8- and 4-bit FakeQuantizes before a Dense/Conv select "
+            "u8/i8 kernels whose arithmetic depends on the instruction set); the model cannot store these. "
             "`DYNAMIC_QUANTIZATION_GROUP_SIZE` 0 is stored in the model (rt_info runtime_options).", "",
-            "With f32, the output equals the `openvino` simulator mode bit for bit on any x86 CPU, with or "
-            "without VNNI: fixed-point values are f32 numbers of at most 24 significant bits, every Dense/Conv "
-            "partial sum is below 2^24 units, casts that round are FakeQuantizes (2^bits levels, round half to "
-            "even, saturate) and the int8 kernels cannot saturate (hwc's docs/OPENVINO.md).", ""]
+            "With these, the output equals the `openvino` simulator mode bit for bit on any x86 CPU (SSE4.1, "
+            "AVX2, AVX-512, VNNI, bf16): fixed-point values are f32 numbers of at most 24 significant bits, every "
+            "Dense/Conv partial sum is below 2^24 units, so f32 sums are exact in any order, and casts that round "
+            "are FakeQuantizes (2^bits levels, round half to even, saturate) (hwc's docs/OPENVINO.md).", ""]
     else:
         lines += [
             "## Making the NCS2 blob", "",
@@ -737,7 +803,8 @@ def readme(g: Graph, em: Emitter, notes: list[str], target: str) -> str:
             "`core.import_model(open('model.blob','rb'), 'MYRIAD')` (2022.3). The IR is FP16 (constants f16), "
             "batch 1, and uses only op versions the 2022.3 reader accepts and the Myriad front end maps "
             "(no FakeQuantize: casts are Clamp, Multiply, Round half to even, Multiply).", "",
-            "Here (no NCS2) `hwc verify` runs the IR on the CPU with `INFERENCE_PRECISION_HINT` f16 and compares "
+            "Here (no NCS2) `hwc verify` runs the IR on the CPU in f16 where the CPU has native f16 (else f32, "
+            "never bf16, whose rounding depends on the instruction set) and compares "
             "it with the `openvino-fp16` simulator mode (each op exact on f16 inputs, rounded once to f16; "
             "activations fused into the layer before them stay f32) within a bound propagated through the "
             "graph from the unit roundoff of the precision the CPU really used "

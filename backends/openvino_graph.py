@@ -63,6 +63,7 @@ __all__ = [
     "interpolate_nearest",
     "model",
     "set_runtime_options",
+    "ISA_INDEPENDENT",
     "save",
     "compile_model",
     "run",
@@ -361,6 +362,14 @@ def save(m: ov.Model, path: str | os.PathLike, compress_to_fp16: bool = False) -
     ov.save_model(m, path, compress_to_fp16=compress_to_fp16)
     return path
 
+
+#: compile_model properties under which the CPU plugin's arithmetic does not depend on the instruction set:
+#: f32 inference (no bf16/f16 on CPUs that have them), the low-precision transformations off (no u8/i8
+#: kernels, whose saturation and zero-point handling differ between SSE4.1, AVX2, AVX-512 and VNNI:
+#: LP_TRANSFORMS_MODE, a CPU-plugin property compile_model accepts, not stored by rt_info), and no dynamic
+#: quantization of FullyConnected activations. Integer-valued f32 sums below 2^24 are then exact in any
+#: order, so every kernel (jit_sse42, jit_avx2, brgconv_avx512 ...) gives the same bits.
+ISA_INDEPENDENT = {"INFERENCE_PRECISION_HINT": "f32", "LP_TRANSFORMS_MODE": "NO", "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
 
 _CORE: ov.Core | None = None
 

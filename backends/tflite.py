@@ -30,6 +30,7 @@ import numpy as np
 from ..compiler.options import RESOLVERS, CompileOptions, VerifyOptions
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from .edgetpu_report import OpInfo, render
+from .tflite_agreement import reference_agreement
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Node, Value
 from ..compiler.ir.types import AffineType, FloatType, IntType
@@ -49,8 +50,11 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     from ..compiler.pipeline import optimize
     from ..compiler.ranges import calibrate, intervals
 
+    from ..compiler.passes.global_max_pool_to_max_pool import GlobalMaxPoolToMaxPool
+
     g = graph.clone()
     optimize(g)
+    GlobalMaxPoolToMaxPool().run(g)  # TFLite has MAX_POOL_2D, no global max pool
     notes: list[str] = []
     input_range = options.quant.input_range
     calib = options.calib.inputs(g, source)
@@ -452,6 +456,8 @@ class TfliteBackend(Backend):
         outdir.mkdir(parents=True, exist_ok=True)
         target, float_io = options.target, options.tflite.float_io
         g, in_ranges, notes = lower(graph, options, source)
+        agreement = reference_agreement(_optimized(graph), g, in_ranges, DEFAULT_MODE)
+        notes += [agreement] if agreement else []
         model, writer, lay = write_model(g, float_io)
         g.metadata.pop("fixed", None)
         g.metadata["sim_mode"] = DEFAULT_MODE
@@ -471,7 +477,11 @@ class TfliteBackend(Backend):
         files += ["edgetpu_report.txt", "README.md"]
         manifest = {"wbits": options.quant.wbits, "abits": 8, "float_io": float_io, "calib": options.calib.path,
                     "input_range": options.quant.input_range_text}
-        files.append(write_manifest(outdir, target, manifest, files))
+        from ..compiler.cost.tflite import tflite_figures
+        from .edgetpu_report import analyse
+
+        figs = tflite_figures(g, writer.ops, analyse(writer.ops)[0], target)
+        files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
                    f"{manifest['wbits']}, {'float32' if float_io else 'int8'} I/O"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]
@@ -487,6 +497,14 @@ class TfliteBackend(Backend):
         if inputs is None:
             inputs = random_inputs(g, options.samples, seed=seed)
         return compare(g, (Path(outdir) / "model.tflite").read_bytes(), inputs, options.resolvers)
+
+
+def _optimized(graph: Graph) -> Graph:
+    from ..compiler.pipeline import optimize
+
+    g = graph.clone()
+    optimize(g)
+    return g
 
 
 # ---- verification ----------------------------------------------------------------------------

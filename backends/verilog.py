@@ -279,7 +279,7 @@ def run_testbench(outdir: Path, manifest: dict, work: Path, n: int, simulator: s
     else:
         if not shutil.which("iverilog") or not shutil.which("vvp"):
             raise HwcError("hwc verify for --target verilog needs iverilog (Debian/Ubuntu: apt-get install iverilog; "
-                           "`make rtl-tools`)")
+                           "`make system-packages`)")
         build = ["iverilog", "-g2005", "-o", str(work / "sim.vvp"), "-s", f"{top}_tb", f"-P{top}_tb.MAXN={n}"] + srcs
         run = ["vvp", "-n", str(work / "sim.vvp"), f"+n={n}", f"+seed={seed}"]
     with status(f"building the RTL testbench with {simulator}"):

@@ -19,9 +19,12 @@ import accuracy  # noqa: E402
 import peers  # noqa: E402
 import pruning  # noqa: E402
 import rtl_luts  # noqa: E402
+import scaling  # noqa: E402
 import sim_speed  # noqa: E402
+import sweep  # noqa: E402
 
-PACKAGES = ("hwc", "numpy", "onnx", "onnxruntime", "qonnx", "hls4ml", "brevitas", "torch", "ai-edge-litert", "openvino")
+PACKAGES = ("hwc", "numpy", "onnx", "onnxruntime", "qonnx", "hls4ml", "brevitas", "torch", "ai-edge-litert", "openvino",
+            "ray")
 
 
 def machine() -> str:
@@ -46,7 +49,8 @@ def main() -> int:
     console = Console(stderr=True)
     sections = [("peers (hls4ml, qonnx, onnxruntime)", peers.section), ("simulator speed", sim_speed.section),
                 ("quantization accuracy", accuracy.section), ("channel pruning", pruning.section),
-                ("RTL synthesis (Yosys)", rtl_luts.section)]
+                ("size scaling", scaling.section), ("RTL synthesis (Yosys)", rtl_luts.section),
+                ("hwc sweep", sweep.section)]
     parts = [f"# hwc benchmarks\n\nMeasured {time.strftime('%Y-%m-%d')} in one run of `make bench`.\n\n{machine()}"]
     with console.status("benchmarking") as status:
         for name, section in sections:

@@ -1,16 +1,20 @@
 """Samples per second of hwc's bit-accurate simulator next to onnxruntime (float) on the same
-model, measured in the same run. Usage: python bench/sim_speed.py [--n N] [--out FILE.md]."""
+model, measured in the same run: the two trained examples and the MLPerf Tiny shapes with random weights
+(bench/tiny_models.py). Usage: python bench/sim_speed.py [--out FILE.md]."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from _cli import main
 
 import numpy as np
+import onnx
 import onnxruntime as ort
+import tiny_models
 
 from hwc.compiler.compile import compile_file
 from hwc.compiler.quant_config import QuantConfig
@@ -30,20 +34,38 @@ def best_of(fn, repeat=3) -> float:
     return min(times)
 
 
+def _measure(label, model_path, x, cal) -> tuple:
+    c = compile_file(model_path, QuantConfig(wbits=8, abits=16), [cal])
+    t_sim = best_of(lambda: simulate(c.graph, [x], mode="fixed"))
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    t_ort = best_of(lambda: sess.run(None, {name: x}))
+    n = len(x)
+    return label, n, n / t_sim, n / t_ort, t_ort / t_sim
+
+
+TINY = [("FC autoencoder (MLPerf Tiny AD, random weights)", tiny_models.autoencoder, 4000),
+        ("DS-CNN keyword spotting (MLPerf Tiny KWS, random weights)", tiny_models.ds_cnn, 1000),
+        ("ResNet-8 (MLPerf Tiny IC, random weights)", tiny_models.resnet8, 500)]
+
+
 def rows(n: int):
     out = []
     for label, model, calib, test in MODELS:
         cal = np.load(EX / calib)["x"]
         x_test = np.load(EX / test)["x_test"]
-        x = x_test[np.arange(n) % len(x_test)]
-        c = compile_file(EX / model, QuantConfig(wbits=8, abits=16), [cal])
-        t_sim = best_of(lambda: simulate(c.graph, [x], mode="fixed"))
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
-        sess = ort.InferenceSession(str(EX / model), so, providers=["CPUExecutionProvider"])
-        name = sess.get_inputs()[0].name
-        t_ort = best_of(lambda: sess.run(None, {name: x}))
-        out.append((label, n, n / t_sim, n / t_ort, t_ort / t_sim))
+        out.append(_measure(label, EX / model, x_test[np.arange(n) % len(x_test)], cal))
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, build, count in TINY:
+            m = build()
+            path = Path(tmp) / f"{m.graph.name}.onnx"
+            onnx.save(m, path)
+            shape = tiny_models.input_shape(m)
+            out.append(_measure(label, path, rng.normal(0, 1, (count, *shape)).astype(np.float32),
+                                rng.normal(0, 1, (256, *shape)).astype(np.float32)))
     return out
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-from .errors import HwcError
+from .errors import HwcError, printable
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,7 +20,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import common, compile as compile_cmd, config, inspect, simulate, synth, verify
+    from .commands import common, compile as compile_cmd, config, inspect, report, simulate, sweep, synth, verify
 
     p = Parser(prog="hwc", description="Compile trained neural networks (ONNX, QONNX, QDQ) into hardware.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -39,12 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--labels", metavar="Y", help="class labels (.npy or ARCHIVE.npz:KEY): print the top-1 accuracy of the first output")
     s.set_defaults(func=simulate.run)
 
-    s = sub.add_parser("compile", help="quantize a model and write it for a target")
+    s = compile_parser = sub.add_parser("compile", help="quantize a model and write it for a target")
     s.add_argument("model", help="an .onnx file (float, QONNX or QDQ)")
     s.add_argument("--target", choices=compile_cmd.targets(), default="sim", help="what to produce [sim]")
     s.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory (written atomically)")
     s.add_argument("--force", action="store_true", help="replace an existing output directory")
     common.add_quant_options(s)
+    common.add_max_drop_options(s)
     common.add_prune_options(s)
     compile_cmd.add_target_options(s)
     s.set_defaults(func=compile_cmd.run)
@@ -57,12 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tflite targets: LiteRT op resolver(s) to check [all]")
     s.set_defaults(func=verify.run)
 
+    s = sub.add_parser("report", help="an HTML page of a compiled model: graph, precision, resources, latency, fit")
+    s.add_argument("dir", help="a directory written by `hwc compile`")
+    s.add_argument("-o", "--output", metavar="HTML", help="where to write the page [DIR/report.html]")
+    s.add_argument("--input", "-i", action="append", metavar="X", help="data to compare with the float model (as simulate)")
+    s.add_argument("--labels", metavar="Y", help="class labels: top-1 accuracy of the compiled and the float model")
+    s.set_defaults(func=report.run)
+
     synth.add_parser(sub)
 
     s = sub.add_parser("config", help="print the per-layer types the compiler would choose (YAML for --config)")
     s.add_argument("model", help="an .onnx file")
     common.add_quant_options(s)
     s.set_defaults(func=config.run)
+
+    s = sub.add_parser("sweep", help="compile, score and cost a grid of options; the Pareto front (local pool or Ray)")
+    sweep.add_arguments(s, compile_parser)
+    s.set_defaults(func=sweep.run)
     return p
 
 
@@ -70,9 +83,16 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # numpy's RuntimeWarnings (overflow, invalid value in a cast) are not for the user's terminal:
+            # every result that matters is checked, and a real problem is an HwcError
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.func(args)
     except HwcError as e:
         print(f"hwc: error: {e.line()}", file=sys.stderr)
+        return 2
+    except MemoryError:  # a backstop: compile estimates its memory up front (compiler/memory.py)
+        print(f"hwc: error: {printable(str(getattr(args, 'model', '')))}: not enough memory for this model", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hwc: interrupted", file=sys.stderr)

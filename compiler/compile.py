@@ -10,7 +10,8 @@ import numpy as np
 from .errors import HwcError
 from .frontend.onnx_loader import load_onnx
 from .ir.graph import Graph
-from .passes.assign_types import AssignTypes, Decision, TypeWarning
+from .ir.types import FixedType
+from .passes.assign_types import AssignTypes, Decision, TypeWarning, input_port_type
 from .passes.base import PassManager
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
@@ -20,6 +21,8 @@ from .passes.remove_dead_nodes import RemoveDeadNodes
 from .pipeline import optimize
 from .options import PruneOptions
 from .quant_config import QuantConfig
+from .quantize.act_ranges import search_ranges
+from .quantize.ptq import DEFAULT_METHOD as DEFAULT_PTQ, ptq as run_ptq
 from .ranges import calibrate, intervals
 
 DEFAULT_INPUT_RANGE = (-1.0, 1.0)
@@ -77,7 +80,6 @@ def value_ranges(float_graph: Graph, config: QuantConfig, calib: list[np.ndarray
 
 def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes: list[str]) -> dict | None:
     """Apply the requested pruning to the optimized float graph; returns before/after figures."""
-    from .analysis import layer_table
     from .passes.prune_channels import PruneChannels
     from .passes.prune_weights import PruneWeights
 
@@ -85,13 +87,17 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
     if options.fraction <= 0 and not per_layer:
         return None
 
-    def figures():
-        rows = layer_table(graph)
-        return {"params": sum(r["params"] for r in rows), "nonzero": sum(r["nonzero"] for r in rows),
-                "macs": sum(r["macs"] for r in rows)}
-
-    before = figures()
-    teacher = graph.clone() if options.finetune else None
+    before = weight_figures(graph)
+    if options.criterion == "obs":  # pruned jointly with quantization, by GPTQ's machinery (to_fixed)
+        if options.mode != "weights":
+            raise HwcError("--prune-criterion obs prunes weights: use it with --prune-mode weights")
+        if calib is None:
+            raise HwcError("--prune-criterion obs needs --calib data")
+        if options.refit:
+            raise HwcError("--refit does not apply to --prune-criterion obs (OBS updates the remaining weights itself)")
+        obs = {"Dense": options.fraction, "Conv": options.fraction, **per_layer}
+        return {"mode": options.mode, "fraction": options.fraction, "criterion": "obs", "refit": False,
+                "finetune": options.finetune, "before": before, "after": None, "obs": obs}
     if options.refit and calib is None:
         raise HwcError("--refit needs --calib data")
     if options.mode == "weights":
@@ -103,29 +109,50 @@ def prune(graph: Graph, options: PruneOptions, config: QuantConfig, calib, notes
         p = PruneChannels(options.fraction, ops, options.criterion, calib, options.refit, per_layer)
         p.run(graph)
         notes += [f"{name}: cannot prune ({why})" for name, _, _, why in p.report if why]
-    if options.finetune:
-        if calib is None:
-            raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
-        from .finetune import finetune
-
-        loss = finetune(graph, teacher, calib, options.finetune, config.wbits)
-        notes.append(f"fine-tuned {options.finetune} epochs on {len(calib[0])} inputs (distillation loss {loss:.4g})")
     graph.verify()
-    after = figures()
+    after = weight_figures(graph)
     return {"mode": options.mode, "fraction": options.fraction, "criterion": options.criterion, "refit": options.refit,
             "finetune": options.finetune, "before": before, "after": after}
 
 
 def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None = None, verify: bool = True,
-             pruning: PruneOptions | None = None) -> Compiled:
-    """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked)."""
+             pruning: PruneOptions | None = None, labels: np.ndarray | None = None) -> Compiled:
+    """Quantize an imported (float or QONNX/QDQ) graph into the fixed-point form (pruned first if asked).
+
+    config.ptq is the weight quantization method (compiler/quantize/ptq.py); None = gptq with
+    calibration data, round to nearest without."""
     notes: list[str] = []
     optimize(graph)
+    finetune = pruning.finetune if pruning is not None else 0
+    teacher = graph.clone() if finetune else None
     pruned = prune(graph, pruning, config, calib, notes) if pruning is not None else None
     float_graph = graph.clone()
     ranges = LazyRanges(float_graph, config, calib, notes)
-    PassManager([LowerScaledLayers(), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
+    def port_type(v):
+        return input_port_type(config, *(config.input_range or ranges[v.name]))
+
+    PassManager([LowerScaledLayers(input_type=port_type), LowerQuantizers(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()],
                 verify=verify).run(graph)
+    method = config.ptq or (DEFAULT_PTQ if calib is not None else "rtn")
+    obs = pruned.pop("obs", None) if pruned else None
+    if obs is not None and method == "rtn":
+        raise HwcError("--prune-criterion obs prunes with GPTQ's update: use --ptq gptq or adaround")
+    if calib is None and method != "rtn":
+        raise HwcError(f"--ptq {method} needs --calib data")
+    if calib is None and finetune:
+        raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
+    if method != "rtn" or finetune:
+        ranges = value_ranges(float_graph, config, calib, notes)
+        if method != "rtn":
+            ranges = search_ranges(float_graph, calib, ranges, config)
+        layers = run_ptq(graph, config, calib, ranges, method, prune=obs)
+        if obs is not None:
+            pruned["after"] = weight_figures(graph)
+        if method != "rtn":
+            notes.append(f"weights quantized by {method} on {len(calib[0])} calibration inputs, with bias correction "
+                         "and MSE-optimal activation ranges")
+        if finetune:
+            notes.append(distill(graph, teacher, float_graph, config, calib, ranges, layers, finetune, labels))
     assign = AssignTypes(config, ranges)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TypeWarning)
@@ -138,6 +165,35 @@ def to_fixed(graph: Graph, config: QuantConfig, calib: list[np.ndarray] | None =
     if pruned is not None:
         graph.metadata["pruning"] = pruned
     return Compiled(graph, float_graph, assign.decisions, notes, pruned)
+
+
+def weight_figures(graph: Graph) -> dict:
+    """Parameters, nonzero parameters and MACs per sample of the Dense/Conv layers."""
+    from .analysis import layer_table
+
+    rows = layer_table(graph)
+    return {"params": sum(r["params"] for r in rows), "nonzero": sum(r["nonzero"] for r in rows),
+            "macs": sum(r["macs"] for r in rows)}
+
+
+def distill(graph: Graph, teacher: Graph, float_graph: Graph, config: QuantConfig, calib, ranges, layers,
+            epochs: int, labels=None) -> str:
+    """Quantization-aware distillation (compiler/finetune.py) of the PTQ result: weights on their frozen
+    grids, every value fake-quantized to the type AssignTypes gives it with these ranges."""
+    from .finetune import finetune
+
+    probe = graph.clone()
+    AssignTypes(config, ranges).run(probe)
+    types = {v.name: v.type.elem for n in probe.nodes for v in n.outputs if isinstance(v.type.elem, FixedType)}
+    for n in probe.nodes:
+        if n.op == "FromFloat":
+            types[n.inputs[0].name] = n.output.type.elem
+    floats = {n.name: n for n in float_graph.nodes}
+    grids = {r.node: r.grid for r in layers}
+    zero = {name: np.asarray(floats[name].inputs[1].const) == 0 for name in grids}
+    loss = finetune(graph, teacher, calib, epochs, grids=grids, act_types=types, masks=zero, labels=labels)
+    return (f"fine-tuned {epochs} epochs on {len(calib[0])} inputs{' with labels' if labels is not None else ''}, "
+            f"weights and activations fake-quantized (distillation loss {loss:.4g})")
 
 
 def saturation_notes(chosen: dict, ranges) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import HwcError
+from .outdir import writable_parent
 
 
 def read_array(path) -> np.ndarray:
@@ -64,14 +65,20 @@ def read_data(spec: str) -> np.ndarray:
 
 def write_outputs(path, names: list[str], arrays: list[np.ndarray]) -> None:
     """`.npy` for one output, `.npz` (keyed by output name) for several; written atomically."""
+    if str(path) == "":
+        raise HwcError("the output path is empty")
     path = Path(path)
     if len(arrays) > 1 and path.suffix != ".npz":
         raise HwcError(f"the model has {len(arrays)} outputs: give an .npz path", str(path))
     if len(arrays) == 1 and path.suffix not in (".npy", ".npz"):
         raise HwcError("output must be a .npy (or .npz) file", str(path))
-    if not path.parent.exists():
-        raise HwcError("output directory does not exist", str(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    if path.is_dir():
+        raise HwcError("is a directory: give a file name", str(path))
+    writable_parent(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    except OSError as e:
+        raise HwcError(f"cannot write here ({e.strerror or type(e).__name__})", str(path)) from None
     os.close(fd)
     try:
         if path.suffix == ".npz":
@@ -79,7 +86,9 @@ def write_outputs(path, names: list[str], arrays: list[np.ndarray]) -> None:
         else:
             np.save(tmp, arrays[0])
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise HwcError(f"cannot write ({e.strerror or type(e).__name__})", str(path)) from None
         raise

@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 
+def printable(text: str) -> str:
+    """`text` on one line: newlines and other control characters (from node or file names) escaped
+    as Python does in a repr (\\n, \\x1b), everything printable (accents, CJK) kept."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def listing(problems: list[str], limit: int = 3) -> str:
+    """Several problems as one line: the count, the first `limit`, and how many more."""
+    more = f"; and {len(problems) - limit} more" if len(problems) > limit else ""
+    return f"{len(problems)} layer{'s' if len(problems) != 1 else ''}: " + "; ".join(problems[:limit]) + more
+
+
 class HwcError(Exception):
     """A mistake in the user's input (model, data, options). Printed as one line, exit code 2."""
 
@@ -20,7 +32,7 @@ class HwcError(Exception):
         if self.node is not None:
             parts.append(f"node '{self.node}'" + (f" ({self.op})" if self.op else ""))
         parts.append(self.reason)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
     def at(self, path=None, node=None, op=None) -> "HwcError":
         """The same error with the file (and node) filled in where they were not known yet."""

@@ -25,9 +25,11 @@ FEATURE_BITS = (2, 32)  # activations, input and output ports
 #: activation bits a target uses when --abits is not given (others: 16)
 DEFAULT_ABITS = {"tflite": 8, "edgetpu": 8, "openvino": 8, "ncs2": 8}
 PRUNE_MODES = ("weights", "neurons", "channels")
-PRUNE_CRITERIA = ("l1", "l2", "activation", "reconstruction")
+PRUNE_CRITERIA = ("l1", "l2", "activation", "reconstruction", "obs")  # obs: jointly with GPTQ (compiler/quantize)
 PRUNE_SCOPES = ("layer", "global")
-CALIB_CRITERIA = ("activation", "reconstruction")  # criteria that run the model on calibration data
+CALIB_CRITERIA = ("activation", "reconstruction", "obs")  # criteria that run the model on calibration data
+PTQ_METHODS = ("rtn", "gptq", "adaround")  # compiler/quantize/ptq.py
+MAX_DROP_TARGETS = ("sim", "xilinx", "intel")
 HLS_IO = ("parallel", "stream")
 HLS_STRATEGIES = ("latency", "resource")
 RESOLVERS = ("ref", "xnnpack", "builtin")
@@ -87,9 +89,12 @@ class Quantization:
     input_range: tuple[float, float] | None = None  # declared input range for interval analysis
     config: str | None = None  # the per-layer YAML file the layers came from (messages, manifest)
     layers: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # its checked `layers:` entries
+    ptq: str | None = None  # weight quantization method; None: gptq with calibration data, rtn without
 
     def __post_init__(self):
         _bits("--wbits", self.wbits, *WBITS)
+        if self.ptq is not None:
+            _choice("--ptq", self.ptq, PTQ_METHODS)
         _bits("--abits", self.abits, *FEATURE_BITS, optional=True)
         _bits("--input-bits", self.input_bits, *FEATURE_BITS, optional=True)
         _bits("--output-bits", self.output_bits, *FEATURE_BITS)
@@ -124,7 +129,7 @@ class PruneOptions:
     criterion: str = "l1"
     refit: bool = False
     scope: str = "layer"  # weights only: layer | global
-    finetune: int = 0  # epochs of distillation fine-tuning (PyTorch) after pruning
+    finetune: int = 0  # epochs of quantization-aware distillation (PyTorch), with or without pruning
 
     def __post_init__(self):
         if not (isinstance(self.fraction, (int, float)) and 0.0 <= self.fraction < 1.0):
@@ -143,8 +148,16 @@ class Calibration:
 
     path: str | None = None
     data: np.ndarray | None = None
+    labels_path: str | None = None  # optional labels of the samples (fine-tuning)
+    labels: np.ndarray | None = None
 
     def __post_init__(self):
+        if self.labels is not None:
+            if self.data is None:
+                raise HwcError("--labels are the labels of --calib inputs: give --calib")
+            if len(self.labels) != len(self.data):
+                raise HwcError(f"--labels has {len(self.labels)} entries for {len(self.data)} --calib inputs",
+                               self.labels_path)
         if self.data is None:
             return
         a = np.asarray(self.data)
@@ -152,13 +165,14 @@ class Calibration:
             raise HwcError("calibration data holds NaN or Inf", self.path)
 
     @classmethod
-    def read(cls, spec: str | None) -> "Calibration":
+    def read(cls, spec: str | None, labels: str | None = None) -> "Calibration":
         """From `.npy`, `.pb` or `ARCHIVE.npz:KEY`; an empty spec gives no calibration."""
-        if not spec:
-            return cls()
         from .data_io import read_data
 
-        return cls(spec, read_data(spec))
+        y = read_data(labels).reshape(-1) if labels else None
+        if not spec:
+            return cls(labels_path=labels, labels=y)
+        return cls(spec, read_data(spec), labels, y)
 
     def inputs(self, graph, source=None) -> list[np.ndarray] | None:
         """The data checked against the graph's one input (shape, dtype), or None without data."""
@@ -180,19 +194,54 @@ class HlsOptions:
 
     io: str = "parallel"
     strategy: str = "latency"
-    reuse: int = 1
+    reuse: int | str = 1  # or "auto": per layer the smallest that fits `utilisation` % of the part (compiler/cost/fit.py)
     part: str | None = None  # None: the vendor's default part
     clock: float = 5.0  # ns
+    utilisation: float = 80.0  # --reuse auto: % of each resource of the part the design may use
 
     def __post_init__(self):
         _choice("--io", self.io, HLS_IO)
         _choice("--strategy", self.strategy, HLS_STRATEGIES)
         if self.strategy == "latency" and self.reuse != 1:
             raise HwcError(f"--reuse {self.reuse} needs --strategy resource (latency is fully unrolled, reuse 1)")
-        if isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1:
-            raise HwcError("--reuse must be at least 1")
+        if self.reuse != "auto" and (isinstance(self.reuse, bool) or not isinstance(self.reuse, int) or self.reuse < 1):
+            raise HwcError("--reuse must be at least 1 (or auto)")
+        if not (isinstance(self.utilisation, (int, float)) and 0 < self.utilisation <= 100):
+            raise HwcError(f"--utilisation must be a percentage in (0, 100], got {self.utilisation}")
         if not (isinstance(self.clock, (int, float)) and math.isfinite(self.clock) and self.clock > 0):
             raise HwcError("--clock must be a positive period in ns")
+
+
+@dataclass(frozen=True, eq=False)
+class MaxDrop:
+    """`--max-drop PTS --val X [--val-labels Y]`: per-layer widths under an accuracy budget
+    (compiler/quantize/mixed_precision.py); `points` None: off."""
+
+    points: float | None = None
+    val_path: str | None = None
+    val: np.ndarray | None = None
+    labels_path: str | None = None
+    labels: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.points is None:
+            if self.val is not None or self.labels is not None:
+                raise HwcError("--val and --val-labels are for --max-drop")
+            return
+        if not (isinstance(self.points, (int, float)) and math.isfinite(self.points) and self.points >= 0):
+            raise HwcError(f"--max-drop must be >= 0 points, got {self.points}")
+        if self.val is None:
+            raise HwcError("--max-drop needs --val data (held-back inputs, not your test split)")
+        if self.labels is not None and len(self.labels) != len(self.val):
+            raise HwcError(f"--val-labels has {len(self.labels)} entries for {len(self.val)} --val inputs",
+                           self.labels_path)
+
+    @classmethod
+    def read(cls, points: float | None, val: str | None, labels: str | None) -> "MaxDrop":
+        from .data_io import read_data
+
+        return cls(points, val, read_data(val) if val else None, labels,
+                   read_data(labels).reshape(-1) if labels else None)
 
 
 @dataclass(frozen=True)
@@ -227,6 +276,7 @@ class CompileOptions:
     calib: Calibration = field(default_factory=Calibration)
     hls: HlsOptions = field(default_factory=HlsOptions)
     tflite: TfliteOptions = field(default_factory=TfliteOptions)
+    max_drop: MaxDrop = field(default_factory=MaxDrop)
     rtl: RtlOptions = field(default_factory=RtlOptions)
 
     def __post_init__(self):
@@ -237,8 +287,22 @@ class CompileOptions:
             raise HwcError("--finetune needs --calib data (the inputs to fine-tune on)")
         if p.criterion in CALIB_CRITERIA and not has_calib:
             raise HwcError(f"--prune-criterion {p.criterion} needs --calib data")
-        if p.finetune and p.fraction <= 0 and not any("prune" in e for e in self.quant.layers.values()):
-            raise HwcError("--finetune fine-tunes after pruning: it needs --prune (or per-layer prune entries)")
+        if self.quant.ptq is not None and self.target in ("tflite", "edgetpu"):
+            raise HwcError(f"--ptq is for the fixed-point targets; --target {self.target} quantizes to int8 with "
+                           "affine scales")
+        if self.quant.ptq in ("gptq", "adaround") and not has_calib:
+            raise HwcError(f"--ptq {self.quant.ptq} needs --calib data")
+        if p.criterion == "obs":
+            if p.mode != "weights":
+                raise HwcError("--prune-criterion obs prunes weights: use it with --prune-mode weights")
+            if p.refit:
+                raise HwcError("--refit does not apply to --prune-criterion obs (OBS updates the remaining weights itself)")
+            if self.quant.ptq == "rtn":
+                raise HwcError("--prune-criterion obs prunes with GPTQ's update: use --ptq gptq or adaround")
+        if self.calib.labels is not None and not p.finetune:
+            raise HwcError("--labels is for --finetune")
+        if self.max_drop.points is not None and self.target not in MAX_DROP_TARGETS:
+            raise HwcError(f"--max-drop works for --target {', '.join(MAX_DROP_TARGETS)}, not {self.target}")
 
 
 @dataclass(frozen=True)

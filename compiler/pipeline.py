@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from .ir.graph import Graph
 from .passes.base import PassManager
+from .passes.bipolar_quant_to_bipolar import BipolarQuantToBipolar
+from .passes.cancel_transposes import CancelTransposes
+from .passes.div_to_mul import DivToMul
 from .passes.fold_batchnorm import FoldBatchNorm
+from .passes.fold_batchnorm_into_next import FoldBatchNormIntoNext
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd
+from .passes.fuse_swish import FuseSwish
+from .passes.merge_affine_chain import MergeAffineChain
+from .passes.prelu_to_leaky_relu import PReluToLeakyRelu
 from .passes.remove_dead_nodes import RemoveDeadNodes
 from .passes.remove_identity import RemoveIdentity
+from .passes.sub_to_add import SubToAdd
 
 # Every pass by its CLI name (for `--passes` and the docs).
-PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm)}
+PASSES = {p.name: p for p in (RemoveIdentity, FoldConstants, RemoveDeadNodes, FuseMatMulAdd, FoldBatchNorm, CancelTransposes,
+                              DivToMul, SubToAdd, MergeAffineChain, FoldBatchNormIntoNext, FuseSwish,
+                              BipolarQuantToBipolar, PReluToLeakyRelu)}
 
 
 def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
@@ -19,7 +29,16 @@ def cleanup(graph: Graph, verify: bool = False) -> dict[str, int]:
     return PassManager([RemoveIdentity(), FoldConstants(), FuseMatMulAdd(), RemoveDeadNodes()], verify=verify).run(graph)
 
 
+def canonical() -> list:
+    """Canonicalisation, so that equivalent exports look alike to every backend: transpose pairs cancel,
+    constant Div/Sub become Mul/Add, affine chains merge into one per-channel BatchNormalization that folds
+    into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings);
+    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish; BipolarQuant with scale 1 becomes Bipolar;
+    a PRelu with one slope becomes LeakyRelu."""
+    return [CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
+            FoldBatchNormIntoNext(), FuseSwish(), BipolarQuantToBipolar(), PReluToLeakyRelu()]
+
+
 def optimize(graph: Graph, verify: bool = False) -> dict[str, int]:
-    """Cleanup plus BatchNorm folding (which rounds the folded weights once in float32)."""
-    return PassManager([RemoveIdentity(), FoldConstants(), FuseMatMulAdd(), FoldBatchNorm(), RemoveDeadNodes()],
-                       verify=verify).run(graph)
+    """Cleanup plus canonicalisation and BatchNorm folding (which round the folded weights once in float32)."""
+    return PassManager([RemoveIdentity(), FoldConstants(), *canonical(), RemoveDeadNodes()], verify=verify).run(graph)

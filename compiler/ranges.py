@@ -11,6 +11,7 @@ import numpy as np
 
 from .ir.graph import Graph, Node
 from .sim.run import simulate
+from .tables import WIDE_TABLES
 
 
 def calibrate(graph: Graph, inputs: Sequence[np.ndarray], batch: int = 256) -> dict[str, tuple[float, float]]:
@@ -88,8 +89,13 @@ def intervals(graph: Graph, input_range: tuple[float, float]) -> dict[str, tuple
             out = (min(max(x[0], lo), hi), max(min(x[1], hi), lo))
         elif op in ("Sigmoid", "HardSigmoid", "Softmax"):
             out = (0.0, 1.0)
-        elif op == "Tanh":
+        elif op in ("Tanh", "Bipolar"):
             out = (-1.0, 1.0)
+        elif op in WIDE_TABLES:  # the extremes of f on [lo, hi], on a fine grid with the end points
+            from .tables import FUNCTIONS, table_params
+            grid = np.linspace(x[0], x[1], 4097) if math.isfinite(x[0]) and math.isfinite(x[1]) else np.asarray(x)
+            y = np.asarray(FUNCTIONS[op](grid, *table_params(node)), np.float64)
+            out = (float(y.min()), float(y.max()))
         elif op in ("Add", "Sub", "Mul", "Div"):
             y = get(node.inputs[1])
             if op == "Add":

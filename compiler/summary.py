@@ -1,4 +1,5 @@
-"""The per-layer table of a fixed-point graph: types, weight bits, multipliers after zero-skipping.
+"""The per-layer table of a fixed-point graph: types, weight bits, multipliers after zero-skipping,
+and, when cost figures are given (compiler/cost), estimated DSP, LUT, FF, block RAM and latency.
 Printed by `hwc compile` at the end and by `hwc inspect DIR`."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ import numpy as np
 
 from .ir.graph import Graph
 from .ir.types import FixedType
+
+COST_COLUMNS = ("dsp", "lut", "ff", "bram", "latency")
 
 
 def layer_rows(graph: Graph) -> list[dict]:
@@ -27,14 +30,29 @@ def layer_rows(graph: Graph) -> list[dict]:
     return rows
 
 
-def format_rows(rows: list[dict]) -> str:
-    header = ("node", "op", "output type", "weight type", "accumulator", "multipliers", "weight bits")
-    table = [header] + [(r["node"], r["op"], r["output"], r["weight"], r["accum"],
-                         f"{r['multipliers']:,}" if r["weights"] else "", f"{r['weight_bits']:,}" if r["weights"] else "")
-                        for r in rows]
-    total_m = sum(r["multipliers"] for r in rows)
+def _num(v) -> str:
+    return f"{v:,.0f}" if v else ""
+
+
+def format_rows(rows: list[dict], figures=None) -> str:
+    """The table; with `figures` (compiler.cost.figures.Figures) its multipliers and cost columns."""
+    header = ["node", "op", "output type", "weight type", "accumulator", "multipliers", "weight bits"]
+    cost = []
+    if figures is not None:
+        units = {f.name: f.unit for f in figures.total}
+        cost = [c for c in COST_COLUMNS if c in units]
+        header += [units[c] if c != "latency" else "latency (cycles)" for c in cost]
+    table = [tuple(header)]
+    for r in rows:
+        lf = figures.layer(r["node"]) if figures is not None else None
+        mult = lf.value("multipliers") if lf is not None and r["weights"] else r["multipliers"]
+        row = [r["node"], r["op"], r["output"], r["weight"], r["accum"],
+               f"{mult:,}" if r["weights"] else "", f"{r['weight_bits']:,}" if r["weights"] else ""]
+        row += [_num(lf.value(c)) if lf is not None else "" for c in cost]
+        table.append(tuple(row))
+    total_m = figures.value("multipliers") if figures is not None else sum(r["multipliers"] for r in rows)
     total_b = sum(r["weight_bits"] for r in rows)
-    table.append(("total", "", "", "", "", f"{total_m:,}", f"{total_b:,}"))
+    table.append(tuple(["total", "", "", "", "", f"{total_m:,}", f"{total_b:,}"] + [_num(figures.value(c)) for c in cost]))
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines = []
     for k, row in enumerate(table):

@@ -9,6 +9,7 @@ inverse table covers [0, 2^r) at bucket centres.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -16,7 +17,42 @@ import numpy as np
 from .ir.types import FixedType, Overflow, Rounding
 from .sim.fixed import from_float
 
-FUNCTIONS = {"Sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "Tanh": np.tanh}
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _gelu(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)).astype(np.float64))
+
+
+# f(x, *params) in float64; params are the op's attributes in the order of TABLE_PARAMS
+FUNCTIONS = {
+    "Sigmoid": _sigmoid, "Tanh": np.tanh,
+    "Selu": lambda x, alpha, gamma: gamma * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+    "Elu": lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+    "Softplus": lambda x: np.logaddexp(0.0, x),
+    "HardSwish": lambda x: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0),
+    "Swish": lambda x, alpha: x * _sigmoid(alpha * x),
+    "Gelu": _gelu,
+}
+TABLE_PARAMS = {"Selu": ("alpha", "gamma"), "Elu": ("alpha",), "Swish": ("alpha",), "Gelu": ("approximate",)}
+# activations that are tables over the whole input range (Sigmoid and Tanh saturate: a fixed range)
+WIDE_TABLES = ("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu")
+
+
+def table_params(node) -> tuple:
+    """The attributes a table function of `node` depends on (hashable, for the table cache)."""
+    return tuple(node.attrs[k] for k in TABLE_PARAMS.get(node.op, ()))
+
+
+def wide_range_bits(x: FixedType) -> int:
+    """range_bits of a table that covers every value of x: [-2^r, 2^r) holds [x.min, x.max]."""
+    return x.int_bits - 1 if x.signed else x.int_bits
 
 
 def _nearest(t: FixedType) -> FixedType:
@@ -29,10 +65,10 @@ def _shift(m: np.ndarray, k: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def function_table(fn: str, table_bits: int, range_bits: int, out: FixedType) -> np.ndarray:
+def function_table(fn: str, table_bits: int, range_bits: int, out: FixedType, params: tuple = ()) -> np.ndarray:
     n = 1 << table_bits
     x = -(2.0 ** range_bits) + (np.arange(n) + 0.5) * 2.0 ** (range_bits + 1) / n
-    t = from_float(FUNCTIONS[fn](x), _nearest(out)).astype(np.int64)
+    t = from_float(np.asarray(FUNCTIONS[fn](x, *params), np.float64), _nearest(out)).astype(np.int64)
     t.setflags(write=False)
     return t
 

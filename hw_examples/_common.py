@@ -64,6 +64,7 @@ def digits_split():
 
 
 N_CALIB = 200
+N_VAL = 400
 
 
 def write_digits_data():
@@ -78,6 +79,9 @@ def write_digits_data():
     # every k/16 exactly and halves the files
     save_npz(DIGITS_DATA / "train.npz", x=x_tr.astype(np.float16), y=y_tr)
     save_npz(DIGITS_DATA / "train_img.npz", x=x_tr.reshape(-1, 1, 8, 8).astype(np.float16), y=y_tr)
+    # validation for `hwc compile --max-drop`: the last N_VAL training samples (apart from calib and test)
+    save_npz(DIGITS_DATA / "val.npz", x=x_tr[-N_VAL:], y=y_tr[-N_VAL:])
+    save_npz(DIGITS_DATA / "val_img.npz", x=x_tr[-N_VAL:].reshape(-1, 1, 8, 8), y=y_tr[-N_VAL:])
     return x_tr, x_te, y_tr, y_te
 
 

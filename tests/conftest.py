@@ -70,3 +70,12 @@ def print_uncaptured(request, text: str) -> None:
             print(text)
     else:
         print(text)
+
+
+def pytest_addoption(parser):
+    """Options of the fuzz suite (tests/fuzz): `make fuzz` passes them; `make test` runs its fixed slice."""
+    g = parser.getgroup("hwc fuzz")
+    g.addoption("--fuzz-cases", type=int, default=None, help="cases per mutation family [the make-test slice]")
+    g.addoption("--fuzz-budget", type=float, default=None, help="seconds per family; later cases are skipped")
+    g.addoption("--fuzz-summary", default=None, help="write the outcome classes per family to this file")
+    g.addoption("--fuzz-seed", type=int, default=0, help="seed of the case generator [0]")

@@ -11,13 +11,13 @@ from ..data_io import read_data
 from ..errors import HwcError
 from ..ir.graph import Graph
 from ..ir.types import Overflow, Rounding
-from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, Calibration, CompileOptions, HlsOptions, RtlOptions,
-                       PruneOptions, Quantization, TfliteOptions, parse_range)
+from ..options import (PRUNE_CRITERIA, PRUNE_MODES, PRUNE_SCOPES, PTQ_METHODS, Calibration, CompileOptions, HlsOptions,
+                       MaxDrop, PruneOptions, Quantization, RtlOptions, TfliteOptions, parse_range)
 from ..quant_config import load_layers
 
 def is_compiled_dir(path) -> bool:
-    p = Path(path)
-    return p.is_dir() and (p / "model.json").exists()
+    """A directory given as a model is a compiled one (an ONNX model is a file); load_compiled checks it."""
+    return Path(path).is_dir()
 
 
 def load_compiled(path) -> Graph:
@@ -73,21 +73,39 @@ def add_quant_options(p) -> None:
                    help="declared input range for interval analysis (without --calib); write --input-range=-1,1 "
                         "when LO is negative")
     g.add_argument("--config", metavar="YAML", help="per-layer types (see `hwc config`)")
+    g.add_argument("--ptq", choices=PTQ_METHODS,
+                   help="weight quantization: round to nearest, GPTQ (second order, error feedback) or AdaRound "
+                        "(learned rounding, slower); gptq and adaround need --calib, add bias correction and "
+                        "MSE-optimal activation ranges [gptq with --calib, rtn without]")
+
+
+def add_max_drop_options(p) -> None:
+    g = p.add_argument_group("mixed precision under an accuracy budget (sim, xilinx, intel)")
+    g.add_argument("--max-drop", type=float, metavar="PTS",
+                   help="choose per-layer weight and activation widths with the fewest bit operations whose "
+                        "accuracy on --val is at most PTS points below the float model's; writes DIR/precision.yaml")
+    g.add_argument("--val", metavar="X", help="validation inputs for --max-drop (keep them apart from your test data)")
+    g.add_argument("--val-labels", metavar="Y",
+                   help="labels of --val [without: top-1 agreement with the float model]")
 
 
 def add_prune_options(p) -> None:
-    g = p.add_argument_group("pruning (before quantization)")
+    g = p.add_argument_group("pruning (before quantization) and fine-tuning")
     g.add_argument("--prune", type=float, default=0.0, metavar="FRACTION",
                    help="fraction of weights (or neurons/channels) to remove, in [0, 1) [0]")
     g.add_argument("--prune-mode", choices=PRUNE_MODES, default="weights",
                    help="unstructured weights, Dense neurons, or Conv kernels with their feature maps [weights]")
     g.add_argument("--prune-criterion", choices=PRUNE_CRITERIA, default="l1",
-                   help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib) [l1]")
+                   help="importance: kernel norm, mean |activation| or least reconstruction error (both need --calib); "
+                        "obs: weights by Optimal Brain Surgeon saliency, pruned jointly with GPTQ quantization "
+                        "(--calib) [l1]")
     g.add_argument("--prune-scope", choices=PRUNE_SCOPES, default="layer",
                    help="weights mode: the fraction per layer, or one global magnitude threshold [layer]")
     g.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",
-                   help="after pruning, fine-tune with PyTorch by distillation from the unpruned model on the --calib "
-                        "inputs (no labels), weights fake-quantized to --wbits [0: off]")
+                   help="quantization-aware distillation (PyTorch) from the float model on the --calib inputs, with or "
+                        "without pruning: weights on their grid and activations fake-quantized to their exact types "
+                        "[0: off]")
+    g.add_argument("--labels", metavar="Y", help="with --finetune: labels of the --calib inputs (adds cross-entropy)")
     g.add_argument("--refit", action="store_true",
                    help="least-squares refit on --calib data: the next layers (neurons/channels) or the pruned layers' "
                         "remaining weights (weights)")
@@ -100,7 +118,7 @@ def quantization(args) -> Quantization:
         ternary=args.ternary, per_channel=args.per_channel, rounding=Rounding(args.rounding),
         overflow=Overflow(args.overflow), accum_bits=args.accum_bits,
         input_range=parse_range(args.input_range) if args.input_range else None,
-        config=args.config, layers=load_layers(args.config) if args.config else {})
+        config=args.config, layers=load_layers(args.config) if args.config else {}, ptq=args.ptq)
 
 
 def compile_options(args) -> CompileOptions:
@@ -109,6 +127,7 @@ def compile_options(args) -> CompileOptions:
     return CompileOptions(
         target=args.target, quant=quantization(args),
         prune=PruneOptions(args.prune, args.prune_mode, args.prune_criterion, args.refit, args.prune_scope, args.finetune),
-        calib=Calibration.read(args.calib),
-        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock),
-        tflite=TfliteOptions(args.float_io), rtl=RtlOptions(args.rtl_io, args.rtl_stages, args.rtl_mult))
+        calib=Calibration.read(args.calib, args.labels),
+        hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock, args.utilisation),
+        tflite=TfliteOptions(args.float_io), max_drop=MaxDrop.read(args.max_drop, args.val, args.val_labels),
+        rtl=RtlOptions(args.rtl_io, args.rtl_stages, args.rtl_mult))

@@ -12,13 +12,18 @@ from ..compile_model import compile_model, targets
 from ..options import HLS_IO, HLS_STRATEGIES, RTL_IO, RTL_MULT
 from .common import compile_options
 
+
 def add_target_options(p) -> None:
     g = p.add_argument_group("HLS targets (xilinx, intel)")
     g.add_argument("--io", choices=HLS_IO, default="parallel",
                    help="layer interfaces: arrays, or streams/FIFOs between layers (CNNs) [parallel]")
     g.add_argument("--strategy", choices=HLS_STRATEGIES, default="latency",
                    help="fully unrolled, or time-multiplexed with weights in block RAM [latency]")
-    g.add_argument("--reuse", type=int, default=1, help="with --strategy resource: multiplications per multiplier [1]")
+    g.add_argument("--reuse", type=reuse_arg, default=1,
+                   help="with --strategy resource: multiplications per multiplier, or 'auto': per layer the smallest "
+                        "that fits --utilisation of --part [1]")
+    g.add_argument("--utilisation", type=float, default=80.0, metavar="PCT",
+                   help="with --reuse auto: the share of each resource of --part the design may use [80]")
     g.add_argument("--part", help="FPGA part (xilinx: e.g. xcu250-figd2104-2L-e; intel: e.g. Agilex7) [vendor default]")
     g.add_argument("--clock", type=float, default=5.0, help="clock period in ns [5]")
     g = p.add_argument_group("RTL target (verilog)")
@@ -30,6 +35,17 @@ def add_target_options(p) -> None:
                    help="constant products as shifts and adds, as DSP multipliers, or DSPs for wide many-digit ones [adders]")
     g = p.add_argument_group("TFLite targets (tflite, edgetpu)")
     g.add_argument("--float-io", action="store_true", help="float inputs/outputs (QUANTIZE/DEQUANTIZE at the edges)")
+
+
+def reuse_arg(text: str):
+    import argparse
+
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
 
 
 def run(args) -> int:

@@ -3,19 +3,22 @@ starting file for `hwc compile --config`."""
 
 from __future__ import annotations
 
-import yaml
-
-from ..compile import to_fixed
 from ..compile_model import load_onnx_model
 from ..ir.types import FixedType
+from ..memory import calib_samples, check_memory
 from ..options import Calibration
 from ..quant_config import QuantConfig, type_to_dict
 from .common import quantization
 
 
 def run(args) -> int:
+    import yaml  # imported when the command runs, so `hwc --help` starts fast
+
+    from ..compile import to_fixed
+
     quant, calib = quantization(args), Calibration.read(args.calib)
-    graph = load_onnx_model(args.model)
+    graph = load_onnx_model(args.model, target="sim")
+    check_memory(graph, "sim", args.model, samples=calib_samples(calib))
     config = QuantConfig.for_target(quant, graph, "sim")
     compiled = to_fixed(graph, config, calib.inputs(graph, args.model))
     layers = {}

@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..analysis import layer_table
+from ..errors import HwcError
 from ..ir.printer import format_graph
 from ..summary import format_rows, layer_rows
 from ..compile_model import load_onnx_model
@@ -37,18 +38,13 @@ def run(args) -> int:
     if args.ir:
         sys.stdout.write(format_graph(graph))
         return 0
-    rows = layer_table(graph)
-    totals = {"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows), "nodes": len(rows)}
-    if compiled:
-        typed = layer_rows(graph)
-        for r, t in zip(rows, typed):
-            r.update({k: t[k] for k in ("output", "weight", "accum", "multipliers", "weight_bits")})
-        totals.update(multipliers=sum(t["multipliers"] for t in typed), weight_bits=sum(t["weight_bits"] for t in typed))
+    doc, figs = inspect_doc(args.model, graph, compiled)
+    rows, totals = doc["layers"], doc["total"]
     if args.json:
         synthesis = _synthesis(args.model) if compiled else {}
-        print(json.dumps({"model": str(args.model), "compiled": compiled, **({"synthesis": synthesis} if synthesis else {}),
-                          "inputs": {v.name: str(v.type) for v in graph.inputs},
-                          "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}, indent=1))
+        if synthesis:
+            doc["synthesis"] = synthesis
+        print(json.dumps(doc, indent=1))
         return 0
     print(f"{args.model}: {totals['nodes']} nodes, {totals['params']:,} parameters, {totals['macs']:,} MACs per sample")
     print("inputs:  " + ", ".join(f"{v.name} {v.type}" for v in graph.inputs))
@@ -59,7 +55,10 @@ def run(args) -> int:
             from ..summary import pruning_line
 
             print(pruning_line(pruning))
-        print(format_rows(layer_rows(graph)))
+        hls = figs.value("lut", default=None) is not None
+        print(format_rows(layer_rows(graph), figs if hls else None))
+        for line in cost_lines(figs):
+            print(line)
         _print_synthesis(args.model)
         return 0
     header = ("node", "op", "input shape", "output", "params", "MACs", "quantization")
@@ -72,3 +71,88 @@ def run(args) -> int:
         if k == 0 or k == len(table) - 2:
             print("  ".join("-" * w for w in widths))
     return 0
+
+
+def inspect_doc(path, graph, compiled: bool):
+    """What `hwc inspect --json` prints (and `hwc report` renders), and the cost figures behind it."""
+    rows = layer_table(graph)
+    totals = {"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows), "nodes": len(rows)}
+    figs = None
+    if compiled:
+        typed = layer_rows(graph)
+        for r, t in zip(rows, typed):
+            r.update({k: t[k] for k in ("output", "weight", "accum", "multipliers", "weight_bits")})
+        totals.update(multipliers=sum(t["multipliers"] for t in typed), weight_bits=sum(t["weight_bits"] for t in typed))
+        figs = compiled_figures(path, graph)
+        for r in rows:
+            lf = figs.layer(r["node"])
+            r["cost"] = [f.to_json() for f in lf.figures] if lf is not None else []
+    doc = {"model": str(path), "compiled": compiled, "inputs": {v.name: str(v.type) for v in graph.inputs},
+           "outputs": {v.name: str(v.type) for v in graph.outputs}, "layers": rows, "total": totals}
+    if figs is not None:
+        doc["figures"] = figs.to_json()
+    return doc, figs
+
+
+def compiled_figures(path, graph):
+    """The cost figures of a compiled directory: those `hwc compile` wrote into hwc.json (with any
+    measured figures added since), or, for --target sim, the operation counts of its IR."""
+    from pathlib import Path
+
+    from ..cost.figures import MEASURED, Figures
+    from ..cost.ops import ops_figures
+
+    manifest = Path(path) / "hwc.json"
+    figs = None
+    if manifest.exists():
+        doc = _read_figures(manifest, "figures")
+        figs = Figures.from_json(doc) if doc is not None else None
+    figs = figs or ops_figures(graph, "sim")
+    synth = Path(path) / SYNTH
+    if synth.exists():  # measured figures (a synthesis run) next to the estimates
+        measured = Figures.from_json(_read_figures(synth, None))
+        for f in measured.total:
+            if f.source == MEASURED:
+                figs.add_measured(f.name, f.value, f.unit)
+        for l in measured.layers:
+            for f in l.figures:
+                if f.source == MEASURED and figs.layer(l.node) is not None:
+                    figs.add_measured(f.name, f.value, f.unit, node=l.node)
+    return figs
+
+
+SYNTH = "synth.json"  # written by a synthesis run (`hwc synth`): figures of the same schema, source "measured"
+
+
+def _read_figures(path, key):
+    from ..cost.figures import Figures
+
+    try:
+        doc = json.loads(path.read_text())
+        doc = doc.get(key) if key else doc
+        if doc is not None:
+            Figures.from_json(doc)
+        return doc
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise HwcError(f"unreadable cost figures ({e})", str(path)) from None
+
+
+def cost_lines(figs) -> list[str]:
+    """The totals under the table: latency and utilisation (HLS), the parameter cache (Edge TPU), counts."""
+    from ..cost.fit import utilisation_line
+    from ..cost.figures import KINDS
+
+    lines = []
+    if figs.value("latency", default=None) is not None:
+        lines.append(f"estimated latency {figs.value('latency'):,} cycles = {figs.value('latency_ns'):,.1f} ns, "
+                     f"II {figs.value('ii'):,} cycles")
+        if figs.device:
+            lines.append(utilisation_line(figs))
+    else:
+        lines.append("estimated: " + ", ".join(f"{f.name} {f.value:,} {f.unit}" for f in figs.total if f.name in KINDS))
+        if figs.device:
+            d = figs.device
+            lines.append(f"{d['part']}: " + ", ".join(f"{k} {figs.value(k):,}/{c:,} {d['unit'][k]} ({d['utilisation'][k]:.2f} %)"
+                                                      for k, c in d["capacity"].items()))
+    lines += [f"{f.name} {f.value:,} {f.unit} (measured)" for f in figs.total if f.source == "measured"]
+    return lines

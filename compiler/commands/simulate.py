@@ -7,11 +7,14 @@ import numpy as np
 from ..compile_model import load_onnx_model
 from ..data_io import read_data, write_outputs
 from ..errors import HwcError
+from ..outdir import writable_parent
 from ..sim.run import check_inputs, simulate
 from .common import gather_inputs, is_compiled_dir, load_compiled, onnx_input_names
 
 
 def run(args) -> int:
+    if args.output is not None:  # refuse a place that cannot take the file before simulating
+        writable_parent(args.output)
     if is_compiled_dir(args.model):
         graph = load_compiled(args.model)
         feeds = gather_inputs([v.name for v in graph.inputs], args.input, str(args.model))
@@ -29,7 +32,7 @@ def run(args) -> int:
     names = graph.metadata.get("output_names") or [v.name for v in graph.outputs]
     if args.labels:
         print_accuracy(args.labels, outputs[0])
-    if args.output:
+    if args.output is not None:
         write_outputs(args.output, names, outputs)
         print(f"wrote {args.output}: " + ", ".join(f"{n} {o.dtype}{list(o.shape)}" for n, o in zip(names, outputs)))
         return 0

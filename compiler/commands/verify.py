@@ -22,11 +22,21 @@ def run(args) -> int:
         manifest = read_manifest(d)
     except (OSError, ValueError) as e:
         raise HwcError(f"unreadable hwc.json ({e})", str(d)) from None
+    if not isinstance(manifest, dict):
+        raise HwcError("hwc.json is not a JSON object", str(d))
     target = manifest.get("target")
     if target not in TARGETS:
         raise HwcError(f"unknown target {target!r} in hwc.json", str(d))
     options = VerifyOptions(args.samples, args.resolver)
     inputs = [read_data(x) for x in args.input] if args.input else None
+    if inputs is not None:
+        from ..ir.serialize import load_graph
+        from ..sim.run import check_inputs
+
+        try:
+            check_inputs(load_graph(d), inputs, what=[f"--input {x}" for x in args.input])
+        except HwcError as e:
+            raise e.at(path=str(d)) from None
     report = get_backend(target).verify(d, manifest, inputs, options)
     for line in report.details:
         print(line)

@@ -23,7 +23,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..errors import HwcError
-from ..ir.graph import Graph, IRError, Value
+from ..ir.graph import Graph, IRError, Value, stable_toposort
 from ..ir.types import TensorType, elem_from_numpy
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas", "finn", "qonnx")
@@ -94,6 +94,13 @@ def read_model(path) -> onnx.ModelProto:
         raise HwcError(f"not a readable ONNX model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'parse failed'})", path) from None
     if not model.graph.node and not model.graph.output:
         raise HwcError("not an ONNX model (no graph)", path)
+    if not model.graph.output:
+        raise HwcError("the graph has no outputs", path)
+    _check_names(model, path)
+    names = [o.name for o in model.graph.output]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise HwcError(f"graph output '{twice}' is listed twice", path)
     for init in model.graph.initializer:
         if init.data_location == onnx.TensorProto.EXTERNAL:
             base = os.path.dirname(path)
@@ -103,6 +110,18 @@ def read_model(path) -> onnx.ModelProto:
                 raise HwcError(f"cannot read external data: {e}", path) from None
             break
     return model
+
+
+def _check_names(model: onnx.ModelProto, path: str) -> None:
+    """Every name is text: protobuf hands invalid UTF-8 in a string field back as bytes."""
+    g = model.graph
+    named = [("graph", g.name)] + [("node", n.name) for n in g.node] + \
+        [("tensor", x) for n in g.node for x in list(n.input) + list(n.output)] + \
+        [("tensor", v.name) for v in list(g.input) + list(g.output) + list(g.initializer) + list(g.value_info)] + \
+        [("operator", n.op_type) for n in g.node] + [("domain", n.domain) for n in g.node]
+    for kind, name in named:
+        if not isinstance(name, str):
+            raise HwcError(f"a {kind} name is not valid UTF-8 text ({bytes(name)[:40]!r})", path)
 
 
 def _default_opset(model: onnx.ModelProto, path: str) -> int:
@@ -135,12 +154,17 @@ def _shape_check(model: onnx.ModelProto, path: str) -> None:
         return  # onnx raises other errors for custom domains; the conversion reports real problems
 
 
-def _value_info_shape(vi: onnx.ValueInfoProto) -> tuple[list, np.dtype]:
+def _value_info_shape(vi: onnx.ValueInfoProto, path: str = "") -> tuple[list, np.dtype]:
     tt = vi.type.tensor_type
     dims = []
     for d in tt.shape.dim:
+        if d.HasField("dim_value") and d.dim_value < 0:
+            raise HwcError(f"'{vi.name}' has a negative dimension ({d.dim_value})", path)
         dims.append(d.dim_value if d.HasField("dim_value") else None)
-    dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else np.dtype(np.float32)
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else np.dtype(np.float32)
+    except Exception:
+        raise HwcError(f"'{vi.name}' has an unknown element type ({tt.elem_type})", path) from None
     return dims, dtype
 
 
@@ -159,19 +183,26 @@ def batch_inputs(model: onnx.ModelProto) -> set[str]:
 
 def node_order(model: onnx.ModelProto, path: str) -> list[int]:
     """Node indices in a topological order (files should already be sorted); a cycle is an error."""
-    import networkx as nx
-
     nodes = list(model.graph.node)
-    producer = {o: k for k, n in enumerate(nodes) for o in n.output if o}
-    g = nx.DiGraph()
-    g.add_nodes_from(range(len(nodes)))
+    producer: dict[str, int] = {}
+    given = {i.name for i in model.graph.initializer} | {i.name for i in model.graph.input}
     for k, n in enumerate(nodes):
-        for i in n.input:
-            if i in producer:
-                g.add_edge(producer[i], k)
-    try:
-        order = list(nx.lexicographical_topological_sort(g))
-    except nx.NetworkXUnfeasible:
+        for o in n.output:
+            if not o:
+                continue
+            if o in producer or o in given:
+                first = (f"node '{nodes[producer[o]].name or nodes[producer[o]].output[0]}'" if o in producer
+                         else "an initializer or graph input")
+                raise HwcError(f"tensor '{o}' is written twice (also by {first})", path, n.name or o, n.op_type)
+            producer[o] = k
+    edges = [(producer[i], k) for k, n in enumerate(nodes) for i in n.input if i in producer]
+    order = stable_toposort(len(nodes), edges)
+    if order is None:
+        import networkx as nx  # only to name the cycle in the error
+
+        g = nx.DiGraph()
+        g.add_nodes_from(range(len(nodes)))
+        g.add_edges_from(edges)
         cycle = nx.find_cycle(g)
         names = [nodes[a].name or nodes[a].output[0] for a, _ in cycle]
         raise HwcError(f"the graph has a cycle: {' -> '.join(names + names[:1])}", path, names[0],
@@ -179,16 +210,30 @@ def node_order(model: onnx.ModelProto, path: str) -> list[int]:
     return order
 
 
-def _attrs(node: onnx.NodeProto) -> dict:
+def _attrs(ctx: Ctx, node: onnx.NodeProto) -> dict:
+    """The node's attributes as Python values; a name that is not an identifier or a NaN/Inf number is an error."""
     out = {}
     for a in node.attribute:
-        v = onnx.helper.get_attribute_value(a)
+        if not isinstance(a.name, str) or not a.name.isidentifier():
+            raise ctx.fail(f"attribute name {a.name!r} is not valid")
+        try:
+            v = onnx.helper.get_attribute_value(a)
+        except Exception as e:  # a damaged AttributeProto (no value of its declared type)
+            raise ctx.fail(f"attribute '{a.name}' cannot be read ({type(e).__name__})") from None
+        if a.type in (onnx.AttributeProto.FLOAT, onnx.AttributeProto.FLOATS) and not np.isfinite(v).all():
+            raise ctx.fail(f"attribute '{a.name}' is {v} (NaN or infinite)")
         if isinstance(v, bytes):
-            v = v.decode()
+            try:
+                v = v.decode()
+            except UnicodeDecodeError:
+                raise ctx.fail(f"attribute '{a.name}' is not valid UTF-8 text") from None
         elif isinstance(v, onnx.TensorProto):
-            v = numpy_helper.to_array(v)
+            v = _tensor(v, f"attribute '{a.name}'", ctx.path, ctx.name)
         elif isinstance(v, list) and v and isinstance(v[0], bytes):
-            v = [x.decode() for x in v]
+            try:
+                v = [x.decode() for x in v]
+            except UnicodeDecodeError:
+                raise ctx.fail(f"attribute '{a.name}' is not valid UTF-8 text") from None
         out[a.name] = v
     return out
 
@@ -224,6 +269,8 @@ def load_onnx(path, bind: dict[str, np.ndarray] | None = None) -> Graph:
 
 def convert_model(model: onnx.ModelProto, path: str, bind: dict[str, np.ndarray]) -> Graph:
     opset = _default_opset(model, path)
+    for vi in list(model.graph.input) + list(model.graph.output) + list(model.graph.value_info):
+        _value_info_shape(vi, path)  # negative dimensions
     order = node_order(model, path)
     if order != list(range(len(order))):
         sorted_model = onnx.ModelProto()
@@ -253,11 +300,9 @@ def _convert(model: onnx.ModelProto, path: str, opset: int, bound: dict[str, np.
     domain_opsets = [imp for imp in model.opset_import if imp.domain not in ("", "ai.onnx")]
 
     for init in model.graph.initializer:
-        try:
-            arr = numpy_helper.to_array(init)
-        except Exception as e:
-            raise HwcError(f"initializer '{init.name}' cannot be read: {e}", path) from None
-        env[init.name] = g.constant(arr, init.name)
+        if not init.name:
+            raise HwcError("an initializer has an empty name (an empty name means an absent input)", path)
+        env[init.name] = g.constant(_tensor(init, f"initializer '{init.name}'", path), init.name)
 
     batched = batch_inputs(model)
     for vi in model.graph.input:
@@ -267,8 +312,13 @@ def _convert(model: onnx.ModelProto, path: str, opset: int, bound: dict[str, np.
             env[vi.name] = g.constant(bound[vi.name], vi.name)
             continue
         dims, dtype = _value_info_shape(vi)
+        if not vi.name:
+            raise HwcError("a graph input has an empty name", path)
         if vi.name in batched:
             dims[0] = None
+            if None in dims[1:]:
+                raise HwcError(f"input '{vi.name}' has a dynamic dimension other than the batch: "
+                               f"{['N' if d is None else d for d in dims]}", path)
         elif None in dims:
             raise HwcError(f"input '{vi.name}' has a dynamic dimension other than the batch: {dims}", path)
         try:
@@ -307,6 +357,8 @@ def _convert(model: onnx.ModelProto, path: str, opset: int, bound: dict[str, np.
             except Exception as e:
                 raise ctx.fail(f"cannot evaluate on constants: {str(e).strip().splitlines()[0]}") from None
             for name, arr in zip(node.output, results):
+                if np.asarray(arr).dtype.kind == "f" and not np.isfinite(arr).all():
+                    raise ctx.fail("evaluates to NaN or infinite values on its constant inputs")
                 if name:
                     env[name] = g.constant(np.asarray(arr), name)
             continue
@@ -314,8 +366,9 @@ def _convert(model: onnx.ModelProto, path: str, opset: int, bound: dict[str, np.
             unsupported.append(_describe(ctx.name, node))
             poisoned.update(node.output)
             continue
+        _check_required(ctx, handler, inputs)
         try:
-            outs = handler(ctx, *inputs, **_attrs(node))
+            outs = handler(ctx, *inputs, **_attrs(ctx, node))
         except TypeError as e:
             if "unexpected keyword argument" in str(e) or "positional argument" in str(e):
                 raise ctx.fail(f"unsupported attribute or input ({str(e).split('(')[0].strip()}: {str(e).rsplit(' ', 1)[-1]})") from None
@@ -353,6 +406,32 @@ def _convert(model: onnx.ModelProto, path: str, opset: int, bound: dict[str, np.
     except IRError as e:
         raise HwcError(f"internal: imported graph does not verify: {e}", path) from None
     return g
+
+
+def _tensor(t: onnx.TensorProto, what: str, path: str, node: str | None = None) -> np.ndarray:
+    """A TensorProto as an array of numbers: readable, numeric (no strings, booleans as weights), finite."""
+    try:
+        arr = numpy_helper.to_array(t)
+    except Exception as e:
+        raise HwcError(f"{what} cannot be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})",
+                       path, node) from None
+    if arr.dtype.kind not in "iuf":
+        raise HwcError(f"{what} has element type {arr.dtype}: weights and parameters must be numbers", path, node)
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise HwcError(f"{what} holds NaN or infinite values", path, node)
+    return arr
+
+
+def _check_required(ctx: Ctx, handler, inputs) -> None:
+    """Each input the handler requires (a positional parameter without default) is present."""
+    import inspect
+
+    params = [p for p in inspect.signature(handler).parameters.values()][1:]
+    for k, p in enumerate(params):
+        if p.kind is not p.POSITIONAL_OR_KEYWORD:
+            break
+        if p.default is p.empty and (k >= len(inputs) or inputs[k] is None):
+            raise ctx.fail(f"required input {k} ({p.name}) is missing")
 
 
 def _all_const(inputs) -> bool:

@@ -134,6 +134,8 @@ def BatchNormalization(ctx: Ctx, X, scale, B, mean, var, *, epsilon=1e-5, moment
         raise ctx.fail("training_mode=1 is not supported (inference only)")
     if not spatial:
         raise ctx.fail("spatial=0 (per-activation statistics) is not supported")
+    if not epsilon >= 0:
+        raise ctx.fail(f"epsilon must be >= 0, got {epsilon}")
     return ctx.emit("BatchNormalization", [X, scale, B, mean, var], epsilon=float(epsilon))
 
 
@@ -180,6 +182,28 @@ def Tanh(ctx: Ctx, X, *, consumed_inputs=None):
 
 def Selu(ctx: Ctx, X, *, alpha=1.67326319217681884765625, gamma=1.05070102214813232421875, consumed_inputs=None):
     return ctx.emit("Selu", [X], alpha=float(alpha), gamma=float(gamma))
+
+
+def Elu(ctx: Ctx, X, *, alpha=1.0, consumed_inputs=None):
+    return ctx.emit("Elu", [X], alpha=float(alpha))
+
+
+def Softplus(ctx: Ctx, X):
+    return ctx.emit("Softplus", [X])
+
+
+def HardSwish(ctx: Ctx, X):
+    return ctx.emit("HardSwish", [X])
+
+
+def Swish(ctx: Ctx, X, *, alpha=1.0):
+    return ctx.emit("Swish", [X], alpha=float(alpha))
+
+
+def Gelu(ctx: Ctx, X, *, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ctx.fail(f"unknown approximate {approximate!r}")
+    return ctx.emit("Gelu", [X], approximate=approximate)
 
 
 def Softmax(ctx: Ctx, X, *, axis=None):
@@ -440,6 +464,7 @@ def Size(ctx: Ctx, data):
 HANDLERS = {
     f.__name__: f
     for f in (Gemm, MatMul, Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid, Tanh, Selu,
+              Elu, Softplus, HardSwish, Swish, Gelu,
               Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Add, Sub, Mul, Div, Concat, Flatten,
               Reshape, Transpose, Squeeze, Unsqueeze, Pad, Identity, Dropout, Resize, Upsample, Cast, Constant, Shape, Size)
 }

@@ -17,9 +17,12 @@ _QDQ_TYPES = {np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.i
 
 def _int_attr(ctx: Ctx, v, what) -> int:
     arr = ctx.need_const(v, what)
-    f = float(np.asarray(arr).reshape(-1)[0])
-    if f != int(f) or f < 1:
-        raise ctx.fail(f"{what} must be a positive integer, got {f}")
+    a = np.asarray(arr).reshape(-1)
+    if a.size != 1:
+        raise ctx.fail(f"{what} must be one number, got {a.size}")
+    f = float(a[0])
+    if not np.isfinite(f) or f != int(f) or f < 1 or f > 64:
+        raise ctx.fail(f"{what} must be an integer in 1..64, got {f}")
     return int(f)
 
 
@@ -114,6 +117,11 @@ def QLinearMatMul(ctx: Ctx, a, a_scale, a_zero_point, b, b_scale, b_zero_point, 
     return _requantize(ctx, acc, a_scale, b_scale, y_scale, y_zero_point, a.type.elem.numpy_dtype, None)
 
 
+def DynamicQuantizeLinear(ctx: Ctx, x):
+    node = ctx.graph.add_node("DynamicQuantizeLinear", [x], name=ctx.name, num_outputs=3)
+    return tuple(node.outputs)
+
+
 def MatMulInteger(ctx: Ctx, A, B, a_zero_point=None, b_zero_point=None):
     return ctx.emit("MatMulInteger", [A, B, a_zero_point, b_zero_point])
 
@@ -129,4 +137,5 @@ HANDLERS = {
     "Quant": Quant, "IntQuant": IntQuant, "BipolarQuant": BipolarQuant, "Trunc": Trunc,
     "QuantizeLinear": QuantizeLinear, "DequantizeLinear": DequantizeLinear, "QLinearConv": QLinearConv,
     "QLinearMatMul": QLinearMatMul, "MatMulInteger": MatMulInteger, "ConvInteger": ConvInteger,
+    "DynamicQuantizeLinear": DynamicQuantizeLinear,
 }

@@ -6,11 +6,11 @@ Edges change only through `Graph` methods (`add_node`, `set_input`, `replace_all
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-import networkx as nx
 import numpy as np
 
 from .types import TensorType, elem_from_numpy
@@ -24,6 +24,30 @@ class IRError(Exception):
 class Use:
     node: "Node"
     index: int
+
+
+def stable_toposort(count: int, edges: Iterable[tuple[int, int]]) -> list[int] | None:
+    """Indices 0..count-1 in a topological order of the edges (a, b) = "a before b", taking the smallest
+    ready index each time (Kahn's algorithm with a heap: networkx's lexicographical_topological_sort,
+    without building a graph object); None when there is a cycle."""
+    after: list[set[int]] = [set() for _ in range(count)]
+    for a, b in edges:
+        after[a].add(b)
+    pending = [0] * count
+    for succ in after:
+        for b in succ:
+            pending[b] += 1
+    ready = [k for k in range(count) if pending[k] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        k = heapq.heappop(ready)
+        order.append(k)
+        for b in after[k]:
+            pending[b] -= 1
+            if pending[b] == 0:
+                heapq.heappush(ready, b)
+    return order if len(order) == count else None
 
 
 class Value:
@@ -188,7 +212,9 @@ class Graph:
         value.type = type
 
     # ---- queries -----------------------------------------------------------------------------
-    def producers_graph(self) -> nx.DiGraph:
+    def producers_graph(self) -> "nx.DiGraph":
+        import networkx as nx  # only for analyses that want the graph object (imported when needed)
+
         g = nx.DiGraph()
         g.add_nodes_from(self.nodes)
         for n in self.nodes:
@@ -199,13 +225,16 @@ class Graph:
 
     def toposort(self) -> list[Node]:
         """Nodes in a topological order; stable: ties keep the order of `self.nodes`."""
-        g = self.producers_graph()
-        position = {n: i for i, n in enumerate(self.nodes)}
-        try:
-            return list(nx.lexicographical_topological_sort(g, key=position.__getitem__))
-        except nx.NetworkXUnfeasible:
-            cycle = nx.find_cycle(g)
-            raise IRError("graph has a cycle through " + " -> ".join(f"{a.name}" for a, _ in cycle)) from None
+        index = {n: i for i, n in enumerate(self.nodes)}
+        edges = [(index[v.producer], k) for k, n in enumerate(self.nodes)
+                 for v in n.inputs if v is not None and v.producer is not None]
+        order = stable_toposort(len(self.nodes), edges)
+        if order is None:
+            import networkx as nx  # only to name the cycle in the error
+
+            cycle = nx.find_cycle(self.producers_graph())
+            raise IRError("graph has a cycle through " + " -> ".join(f"{a.name}" for a, _ in cycle))
+        return [self.nodes[k] for k in order]
 
     def sort(self) -> None:
         self.nodes = self.toposort()

@@ -211,6 +211,8 @@ def _batchnorm(node):
 
 # ---- elementwise -----------------------------------------------------------------------------
 
+_TABLE = {"table_bits": ("int?", None), "range_bits": ("int?", None)}
+
 for _name, _attrs, _doc in [
     ("Relu", {}, "max(x, 0)"),
     ("LeakyRelu", {"alpha": ("float", 0.01), "param_type": ("fixed?", None)}, "x if x >= 0 else alpha * x"),
@@ -219,8 +221,15 @@ for _name, _attrs, _doc in [
     ("HardSigmoid", {"alpha": ("float", 0.2), "beta": ("float", 0.5), "param_type": ("fixed?", None)},
      "max(0, min(1, alpha * x + beta))"),
     ("Tanh", {"table_bits": ("int?", None), "range_bits": ("int?", None)}, "tanh(x); fixed point: a table"),
-    ("Selu", {"alpha": ("float", 1.67326319217681884765625), "gamma": ("float", 1.05070102214813232421875)},
-     "gamma * (x if x > 0 else alpha * (exp(x) - 1))"),
+    ("Selu", {"alpha": ("float", 1.67326319217681884765625), "gamma": ("float", 1.05070102214813232421875), **_TABLE},
+     "gamma * (x if x > 0 else alpha * (exp(x) - 1)); fixed point: a table over x's range"),
+    ("Elu", {"alpha": ("float", 1.0), **_TABLE}, "x if x > 0 else alpha * (exp(x) - 1); fixed point: a table over x's range"),
+    ("Softplus", dict(_TABLE), "log(1 + exp(x)); fixed point: a table over x's range"),
+    ("HardSwish", dict(_TABLE), "x * max(0, min(1, x / 6 + 1/2)); fixed point: a table over x's range"),
+    ("Swish", {"alpha": ("float", 1.0), **_TABLE}, "x * sigmoid(alpha * x) (SiLU: alpha 1); fixed point: a table over x's range"),
+    ("Gelu", {"approximate": ("str", "none"), **_TABLE},
+     "x * Phi(x) (approximate 'tanh': the tanh formula); fixed point: a table over x's range"),
+    ("Bipolar", {}, "x >= 0 ? +1 : -1 (a binarised activation; fixed point: mantissas +-1 in a 2-bit signed type)"),
     ("Identity", {}, "x"),
     ("Dropout", {}, "x (inference)"),
 ]:
@@ -238,7 +247,8 @@ def _softmax(node):
     return [x]
 
 
-@_schema("PRelu", ["x", "slope"], doc="x if x >= 0 else slope * x (slope broadcast)")
+@_schema("PRelu", ["x", "slope"], {"param_type": ("fixed?", None)},
+         doc="x if x >= 0 else slope * x (slope broadcast); fixed point: one slope per channel of param_type")
 def _prelu(node):
     x, s = _t(node, 0), _t(node, 1)
     if broadcast_shapes(x.shape, s.shape) != x.shape:
@@ -394,6 +404,15 @@ def _quantize_linear(node):
     x = _t(node, 0)
     _axis_param_check(node, x, node.attrs["axis"])
     return [x.with_elem(node.attrs["to"])]
+
+
+@_schema("DynamicQuantizeLinear", ["x"],
+         doc="ONNX: uint8 y, scale s = (max(0, max x) - min(0, min x)) / 255 and zero point z from each "
+             "inference's own values (per sample along a batch axis: s and z then have shape (N, 1, ...))")
+def _dynamic_quantize_linear(node):
+    x = _t(node, 0)
+    p = (None,) + (1,) * (x.rank - 1) if x.batched else ()
+    return [x.with_elem(IntType(8, False)), TensorType(x.elem, p), TensorType(IntType(8, False), p)]
 
 
 @_schema("DequantizeLinear", ["x", "scale", "zero_point?"], {"axis": ("int", 1)}, doc="ONNX: y = (x - z) * s")

@@ -116,9 +116,21 @@ def save_graph(graph: Graph, directory) -> list[Path]:
     """Write model.json and weights.npz into `directory` (which must exist); returns the paths."""
     d = Path(directory)
     doc, consts = graph_to_json(graph)
+    weights = _deterministic_npz(consts)
+    doc["checksum"] = checksum(doc, weights)
     (d / "model.json").write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    (d / "weights.npz").write_bytes(_deterministic_npz(consts))
+    (d / "weights.npz").write_bytes(weights)
     return [d / "model.json", d / "weights.npz"]
+
+
+def checksum(doc: dict, weights: bytes) -> str:
+    """sha256 over the canonical JSON of the document (without its checksum) and the weights' bytes:
+    a compiled directory changed after `hwc compile` wrote it is refused, not simulated."""
+    import hashlib
+
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode() + weights).hexdigest()
 
 
 def _deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -136,12 +148,71 @@ def _deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def load_graph(directory) -> Graph:
+    """The graph of a compiled directory, checked: both files readable and of the right kind, every
+    constant present with the shape and storage its type declares (integer mantissas within the type's
+    range, finite floats), the graph verified. Any defect is one HwcError naming the directory; this is
+    the one load path of `inspect`, `simulate` and `verify`."""
+    import zipfile
+
+    from ..errors import HwcError
+    from .graph import IRError
+
     d = Path(directory)
-    doc = json.loads((d / "model.json").read_text())
-    if doc.get("format") != FORMAT or doc.get("version") != VERSION:
-        raise ValueError(f"{d / 'model.json'} is not an {FORMAT} v{VERSION} file")
-    with np.load(d / "weights.npz", allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    for name in ("model.json", "weights.npz"):
+        if not (d / name).is_file():
+            raise HwcError(f"not a compiled model: {name} is missing or not a file", str(d))
+    try:
+        return _load(d)
+    except HwcError as e:
+        raise e.at(path=str(d)) from None
+    except json.JSONDecodeError as e:
+        raise HwcError(f"model.json is not valid JSON (line {e.lineno}: {e.msg})", str(d)) from None
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})", str(d)) from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, IRError) as e:
+        raise HwcError(f"not a readable compiled model ({type(e).__name__}: {e})", str(d)) from None
+
+
+def _check_constant(name: str, arr: np.ndarray, t: TensorType) -> None:
+    from ..errors import HwcError
+
+    if tuple(arr.shape) != tuple(t.shape):
+        raise HwcError(f"weights.npz: '{name}' has shape {arr.shape}, model.json says {tuple(t.shape)}")
+    e = t.elem
+    if isinstance(e, FloatType):
+        if arr.dtype.kind != "f" or not np.isfinite(arr).all():
+            raise HwcError(f"weights.npz: '{name}' must hold finite floats, got {arr.dtype}"
+                           + (" with NaN/Inf" if arr.dtype.kind == "f" else ""))
+        return
+    if arr.dtype.kind not in "iub":
+        raise HwcError(f"weights.npz: '{name}' must hold integers for {e}, got {arr.dtype}")
+    lo, hi = ((e.min_mantissa, e.max_mantissa) if isinstance(e, FixedType) else
+              (e.min, e.max) if isinstance(e, IntType) else (None, None))
+    if lo is not None and arr.size and (int(arr.min()) < lo or int(arr.max()) > hi):
+        raise HwcError(f"weights.npz: '{name}' holds values outside {e}")
+
+
+def _load(d: Path) -> Graph:
+    from ..errors import HwcError
+
+    import zipfile
+
+    try:
+        doc = json.loads((d / "model.json").read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HwcError("model.json is not a text file") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        raise HwcError(f"model.json is not an {FORMAT} v{VERSION} file")
+    try:
+        with np.load(d / "weights.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise HwcError(f"weights.npz is not a readable .npz archive ({type(e).__name__})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise HwcError("weights.npz is not an .npz archive")
+    if doc.get("checksum") != checksum(doc, (d / "weights.npz").read_bytes()):
+        raise HwcError("model.json or weights.npz changed after `hwc compile` wrote them (checksum mismatch): "
+                       "compile again")
     g = Graph(doc["name"])
     g.metadata.update(doc["metadata"])
     values: dict[str, Value] = {}
@@ -149,6 +220,9 @@ def load_graph(directory) -> Graph:
         values[i["name"]] = g.add_input(i["name"], _type_from_json(i["type"]))
     for name, t in doc["constants"].items():
         tt = _type_from_json(t)
+        if name not in arrays:
+            raise HwcError(f"weights.npz has no array '{name}'")
+        _check_constant(name, arrays[name], tt)
         values[name] = g.constant(arrays[name], name, elem=tt.elem)
     for n in doc["nodes"]:
         ins = [values[x] if x is not None else None for x in n["inputs"]]
@@ -162,5 +236,7 @@ def load_graph(directory) -> Graph:
                 raise ValueError(f"duplicate value name {spec['name']}")
             values[o.name] = o
     g.set_outputs([values[x] for x in doc["outputs"]])
+    if not g.outputs:
+        raise HwcError("model.json: the graph has no outputs")
     g.verify()
     return g

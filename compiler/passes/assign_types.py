@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import tables
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
@@ -63,6 +64,16 @@ def type_for_range(lo: float, hi: float, bits: int, rounding: Rounding, overflow
     if signed and bits < 2:
         bits = 2
     return FixedType(bits, ib, signed, rounding, overflow)
+
+
+DYNAMIC_QUANT_REFUSAL = ("computes its scale and zero point from each input's min and max at run time; fixed-point "
+                         "and int8 hardware needs them at compile time (export with static quantization, or "
+                         "compile the float model)")
+
+
+def input_port_type(config, lo: float, hi: float) -> FixedType:
+    """The type of a graph input's port: --input-bits wide, its power-of-two range covering [lo, hi]."""
+    return type_for_range(lo, hi, config.in_bits, config.rounding, config.overflow)
 
 
 def exact_int_type(lo: int, hi: int, frac: int, rounding=Rounding.TRN, overflow=Overflow.WRAP) -> FixedType:
@@ -181,8 +192,7 @@ class AssignTypes(Pass):
         c = self.config
         for v in list(graph.inputs):
             if isinstance(v.type.elem, FloatType) and not all(u.node.op == "FromFloat" for u in v.uses):
-                lo, hi = c.input_range or self._range(v)
-                t = type_for_range(lo, hi, c.in_bits, c.rounding, c.overflow)
+                t = input_port_type(c, *(c.input_range or self._range(v)))
                 n = graph.add_node("FromFloat", [v], name=f"{v.name}_to_fixed", output_names=[f"{v.name}_fixed"],
                                    output_types=[v.type.with_elem(t)], index=0)
                 graph.replace_all_uses(v, n.output, skip=n)
@@ -356,6 +366,17 @@ class AssignTypes(Pass):
         node.attrs.update(table_bits=self.config.table_bits, range_bits=TABLE_RANGE_BITS["Tanh"])
         self._table_like_out(graph, node, signed=True)
 
+    def _type_table(self, graph, node):
+        """Selu, Elu, Softplus, HardSwish, Swish, Gelu: a table of 2^table_bits entries over the whole range
+        of x (exact per input value when x has at most table_bits bits), output typed by its range."""
+        x_t = self._operand(graph, node, 0)
+        node.attrs.update(table_bits=self.config.table_bits, range_bits=tables.wide_range_bits(x_t))
+        t = self._rounded(node.output, node, graph)
+        self._set(graph, node.output, t)
+        self.decisions.append(Decision(node.name, node.op, output=t))
+
+    _type_Selu = _type_Elu = _type_Softplus = _type_HardSwish = _type_Swish = _type_Gelu = _type_table
+
     def _type_Softmax(self, graph, node):
         if self._float_output_function(graph, node):
             return
@@ -414,6 +435,38 @@ class AssignTypes(Pass):
         a, b = self._operand(graph, node, 0), self._operand(graph, node, 1)
         cands = [x * y for x in (a.min_mantissa, a.max_mantissa) for y in (b.min_mantissa, b.max_mantissa)]
         self._activation_out(graph, node, exact_int_type(min(cands), max(cands), a.frac_bits + b.frac_bits))
+
+    def _type_Div(self, graph, node):
+        raise HwcError("division by a run-time tensor has no fixed-point form here (division by a constant "
+                       "becomes a multiplication)", node=node.name, op=node.op)
+
+    def _type_PRelu(self, graph, node):
+        """x < 0 ? x·slope[c] : x with one slope per channel (axis 1), slopes as fixed-point constants."""
+        from .merge_affine_chain import channel_vector
+
+        x = self._elem(node.inputs[0])
+        s = node.inputs[1].const
+        c = channel_vector(np.asarray(s, np.float64), node.inputs[0]) if s is not None else None
+        if c is None:
+            raise HwcError("a PRelu slope that varies along other axes than the channels (axis 1) has no "
+                           "fixed-point form here", node=node.name, op=node.op)
+        m = float(np.abs(c).max())
+        pt = type_for_range(-m, m, self.config.param_bits, Rounding.RND_CONV, Overflow.SAT, True)
+        node.attrs["param_type"] = pt
+        shape = (len(c),) + (1,) * (node.inputs[0].type.rank - 2)
+        sm = from_float(c, pt).astype(np.int64)
+        graph.set_input(node, 1, graph.constant(sm.reshape(shape), node.inputs[1].name + "_q", elem=pt))
+        lo_m = min(x.min_mantissa * int(sm.max()), x.min_mantissa * int(sm.min()), 0)
+        hi_m = max(x.max_mantissa << pt.frac_bits, 0)
+        self._activation_out(graph, node, exact_int_type(lo_m, hi_m, x.frac_bits + pt.frac_bits))
+
+    def _type_DynamicQuantizeLinear(self, graph, node):
+        raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)
+
+    def _type_Bipolar(self, graph, node):
+        """x >= 0 ? +1 : -1: mantissas +-1 in a 2-bit signed integer type."""
+        self._operand(graph, node, 0)
+        self._set(graph, node.output, FixedType(2, 2, True))
 
     def _type_Concat(self, graph, node):
         for i in range(len(node.inputs)):

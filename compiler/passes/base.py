@@ -53,6 +53,10 @@ def static_value(v) -> np.ndarray:
     if v.const is not None:
         return v.const
     node = v.producer
+    if node is None:  # a graph input where a weight is expected (its initializer is missing)
+        from ..errors import HwcError
+
+        raise HwcError(f"'{v.name}' is used as a weight but is a graph input (no initializer gives its value)")
     args = [static_value(i) if i is not None else None for i in node.inputs]
     while args and args[-1] is None:
         args.pop()
@@ -85,3 +89,12 @@ def is_static(graph: Graph, value) -> bool:
         return seen[id(v)]
 
     return walk(value)
+
+
+def take_place(graph: Graph, old, new) -> None:
+    """`new` (already added) replaces the single-output node `old`: old's uses move to new's output,
+    old is removed and new takes its node and value names (so names in files and reports stay)."""
+    graph.replace_all_uses(old.output, new.output)
+    graph.remove_node(old)
+    graph.rename_node(new, old.name)
+    graph.rename(new.output, old.output.name)

@@ -26,6 +26,7 @@ from ..sim.fixed import from_float
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range
 from .assign_types import exact_int_type
 from .base import Pass, is_static
+from .fold_batchnorm_into_next import input_shift
 from .lower_quantizers import QONNX_ROUNDING
 
 KEEPS_SCALE = frozenset({"MaxPool", "GlobalMaxPool", "Resize", "Reshape", "Transpose", "Identity", "Dropout"})
@@ -71,8 +72,11 @@ def _drop_dead(graph: Graph, v: Value) -> None:
 class LowerScaledLayers(Pass):
     name = "lower-scaled-layers"
 
-    def __init__(self, multiplier_bits: int = 24):
+    def __init__(self, multiplier_bits: int = 24, input_type=None):
         self.multiplier_bits = multiplier_bits
+        # input_type(value) -> FixedType: the power-of-two port type of a graph input the model does not
+        # quantize itself (from --input-bits and the input range); None: such an input is an error
+        self.input_type = input_type
 
     @staticmethod
     def needed(graph: Graph) -> bool:
@@ -112,6 +116,9 @@ class LowerScaledLayers(Pass):
             relu = None
             if chain is not None and chain.op == "Relu" and graph.single_consumer(chain.output) is not None:
                 relu, chain = chain, graph.single_consumer(chain.output)
+            if (chain is None or chain.op != "Quant") and self.input_type is not None:
+                self._port(graph, x)
+                continue
             if chain is None or chain.op != "Quant":
                 raise HwcError(f"input {x.name} must be quantized by the model (a Quant on the input) when it uses "
                                "non-power-of-two scales", node=users[0].name if users else None)
@@ -127,6 +134,31 @@ class LowerScaledLayers(Pass):
                 graph.remove_node(relu)
             graph.rename(n.output, chain.output.name)
             self.scales[id(n.output)] = float(s.reshape(-1)[0])
+
+    def _port(self, graph: Graph, x: Value) -> None:
+        """An input the model leaves float: its port type t (power of two) as integers k with x ~ k·2^-f."""
+        t = self.input_type(x)
+        t_int = FixedType(t.width, t.width, t.signed, t.rounding, t.overflow)
+        s = 2.0 ** -t.frac_bits
+        n = graph.add_node("FromFloat", [x], {"scale": s}, name=f"{x.name}_to_fixed", output_names=[f"{x.name}_fixed"],
+                           output_types=[x.type.with_elem(t_int)], index=0)
+        graph.replace_all_uses(x, n.output, skip=n)
+        self.scales[id(n.output)] = s
+
+    def _pre_affine(self, graph: Graph, node: Node):
+        """A BatchNormalization x·a + b between a scaled tensor and this layer, with one a > 0 for every
+        channel (an exporter's input normalisation, e.g. (x + 1) / 2): a joins the input scale and b the
+        bias, b·W summed exactly on the integer weights. Returns the shift's contribution or None."""
+        bn = node.inputs[0].producer
+        if bn is None or bn.op != "BatchNormalization" or id(bn.inputs[0]) not in self.scales \
+                or graph.single_consumer(bn.output) is not node or any(v.const is None for v in bn.inputs[1:]):
+            return None
+        a, b = batchnorm_affine(*[v.const for v in bn.inputs[1:]], bn.attrs["epsilon"], np.float64)
+        if not (np.all(a == a[0]) and a[0] > 0) or (node.op == "Conv" and any(node.attrs["pads"]) and np.any(b != 0)):
+            return None
+        x = bn.inputs[0]
+        self.scales[id(node.inputs[0])] = self.scales[id(x)] * float(a[0])
+        return x, bn, b
 
     def _outputs(self, graph: Graph) -> None:
         for v in list(graph.outputs):
@@ -168,12 +200,19 @@ class LowerScaledLayers(Pass):
         return np.broadcast_to(s.reshape(-1), (n_out,)).astype(np.float64)
 
     def _layer(self, graph: Graph, node: Node) -> None:
+        pre = self._pre_affine(graph, node)
         x = node.inputs[0]
         if id(x) not in self.scales:
             raise HwcError("the input of this layer is not quantized by the model", node=node.name, op=node.op)
         s_w = self._weights(graph, node)
         a = self.scales[id(x)] * s_w  # acc -> real, per output channel
         b = np.zeros_like(a)
+        if pre is not None:  # Σ_k b[c(k)]·k_w[k, m]·s_w[m], exact on the integers
+            src, bn, shift = pre
+            k = node.inputs[1].const.astype(np.float64)
+            b = b + input_shift(node.op, k, shift, node.attrs.get("group", 1)) * s_w
+            graph.set_input(node, 0, src)
+            graph.remove_node(bn)
         bias = node.input(2)
         if bias is not None:
             b = b + np.asarray(_static_value(graph, bias), np.float64).reshape(-1)
@@ -199,6 +238,10 @@ class LowerScaledLayers(Pass):
             v = nxt.output
         q = graph.single_consumer(v)
         axis = 1
+        if q is not None and q.op in ("BipolarQuant", "Bipolar") and not relu and (q.op == "Bipolar" or q.inputs[1].const is not None):
+            s_out = 1.0 if q.op == "Bipolar" else float(np.asarray(q.inputs[1].const).reshape(-1)[0])
+            self._bipolar(graph, node, tail + [q], a, b, s_out)
+            return
         if q is not None and q.op == "Quant" and not is_static(graph, q.inputs[0]):
             s_out, bits, signed, _ = _quant_params(q)
             if s_out.size != 1:
@@ -220,18 +263,38 @@ class LowerScaledLayers(Pass):
             return
         else:
             raise HwcError("the float tail of this layer does not end in an activation quantizer", node=node.name, op=node.op)
-        m_real, b_real = a / s_out, b / s_out
-        m_t = self._multiplier_type(m_real)
-        m = graph.constant(from_float(m_real, m_t), f"{node.name}_multiplier", elem=m_t)
-        bt = FixedType(64, 64 - m_t.frac_bits, True, Rounding.RND_CONV, Overflow.SAT)
-        b_m = from_float(b_real, bt).astype(np.int64)
-        off = graph.constant(b_m, f"{node.name}_offset", elem=exact_int_type(int(b_m.min()), int(b_m.max()), m_t.frac_bits))
+        m, off = self._rescale_constants(graph, node, a / s_out, b / s_out)
         r = graph.add_node("Rescale", [node.output, m, off], {"axis": axis}, name=f"{node.name}_rescale",
                            output_names=[target.name + "_r"], output_types=[target.type.with_elem(out_t)],
                            index=graph.nodes.index(node) + 1)
         self._retire(graph, node, tail, r.output, target)
         graph.rename(r.output, target.name)
         self.scales[id(r.output)] = s_out
+
+    def _rescale_constants(self, graph: Graph, node: Node, m_real: np.ndarray, b_real: np.ndarray):
+        """Rescale's M (multiplier_bits significant bits) and B (on M's grid, rounded half to even)."""
+        m_t = self._multiplier_type(m_real)
+        m = graph.constant(from_float(m_real, m_t), f"{node.name}_multiplier", elem=m_t)
+        bt = FixedType(64, 64 - m_t.frac_bits, True, Rounding.RND_CONV, Overflow.SAT)
+        b_m = from_float(b_real, bt).astype(np.int64)
+        off = graph.constant(b_m, f"{node.name}_offset", elem=exact_int_type(int(b_m.min()), int(b_m.max()), m_t.frac_bits))
+        return m, off
+
+    def _bipolar(self, graph: Graph, node: Node, tail: list[Node], a: np.ndarray, b: np.ndarray, s_out: float) -> None:
+        """A tail ending in BipolarQuant(s): y = s·(a·acc + b >= 0 ? 1 : -1). Rescale(acc, M = a, B = b)
+        into a 2-bit type that rounds toward -inf and saturates keeps the sign of a·acc + b exactly
+        (floor(v) >= 0 iff v >= 0); Bipolar maps it to +-1, the scale s goes to the output."""
+        target = tail[-1].output
+        m, off = self._rescale_constants(graph, node, a, b)
+        sign_t = FixedType(2, 2, True, Rounding.TRN, Overflow.SAT)
+        index = graph.nodes.index(node) + 1
+        r = graph.add_node("Rescale", [node.output, m, off], {"axis": 1}, name=f"{node.name}_rescale",
+                           output_names=[target.name + "_r"], output_types=[target.type.with_elem(sign_t)], index=index)
+        bip = graph.add_node("Bipolar", [r.output], name=f"{node.name}_bipolar", output_names=[target.name + "_pm1"],
+                             output_types=[target.type.with_elem(FixedType(2, 2, True))], index=index + 1)
+        self._retire(graph, node, tail, bip.output)
+        graph.rename(bip.output, target.name)
+        self.scales[id(bip.output)] = s_out
 
     def _retire(self, graph: Graph, node: Node, tail: list[Node], new: Value, target: Value | None = None) -> None:
         """The tail's last output becomes `new`; the tail nodes (a single-consumer chain) go."""

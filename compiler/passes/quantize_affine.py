@@ -27,6 +27,7 @@ from ..ir.types import AffineType, FloatType, IntType
 from ..ranges import _static_value
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range, resize_indices
 from ..sim.tflite_ops import LUT_OPS, depthwise_multiplier, tflite_resize_indices, window_padding
+from .assign_types import DYNAMIC_QUANT_REFUSAL
 from .base import Pass, is_static
 from .remove_dead_nodes import RemoveDeadNodes
 
@@ -185,6 +186,8 @@ class QuantizeAffine(Pass):
                 target = self._carry(graph, node.inputs[0], p, node)
                 self.out_storage[id(target)] = t
                 self._bypass(graph, node, target)
+            elif node.op == "DynamicQuantizeLinear":
+                raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)
             elif node.op in ("BipolarQuant", "Trunc", "Requantize", "ConvInteger", "MatMulInteger"):
                 raise HwcError(f"{node.op} on a run-time value has no TFLite int8 form here",
                                node=node.name, op=node.op)
@@ -589,8 +592,11 @@ def _weight_scales(w: np.ndarray, qmax: int) -> list[float]:
     amax = np.abs(w).max(axis=1)
     f = np.linspace(0.2, 1.0, 33) if qmax < 127 else np.ones(1)
     s = np.maximum(amax, 1e-30)[:, None] * f[None, :] / qmax  # [C, F]
-    q = np.clip(np.rint(w[:, None, :] / s[..., None]), -qmax, qmax)
-    err = ((q * s[..., None] - w[:, None, :]) ** 2).sum(axis=2)
+    err = np.empty(s.shape)
+    for j in range(len(f)):  # one candidate at a time: temporaries of w's size, not 33 times it
+        sj = s[:, j:j + 1]
+        q = np.clip(np.rint(w / sj), -qmax, qmax)
+        err[:, j] = ((q * sj - w) ** 2).sum(axis=1)
     best = s[np.arange(len(s)), err.argmin(axis=1)]
     # an all-zero channel takes the smallest other scale: any scale is exact for it, and a large one would
     # push the requantization multiplier s_in s_w / s_out towards XNNPACK's limit of 256

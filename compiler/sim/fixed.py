@@ -55,8 +55,11 @@ _FAST_BITS = 62  # int64 path: |mantissa| < 2**62 and dst.width <= 62, leaving h
 
 
 def _int_array(m) -> np.ndarray:
-    """m as an int64 array, or an object array of Python ints when it does not fit in int64."""
+    """m as an int64 array (no copy when it already is one), or an object array of Python ints when it
+    does not fit in int64."""
     a = np.asarray(m)
+    if a.dtype == np.int64:
+        return a
     if a.dtype == object:
         if a.size == 0:
             return a.astype(np.int64)
@@ -71,10 +74,16 @@ def _int_array(m) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def _fits_fast(a: np.ndarray, dst: FixedType) -> bool:
-    if a.dtype == object or dst.width > _FAST_BITS:
-        return False
-    return a.size == 0 or (int(a.min()) > -(2**_FAST_BITS) and int(a.max()) < 2**_FAST_BITS)
+def type_bounds(t: FixedType) -> tuple[int, int]:
+    """The mantissa interval [lo, hi] every value of type t lies in."""
+    return t.min_mantissa, t.max_mantissa
+
+
+def array_bounds(a: np.ndarray) -> tuple[int, int]:
+    """[min, max] of an integer array, by one scan ((0, 0) when empty)."""
+    if a.size == 0:
+        return 0, 0
+    return int(a.min()), int(a.max())
 
 
 def _round_up(rounding: Rounding, q, half, sticky, neg):
@@ -152,36 +161,52 @@ def _result(q: np.ndarray, dst: FixedType) -> np.ndarray:
     return np.asarray(q, dtype=object)
 
 
-def cast(m, src_frac_bits: int, dst: FixedType) -> np.ndarray:
+def cast(m, src_frac_bits: int, dst: FixedType, bounds: tuple[int, int] | None = None) -> np.ndarray:
     """Mantissas of dst for the values m * 2**-src_frac_bits, as `dst_t d = src;` computes them.
 
     m: integers of any width (int64 array, or object array / Python ints for wider accumulators).
+    bounds: a proven interval [lo, hi] holding every m (e.g. the source type's), which spares the
+    min/max scans; the overflow step is skipped when the rounded interval lies inside dst.
     Rounding then overflow, as in the module docstring (same for ap_fixed and ac_fixed).
     int64 arithmetic when |m| < 2**62 and dst.width <= 62, else exact Python-int object arrays.
     """
     a = _int_array(m)
-    src_frac_bits = int(src_frac_bits)
-    s = src_frac_bits - dst.frac_bits
-    fast = _fits_fast(a, dst)
-    if not fast:
-        a = a.astype(object)
-        return _quantize(a, s, dst, fast)
-    q = _round_scalar_shift(a, s, dst)
+    s = int(src_frac_bits) - dst.frac_bits
+    if a.dtype == object or dst.width > _FAST_BITS:
+        return _quantize(a.astype(object), s, dst, False)
+    if a.size == 0:
+        return _result(a, dst)
+    lo, hi = bounds if bounds is not None else array_bounds(a)
+    if lo <= -(2**_FAST_BITS) or hi >= 2**_FAST_BITS:
+        if bounds is None:
+            return _quantize(a.astype(object), s, dst, False)
+        return cast(a, src_frac_bits, dst)  # the proven interval is wide: look at the actual values
+    q = _round_scalar_shift(a, s, dst, lo, hi)
     if q is None:
-        return _quantize(a, s, dst, fast)
-    if q.size == 0 or (int(q.min()) >= dst.min_mantissa and int(q.max()) <= dst.max_mantissa
-                       and not (dst.overflow is Overflow.SAT_SYM and dst.signed and int(q.min()) == dst.min_mantissa)):
+        return _quantize(a, s, dst, True)
+    qlo, qhi = (lo >> s, (hi >> s) + 1) if s > 0 else (lo << -s, hi << -s)  # rounding is monotone
+    lo_ok = qlo > dst.min_mantissa or (qlo == dst.min_mantissa and not (dst.overflow is Overflow.SAT_SYM and dst.signed))
+    if lo_ok and qhi <= dst.max_mantissa:
         return q  # in range: no overflow handling needed
+    if dst.overflow is Overflow.SAT or (dst.overflow is Overflow.SAT_SYM and not dst.signed):
+        out = q if q is not a else None  # never write into the caller's array
+        return np.clip(q, dst.min_mantissa, dst.max_mantissa, out=out)
+    if dst.overflow is Overflow.SAT_SYM:
+        out = q if q is not a else None
+        return np.clip(q, -dst.max_mantissa, dst.max_mantissa, out=out)
+    if dst.overflow is Overflow.WRAP:  # the low W bits, sign-extended: ((q + 2^(W-1)) mod 2^W) - 2^(W-1)
+        off = 1 << (dst.width - 1) if dst.signed else 0
+        return ((q + off) & ((1 << dst.width) - 1)) - off
     return _quantize(q, 0, dst, True)
 
 
-def _round_scalar_shift(m: np.ndarray, s: int, dst: FixedType) -> np.ndarray | None:
-    """The rounding step for one shift s with int64 |m| < 2**62, in two or three array operations
-    (h = 2**(s-1); for negative m the *_ZERO/*_INF modes mirror the positive formula).
+def _round_scalar_shift(m: np.ndarray, s: int, dst: FixedType, lo: int, hi: int) -> np.ndarray | None:
+    """The rounding step for one shift s with int64 m in [lo, hi], |m| < 2**62, in two or three array
+    operations (h = 2**(s-1); for negative m the *_ZERO/*_INF modes mirror the positive formula).
     None when appending bits could leave int64 (the general path handles that)."""
     if s <= 0:
         k = -s
-        if k and (m.size and max(abs(int(m.min())), abs(int(m.max()))) >= (1 << (62 - min(k, 62)))):
+        if k and max(abs(lo), abs(hi)) >= (1 << (62 - min(k, 62))):
             return None
         return m << k if k else m
     if s >= 63:
@@ -242,6 +267,9 @@ def from_float(x, dst: FixedType, vendor: Vendor = "ap") -> np.ndarray:
     if not np.all(np.isfinite(xf)):
         raise ValueError("from_float: NaN or infinite input has no fixed-point value")
 
+    fast = _from_float_scaled(xf, dst)
+    if fast is not None:
+        return fast
     shift = np.zeros(xf.shape, dtype=np.int64)  # value = ldexp(frac-part float, e + shift)
     if vendor == "ac":
         k = dst.int_bits + (not dst.signed) + ((32 - dst.width - (not dst.signed)) & 31)
@@ -266,6 +294,42 @@ def from_float(x, dst: FixedType, vendor: Vendor = "ap") -> np.ndarray:
     if not fast:
         M, s = M.astype(object), s.astype(object)
     return _quantize(M, s, dst, fast)
+
+
+_INCREMENT = {  # rounding increment from floor fl, the midpoint h = fl + 1/2 and v (all exact comparisons)
+    Rounding.TRN: None,
+    Rounding.TRN_ZERO: lambda fl, h, v: (v != fl) & (v < 0),
+    Rounding.RND: lambda fl, h, v: v >= h,
+    Rounding.RND_ZERO: lambda fl, h, v: (v > h) | ((v == h) & (v < 0)),
+    Rounding.RND_INF: lambda fl, h, v: (v > h) | ((v == h) & (v >= 0)),
+    Rounding.RND_MIN_INF: lambda fl, h, v: v > h,
+    Rounding.RND_CONV: lambda fl, h, v: (v > h) | ((v == h) & (np.fmod(fl, 2.0) != 0)),
+}
+
+
+def _from_float_scaled(xf: np.ndarray, dst: FixedType) -> np.ndarray | None:
+    """from_float in a few float64 array operations, for both vendors, when that is provably the same:
+    v = x * 2**frac_bits is exact (a power-of-two scaling of doubles whose magnitudes are 0 or at
+    least 2**-700, so neither subnormal inputs nor underflow occur, and the vendors agree), floor(v)
+    and the midpoint floor(v) + 1/2 are exact (v - floor(v) need not be), and saturating v first to [lo - 2, hi + 2] (SAT modes, width
+    <= 52) keeps every integer below 2**53. None otherwise (the general path handles it)."""
+    ov = dst.overflow
+    if dst.width > 52 or ov not in (Overflow.SAT, Overflow.SAT_SYM) or abs(dst.frac_bits) > 120:
+        return None
+    if xf.size == 0:
+        return _result(np.zeros(xf.shape, np.int64), dst)
+    a = np.abs(xf)
+    tiny = a < 2.0 ** -700
+    if tiny.any() and np.any(xf[tiny] != 0):
+        return None
+    lo = -dst.max_mantissa if ov is Overflow.SAT_SYM and dst.signed else dst.min_mantissa
+    hi = dst.max_mantissa
+    v = np.clip(np.ldexp(xf, dst.frac_bits), float(dst.min_mantissa - 2), float(hi + 2))
+    fl = np.floor(v)
+    inc = _INCREMENT[dst.rounding]
+    if inc is not None:
+        fl += inc(fl, fl + 0.5, v)
+    return np.clip(fl, lo, hi, out=fl).astype(np.int64)
 
 
 def to_float(m, t: FixedType) -> np.ndarray:

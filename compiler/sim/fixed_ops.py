@@ -17,8 +17,8 @@ from .. import tables
 from ..ir.graph import Node
 from ..ir.types import FixedType, FloatType
 from . import float_ops
-from .exact import int_conv, int_matmul
-from .fixed import cast, from_float, to_float
+from .exact import int_conv, int_matmul, max_abs
+from .fixed import cast, from_float, to_float, type_bounds
 
 
 def _in(node: Node, i: int) -> FixedType:
@@ -43,8 +43,25 @@ def _channel(v: np.ndarray, rank: int, axis: int = 1) -> np.ndarray:
     return np.asarray(v).reshape((-1,) + (1,) * (rank - 1 - axis))
 
 
+def _bounds(node: Node, i: int) -> tuple[int, int] | None:
+    """The interval of input i proven by its type: every fixed op ends in the cast to its output type,
+    so a value another node computed lies in its type's range. Constants and graph inputs: None (scan)."""
+    v = node.inputs[i]
+    if v.const is not None or v.producer is None or not isinstance(v.type.elem, FixedType):
+        return None
+    return type_bounds(v.type.elem)
+
+
 def _accumulate(node: Node, acc: np.ndarray, f_acc: int, bias, channel_axis: int) -> tuple[np.ndarray, int]:
     """Add the bias and wrap into the accumulator type, as `accum_t acc = bias; acc += x*w ...`."""
+    acc, f, _ = _accumulate_bounded(node, acc, f_acc, bias, channel_axis, None)
+    return acc, f
+
+
+def _accumulate_bounded(node: Node, acc: np.ndarray, f_acc: int, bias, channel_axis: int,
+                        bound: int | None) -> tuple[np.ndarray, int, tuple[int, int] | None]:
+    """`_accumulate` given a proven max |acc| (or None), also returning a proven interval of the result
+    (the cast into the accumulator is then skipped when range analysis shows it is an identity)."""
     a = node.attrs.get("accum")
     if bias is not None:
         fb = _in(node, 2).frac_bits
@@ -52,12 +69,17 @@ def _accumulate(node: Node, acc: np.ndarray, f_acc: int, bias, channel_axis: int
         fb_acc = a.frac_bits if a is not None else fb
         if fb_acc > f_acc:
             raise ValueError(f"{node.op} node {node.name}: bias has more fractional bits than the accumulator")
-        acc = acc + _channel(_align(b, f_acc - fb_acc), acc.ndim, channel_axis)
+        b = _align(np.asarray(b), f_acc - fb_acc)
+        acc = acc + _channel(b, acc.ndim, channel_axis)
+        bound = None if bound is None else bound + max_abs(b)
+    interval = None if bound is None else (-bound, bound)
     if a is not None:
         if a.frac_bits != f_acc:
             raise ValueError(f"{node.op} node {node.name}: accumulator {a} must keep the {f_acc} fractional bits of the products")
-        acc = cast(acc, f_acc, a)
-    return acc, f_acc
+        acc = cast(acc, f_acc, a, interval)
+        lo, hi = type_bounds(a)
+        interval = (lo, hi) if interval is None else (max(lo, interval[0]), min(hi, interval[1]))
+    return acc, f_acc, interval
 
 
 def _weight_shift(node: Node, acc: np.ndarray, axis: int) -> np.ndarray:
@@ -67,23 +89,48 @@ def _weight_shift(node: Node, acc: np.ndarray, axis: int) -> np.ndarray:
     return acc << _channel(np.asarray(ws, np.int64), acc.ndim, axis)
 
 
+def _product_bound(node: Node, x, xb, w: np.ndarray, per_out: np.ndarray) -> int:
+    """max |Σ x·w| by interval arithmetic: max|x| times the largest Σ|w| of one output, times
+    2^max(weight_shift). per_out: the weights with one output per row."""
+    l1 = int(np.abs(per_out).sum(axis=1).max(initial=0)) if per_out.dtype != object else \
+        max((sum(abs(int(v)) for v in row) for row in per_out), default=0)
+    return (max_abs(x, xb) * l1) << max(node.attrs.get("weight_shift") or [0])
+
+
 def dense(node, x, w, b=None):
-    acc = int_matmul(x, w)
-    acc = _weight_shift(node, acc, acc.ndim - 1)
-    acc, f = _accumulate(node, acc, _in(node, 0).frac_bits + _in(node, 1).frac_bits, b, acc.ndim - 1)
-    return cast(acc, f, _out(node))
+    xb, mw = _bounds(node, 0), max_abs(w)
+    acc = _weight_shift(node, int_matmul(x, w, xb, (-mw, mw)), x.ndim - 1)
+    acc, f, ab = _accumulate_bounded(node, acc, _in(node, 0).frac_bits + _in(node, 1).frac_bits, b, acc.ndim - 1,
+                                     _product_bound(node, x, xb, w, w.reshape(w.shape[0], -1).T))
+    return cast(acc, f, _out(node), ab)
 
 
 def conv(node, x, w, b=None):
     a = node.attrs
-    acc = int_conv(x, w, a["strides"], a["dilations"], a["pads"], a["group"])
+    xb, mw = _bounds(node, 0), max_abs(w)
+    acc = int_conv(x, w, a["strides"], a["dilations"], a["pads"], a["group"], xb, (-mw, mw))
     acc = _weight_shift(node, acc, 1)
-    acc, f = _accumulate(node, acc, _in(node, 0).frac_bits + _in(node, 1).frac_bits, b, 1)
-    return cast(acc, f, _out(node))
+    acc, f, ab = _accumulate_bounded(node, acc, _in(node, 0).frac_bits + _in(node, 1).frac_bits, b, 1,
+                                     _product_bound(node, x, xb, w, w.reshape(w.shape[0], -1)))
+    return cast(acc, f, _out(node), ab)
 
 
 def relu(node, x):
-    return cast(np.maximum(x, 0), _in(node, 0).frac_bits, _out(node))
+    xb = _bounds(node, 0)
+    return cast(np.maximum(x, 0), _in(node, 0).frac_bits, _out(node), xb and (max(xb[0], 0), max(xb[1], 0)))
+
+
+def bipolar(node, x):
+    """x >= 0 ? +1 : -1, as mantissas of the output type (integer, 2-bit signed)."""
+    t = _out(node)
+    return np.where(x >= 0, 1 << t.frac_bits, -(1 << t.frac_bits)).astype(np.int64)
+
+
+def prelu(node, x, slope):
+    """m_x < 0 ? m_x·m_s[c] : m_x << f_s (slope mantissas per channel), then the cast."""
+    fx, fs = _in(node, 0).frac_bits, _in(node, 1).frac_bits
+    s = np.asarray(slope, np.int64)
+    return cast(np.where(x < 0, x * s, x << fs), fx + fs, _out(node))
 
 
 def _param(value: float, t: FixedType) -> int:
@@ -128,7 +175,7 @@ def hard_sigmoid(node, x):
 def _table_fn(name):
     def run(node, x):
         a = node.attrs
-        table = tables.function_table(name, a["table_bits"], a["range_bits"], _out(node))
+        table = tables.function_table(name, a["table_bits"], a["range_bits"], _out(node), tables.table_params(node))
         return table[tables.function_index(x, _in(node, 0).frac_bits, a["table_bits"], a["range_bits"])]
     run.__name__ = name.lower()
     return run
@@ -155,13 +202,22 @@ def softmax(node, x):
     return cast(e * inv, fe + fi, _out(node))
 
 
+def _tap_reduce(ufunc, w: np.ndarray, nd: int) -> np.ndarray:
+    """ufunc over the last nd (kernel) axes of a window view, one tap at a time: numpy's reductions
+    over tiny trailing axes run an inner loop of 2 or 3 elements; this runs over whole feature maps."""
+    taps = list(np.ndindex(*w.shape[-nd:]))
+    acc = np.array(w[(Ellipsis,) + taps[0]])
+    for tap in taps[1:]:
+        ufunc(acc, w[(Ellipsis,) + tap], out=acc)
+    return acc
+
+
 def max_pool(node, x):
     a = node.attrs
     lowest = np.iinfo(np.int64).min
-    w = float_ops._windows(x.astype(np.int64), a["kernel_shape"], a["strides"], a["dilations"], a["pads"], lowest,
+    w = float_ops._windows(np.asarray(x, np.int64), a["kernel_shape"], a["strides"], a["dilations"], a["pads"], lowest,
                            float_ops._ceil_extra(node, x.shape))
-    nd = len(a["kernel_shape"])
-    return cast(w.max(axis=tuple(range(-nd, 0))), _in(node, 0).frac_bits, _out(node))
+    return cast(_tap_reduce(np.maximum, w, len(a["kernel_shape"])), _in(node, 0).frac_bits, _out(node), _bounds(node, 0))
 
 
 def _avg_counts(node, x_shape) -> np.ndarray:
@@ -205,7 +261,12 @@ def _add_sub(sign):
     def run(node, a, b):
         fa, fb = _in(node, 0).frac_bits, _in(node, 1).frac_bits
         f = max(fa, fb)
-        return cast(_align(a, f - fa) + sign * _align(b, f - fb), f, _out(node))
+        ba, bb = _bounds(node, 0), _bounds(node, 1)
+        y = _align(a, f - fa) + sign * _align(b, f - fb)
+        if ba is None or bb is None:
+            return cast(y, f, _out(node))
+        m = (max_abs(a, ba) << (f - fa)) + (max_abs(b, bb) << (f - fb))
+        return cast(y, f, _out(node), (-m, m))
     return run
 
 
@@ -235,6 +296,9 @@ def pad(node, x):
         v = Fraction(a["value"]) * Fraction(2) ** _in(node, 0).frac_bits
         if v.denominator != 1:
             raise ValueError(f"Pad node {node.name}: value {a['value']} is not on the input's grid")
+        t = _in(node, 0)
+        if not t.min_mantissa <= v <= t.max_mantissa:  # consumers rely on every value being in its type
+            raise ValueError(f"Pad node {node.name}: value {a['value']} is outside the range of {t}")
         return np.pad(x, width, mode="constant", constant_values=int(v))
     return np.pad(x, width, mode=a["mode"])
 
@@ -281,6 +345,7 @@ FIXED_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float_op, "ToFloat": to_float_op, "Rescale": rescale, "Cast": cast_op,
+    "Bipolar": bipolar, "PRelu": prelu, **{op: _table_fn(op) for op in tables.WIDE_TABLES},
 }
 
 

@@ -205,11 +205,22 @@ def selu(node, x):
     return (a["gamma"] * np.where(xd > 0, xd, a["alpha"] * np.expm1(np.minimum(xd, 0)))).astype(x.dtype)
 
 
+def table_function(node, x):
+    """Selu, Elu, Softplus, HardSwish, Swish, Gelu: the float64 definition the fixed-point tables use."""
+    from ..tables import FUNCTIONS, table_params
+
+    return np.asarray(FUNCTIONS[node.op](x.astype(np.float64), *table_params(node)), np.float64).astype(x.dtype)
+
+
 def softmax(node, x):
     xd = x.astype(np.float64)
     ax = node.attrs["axis"]
     e = np.exp(xd - xd.max(axis=ax, keepdims=True))
     return (e / e.sum(axis=ax, keepdims=True)).astype(x.dtype)
+
+
+def bipolar(node, x):
+    return np.where(x >= 0, 1, -1).astype(_out_dtype(node))
 
 
 def identity(node, x):
@@ -419,6 +430,21 @@ def quantize_linear(node, x, scale, zp=None):
     return q.astype(dt)
 
 
+def dynamic_quantize_linear(node, x):
+    """As onnxruntime: s = (max(0, max x) - min(0, min x)) / 255 in float32 (1 when both are 0; ONNX's
+    reference evaluator gives 1/255 there, which changes nothing else as x is then all zero),
+    z = rint(clamp(0 - min/s, 0, 255)), y = clamp(rint(x / s) + z, 0, 255); per sample when batched."""
+    batched = node.inputs[0].type.batched
+    axes = tuple(range(1, x.ndim)) if batched else None
+    f32 = np.float32
+    hi = np.maximum(f32(0), x.max(axis=axes, keepdims=batched)).astype(f32)
+    lo = np.minimum(f32(0), x.min(axis=axes, keepdims=batched)).astype(f32)
+    s = np.where(hi == lo, f32(1), (hi - lo) / f32(255)).astype(f32)
+    z = np.rint(np.clip(f32(0) - lo / s, 0, 255)).astype(f32)
+    y = np.clip(np.rint(x.astype(f32) / s) + z, 0, 255)
+    return y.astype(np.uint8), s.astype(x.dtype), z.astype(np.uint8)
+
+
 def dequantize_linear(node, x, scale, zp=None):
     a = node.attrs
     s = _channel_shape(scale, x.ndim, a["axis"])
@@ -442,12 +468,14 @@ FLOAT_OPS = {
     "Dense": dense, "MatMul": matmul, "Conv": conv, "ConvInteger": conv_integer, "MatMulInteger": matmul_integer,
     "BatchNormalization": batchnorm,
     "Relu": relu, "LeakyRelu": leaky_relu, "PRelu": prelu, "Clip": clip, "Sigmoid": sigmoid,
-    "HardSigmoid": hard_sigmoid, "Tanh": tanh, "Selu": selu, "Softmax": softmax, "Identity": identity,
+    "HardSigmoid": hard_sigmoid, "Tanh": tanh, "Selu": selu, "Softmax": softmax, "Identity": identity, "Bipolar": bipolar,
+    "Elu": table_function, "Softplus": table_function, "HardSwish": table_function, "Swish": table_function,
+    "Gelu": table_function,
     "Dropout": identity,
     "Add": _binary("Add"), "Sub": _binary("Sub"), "Mul": _binary("Mul"), "Div": _binary("Div"), "Cast": cast,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
     "GlobalMaxPool": global_max_pool,
     "Concat": concat, "Reshape": reshape, "Transpose": transpose, "Pad": pad, "Resize": resize,
-    "Quant": quant, "BipolarQuant": bipolar_quant, "Trunc": trunc, "QuantizeLinear": quantize_linear,
+    "Quant": quant, "BipolarQuant": bipolar_quant, "Trunc": trunc, "QuantizeLinear": quantize_linear, "DynamicQuantizeLinear": dynamic_quantize_linear,
     "DequantizeLinear": dequantize_linear, "Requantize": requantize,
 }

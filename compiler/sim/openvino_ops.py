@@ -192,7 +192,7 @@ def plan(node: Node):
         if max(-lo, hi) >= F32_EXACT:
             return fq_for(y, node.name)  # the f32 product rounds, then the cast rounds
         return cast_quantizer(lo, hi, f, y, node.name)
-    if op == "LeakyRelu":
+    if op in ("LeakyRelu", "HardSigmoid", "PRelu"):
         return fq_for(y, node.name)
     if op == "Rescale":
         x, mt = _in(node), _in(node, 1)
@@ -212,8 +212,8 @@ def plan(node: Node):
     if op in ("MaxPool", "GlobalMaxPool", "Reshape", "Transpose", "Pad", "Resize", "Identity", "Cast"):
         t = _in(node)
         return cast_quantizer(*_range(t), t.frac_bits, y, node.name)
-    if op in ("Sigmoid", "Tanh", "Concat", "ToFloat"):
-        return None  # tables hold output values; Concat casts per input; ToFloat: `to_float_quantizer`
+    if op in ("Sigmoid", "Tanh", "Concat", "ToFloat", "Bipolar") or op in tables.WIDE_TABLES:
+        return None  # tables hold output values; Concat casts per input; ToFloat: `to_float_quantizer`; Bipolar: +-1
     raise HwcError(f"no OpenVINO form for {op}", node=node.name, op=op)
 
 
@@ -414,6 +414,31 @@ def leaky_relu(node, x):
     return _finish_f32(node, np.where(v < 0, v * a, v).astype(_f32), plan(node))
 
 
+def prelu(node, x, slope):
+    """OpenVINO's PRelu with per-channel slopes: x < 0 ? x·a[c] : x in f32, then the cast (as LeakyRelu)."""
+    st = _in(node, 1)
+    a = (np.asarray(slope, np.float64) * 2.0 ** -st.frac_bits).astype(_f32)
+    v = _val(x, _in(node).frac_bits)
+    return _finish_f32(node, np.where(v < 0, v * a, v).astype(_f32), plan(node))
+
+
+def hard_sigmoid(node, x):
+    """OpenVINO's HardSigmoid max(0, min(1, alpha·x + beta)) in f32 — exact while |x·alpha| + |beta| stays
+    below 2^24 units of the product's grid (`hard_sigmoid_bound`, checked by the backend) — then the cast."""
+    pt = node.attrs["param_type"]
+    a = _f32(fixed_ops._param(node.attrs["alpha"], pt) * 2.0 ** -pt.frac_bits)
+    b = _f32(fixed_ops._param(node.attrs["beta"], pt) * 2.0 ** -pt.frac_bits)
+    v = _val(x, _in(node).frac_bits)
+    return _finish_f32(node, np.clip(v * a + b, _f32(0), _f32(1)).astype(_f32), plan(node))
+
+
+def hard_sigmoid_bound(node) -> float:
+    """max |x_m·alpha_m| + |beta_m|·2^f_x: the f32 sum in units of 2^-(f_x + f_param)."""
+    pt, t = node.attrs["param_type"], _in(node)
+    a, b = abs(fixed_ops._param(node.attrs["alpha"], pt)), abs(fixed_ops._param(node.attrs["beta"], pt))
+    return max(abs(t.min_mantissa), t.max_mantissa) * a + b * 2.0 ** t.frac_bits
+
+
 def _moving(fn):
     def run(node, x, *rest):
         y = fn(node, x)
@@ -503,7 +528,7 @@ def cast_op(node, x):
 
 
 OPENVINO_OPS = {
-    "Dense": dense, "Conv": conv, "Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu,
+    "Dense": dense, "Conv": conv, "Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "PRelu": prelu,
     "Sigmoid": fixed_ops.FIXED_OPS["Sigmoid"], "Tanh": fixed_ops.FIXED_OPS["Tanh"], "Softmax": softmax,
     "MaxPool": _moving(fixed_ops.max_pool), "GlobalMaxPool": _moving(fixed_ops.global_max_pool),
     "AveragePool": average_pool, "GlobalAveragePool": average_pool,
@@ -511,6 +536,7 @@ OPENVINO_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(fixed_ops.pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float, "ToFloat": to_float, "Rescale": rescale, "Cast": cast_op,
+    "Bipolar": fixed_ops.FIXED_OPS["Bipolar"], **{op: fixed_ops.FIXED_OPS[op] for op in tables.WIDE_TABLES},
 }
 
 OPENVINO_MODES = {"openvino": OPENVINO_OPS}
@@ -673,7 +699,7 @@ def _index16(x, k: int, offset: int, n: int) -> np.ndarray:
 def _table(node):
     a = node.attrs
     t = _out(node)
-    tab = h(tables.function_table(node.op, a["table_bits"], a["range_bits"], t) * 2.0 ** -t.frac_bits)
+    tab = h(tables.function_table(node.op, a["table_bits"], a["range_bits"], t, tables.table_params(node)) * 2.0 ** -t.frac_bits)
     n = 1 << a["table_bits"]
     return tab, (lambda x: _index16(x, a["table_bits"] - a["range_bits"] - 1, n // 2, n))
 

@@ -37,7 +37,7 @@ NCHW = (0, 3, 1, 2)
 
 # Unary ops without a TFLite int8 kernel that the backend writes as a 256-entry table lookup
 # (CAST int8->int32, ADD 128, GATHER): exact in every mode, not mapped by the Edge TPU.
-LUT_OPS = ("Selu", "LeakyRelu", "HardSigmoid", "Clip")
+LUT_OPS = ("Selu", "LeakyRelu", "HardSigmoid", "Clip", "Elu", "Softplus", "HardSwish", "Swish", "Gelu", "Bipolar")
 
 _F32 = np.float32
 

@@ -46,6 +46,14 @@ template <typename CONFIG_T> struct relu_op {
     }
 };
 
+// x >= 0 ? +1 : -1 (a binarised activation; res_T holds both)
+template <typename CONFIG_T> struct bipolar_op {
+    template <class data_T, class res_T> static res_T apply(const data_T &x) {
+        res_T y = x >= data_T(0) ? res_T(1) : res_T(-1);
+        return y;
+    }
+};
+
 // x < 0 ? x * alpha : x, alpha = param_t(CONFIG_T::alpha) (the simulator's from_float of the attribute).
 template <typename CONFIG_T> struct leaky_relu_op {
     template <class data_T, class res_T> static res_T apply(const data_T &x) {
@@ -109,6 +117,9 @@ template <typename CONFIG_T> struct table_op {
 template <class data_T, class res_T, typename CONFIG_T> void relu(const data_T data[], res_T res[]) {
     map<relu_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
+template <class data_T, class res_T, typename CONFIG_T> void bipolar(const data_T data[], res_T res[]) {
+    map<bipolar_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
+}
 template <class data_T, class res_T, typename CONFIG_T> void leaky_relu(const data_T data[], res_T res[]) {
     map<leaky_relu_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
@@ -125,6 +136,44 @@ template <class data_T, class res_T, typename CONFIG_T> void sigmoid(const data_
 template <class data_T, class res_T, typename CONFIG_T> void tanh(const data_T data[], res_T res[]) {
     map<table_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
 }
+// Selu, Elu, Softplus, HardSwish, Swish, Gelu: a table over the whole range of data_T.
+template <class data_T, class res_T, typename CONFIG_T> void table_activation(const data_T data[], res_T res[]) {
+    map<table_op<CONFIG_T>, data_T, res_T, CONFIG_T>(data, res);
+}
+
+// x < 0 ? x * slope[c] : x, one slope per channel: [C][pixels] arrays (channel c = i / (n_in / n_chan)),
+// or per stream element the n_chan channel values.
+template <class data_T, class res_T, typename CONFIG_T> void prelu(const data_T data[], res_T res[]) {
+    const unsigned per = CONFIG_T::n_in / CONFIG_T::n_chan;
+    HWC_LOOP_UNROLL
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+        HWC_UNROLL
+        res_T y;
+        if (data[i] < data_T(0))
+            y = data[i] * CONFIG_T::slope[i / per];
+        else
+            y = data[i];
+        res[i] = y;
+    }
+}
+template <class data_T, class res_T, typename CONFIG_T>
+void prelu_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<res_T, CONFIG_T::n_chan> > &res) {
+    HWC_LOOP_PIPELINE(1)
+    for (unsigned i = 0; i < CONFIG_T::n_in / CONFIG_T::n_chan; i++) {
+        HWC_PIPELINE(1)
+        array<data_T, CONFIG_T::n_chan> x = data.read();
+        array<res_T, CONFIG_T::n_chan> y;
+        HWC_LOOP_UNROLL
+        for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
+            HWC_UNROLL
+            if (x[c] < data_T(0))
+                y[c] = x[c] * CONFIG_T::slope[c];
+            else
+                y[c] = x[c];
+        }
+        res.write(y);
+    }
+}
 
 #define HWC_ACTIVATION_STREAM(name, op)                                                                          \
     template <class data_T, class res_T, typename CONFIG_T>                                                     \
@@ -133,10 +182,12 @@ template <class data_T, class res_T, typename CONFIG_T> void tanh(const data_T d
     }
 HWC_ACTIVATION_STREAM(relu, relu_op)
 HWC_ACTIVATION_STREAM(leaky_relu, leaky_relu_op)
+HWC_ACTIVATION_STREAM(bipolar, bipolar_op)
 HWC_ACTIVATION_STREAM(clip, clip_op)
 HWC_ACTIVATION_STREAM(hard_sigmoid, hard_sigmoid_op)
 HWC_ACTIVATION_STREAM(sigmoid, table_op)
 HWC_ACTIVATION_STREAM(tanh, table_op)
+HWC_ACTIVATION_STREAM(table_activation, table_op)
 #undef HWC_ACTIVATION_STREAM
 
 // ---- softmax over one axis: data is [n_outer][n_in][n_inner], softmax along n_in ----------------------

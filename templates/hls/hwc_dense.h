@@ -20,7 +20,8 @@ namespace hwc {
 // with f more fraction bits is x * |w| as wiring, so the multiplier becomes an add or a subtract.
 template <class data_T, typename CONFIG_T, bool BINARY> struct dense_term {
     static void add(typename CONFIG_T::sum_t acc[], const data_T in[], unsigned k) {
-        acc[CONFIG_T::out_index[k]] += in[CONFIG_T::in_index[k]] * CONFIG_T::weight[k];
+        acc[CONFIG_T::out_index[k]] +=
+            in[CONFIG_T::in_index[k]] * weight_value<typename CONFIG_T::weight_t>(CONFIG_T::weight[k]);
     }
 };
 template <class data_T, typename CONFIG_T> struct dense_term<data_T, CONFIG_T, true> {
@@ -29,7 +30,7 @@ template <class data_T, typename CONFIG_T> struct dense_term<data_T, CONFIG_T, t
         typedef typename CONFIG_T::weight_t weight_t;
         typename fixed_type<dt::width, dt::int_bits - fixed_traits<weight_t>::frac_bits, dt::is_signed>::type t;
         copy_bits(t, in[CONFIG_T::in_index[k]]);
-        if (CONFIG_T::weight[k] < weight_t(0))
+        if (weight_value<weight_t>(CONFIG_T::weight[k]) < weight_t(0))
             acc[CONFIG_T::out_index[k]] -= t;
         else
             acc[CONFIG_T::out_index[k]] += t;

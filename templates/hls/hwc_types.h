@@ -22,6 +22,8 @@
 
 #define HWC_PRAGMA(x) _Pragma(#x)
 
+#include <stdint.h>
+
 #ifdef HWC_XILINX
 #include <ap_fixed.h>
 #include <ap_int.h>
@@ -149,6 +151,13 @@ inline void copy_bits(ap_fixed_base<W, I1, S1, Q1, O1, N1> &dst, const ap_fixed_
 // x <<= n in place (the width is kept: widen first when the bits must survive).
 template <class T> inline void shift_left(T &x, unsigned n) { x <<= n; }
 
+// v's bits := the integer mantissa m (pure wiring).
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, class M>
+inline void set_mantissa(ap_fixed_base<W, I, S, Q, O, N> &v, M m) {
+    ap_int_base<W, S> b = m;
+    v.range(W - 1, 0) = b.range(W - 1, 0);
+}
+
 #else  // HWC_INTEL
 template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O>
 struct fixed_traits<ac_fixed<W, I, S, Q, O> > : fixed_traits_base<W, I, S> {};
@@ -167,7 +176,29 @@ inline void copy_bits(ac_fixed<W, I1, S1, Q1, O1> &dst, const ac_fixed<W, I2, S2
 }
 
 template <class T> inline void shift_left(T &x, unsigned n) { x <<= ac_int<32, false>(n); }
+
+template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O, class M>
+inline void set_mantissa(ac_fixed<W, I, S, Q, O> &v, M m) {
+    v.set_slc(0, ac_int<W, S>(m));
+}
 #endif
+
+// ---- constant weights ---------------------------------------------------------------------------------
+// weight_value<T>(w): a weight of type T from an array element. Generated configs store weights as
+// their integer mantissas (int8_t, int16_t, ... arrays): g++ compiles such tables in seconds, where an
+// array of ap_fixed/ac_fixed constants becomes a static initializer it takes minutes on; the value is
+// the same bits, reinterpreted (wiring in synthesis). An array of T itself passes through unchanged.
+template <class T, class M> struct weight_cast {
+    static T apply(const M &m) {
+        T v;
+        set_mantissa(v, m);
+        return v;
+    }
+};
+template <class T> struct weight_cast<T, T> {
+    static T apply(const T &v) { return v; }
+};
+template <class T, class M> inline T weight_value(const M &m) { return weight_cast<T, M>::apply(m); }
 
 // ---- host-side conversions (testbenches, the graph boundary) ------------------------------------------
 // `T y = d;` rounds and saturates with T's own modes (compiler/sim/fixed.py: from_float).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from onnx import helper
 
-pytest.importorskip("ai_edge_litert")
+import ai_edge_litert  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
 
 from conftest import F, HW_EXAMPLES, make_model  # noqa: E402
 from tflite_models import save  # noqa: E402

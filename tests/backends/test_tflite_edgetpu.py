@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("ai_edge_litert")
+import ai_edge_litert  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
 
 from conftest import HW_EXAMPLES  # noqa: E402
 from tflite_models import compile_model, random_calib, save, selu_mlp  # noqa: E402

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("ai_edge_litert")
+import ai_edge_litert  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
 
 from ai_edge_litert import schema_py_generated as S  # noqa: E402
 

@@ -10,7 +10,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-pytest.importorskip("ai_edge_litert")
+import ai_edge_litert  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
 
 from conftest import F, corpus_dir, make_model  # noqa: E402
 from tflite_models import RESOLVERS, compile_model, ops_cnn, random_calib, save, selu_mlp  # noqa: E402

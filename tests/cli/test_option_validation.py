@@ -46,7 +46,15 @@ CASES = {
                                  "--prune-criterion activation needs --calib data"),
     "reconstruction-without-calib": (["--prune", "0.5", "--prune-criterion", "reconstruction"],
                                      "--prune-criterion reconstruction needs --calib data"),
-    "finetune-without-prune": (["--finetune", "2", "--calib", CALIB], "--finetune fine-tunes after pruning: it needs --prune"),
+    "finetune-without-calib-or-prune": (["--finetune", "2"], "--finetune needs --calib data"),
+    "obs-without-calib": (["--prune", "0.5", "--prune-criterion", "obs"], "--prune-criterion obs needs --calib data"),
+    "obs-neurons": (["--prune", "0.5", "--prune-criterion", "obs", "--prune-mode", "neurons", "--calib", CALIB],
+                    "--prune-criterion obs prunes weights: use it with --prune-mode weights"),
+    "labels-without-finetune": (["--calib", f"{HW_EXAMPLES}/digits_data/val.npz:x", "--labels",
+                                 f"{HW_EXAMPLES}/digits_data/val.npz:y"], "--labels is for --finetune"),
+    "max-drop-without-val": (["--max-drop", "1"], "--max-drop needs --val data"),
+    "max-drop-negative": (["--max-drop=-1", "--val", CALIB], "--max-drop must be >= 0 points, got -1.0"),
+    "val-without-max-drop": (["--val", CALIB], "--val and --val-labels are for --max-drop"),
     "accum-bits-1": (["--accum-bits", "1"], "--accum-bits must be at least 2, got 1"),
     "input-bits-100": (["--input-bits", "100"], "--input-bits must be 2..32, got 100"),
     "output-bits-0": (["--output-bits", "0"], "--output-bits must be 2..32, got 0"),
@@ -63,6 +71,18 @@ CASES = {
 def test_bad_option_is_refused_for_every_target(case, target, capsys, tmp_path):
     args, needle = CASES[case]
     assert_refused(capsys, tmp_path, ["--target", target, *args], needle)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--target", "tflite", "--ptq", "gptq", "--calib", CALIB], "--ptq is for the fixed-point targets"),
+    (["--target", "openvino", "--max-drop", "1", "--val", CALIB], "--max-drop works for --target sim, xilinx, intel"),
+    (["--target", "xilinx", "--ptq", "adaround"], "--ptq adaround needs --calib data"),
+    (["--prune", "0.5", "--prune-criterion", "obs", "--ptq", "rtn", "--calib", CALIB],
+     "--prune-criterion obs prunes with GPTQ's update: use --ptq gptq or adaround"),
+    (["--finetune", "1", "--calib", CALIB, "--labels", f"{HW_EXAMPLES}/digits_data/val.npz:y"],
+     "--labels has 400 entries for 200 --calib inputs")])
+def test_quantize_options_are_refused_where_they_do_not_apply(args, needle, capsys, tmp_path):
+    assert_refused(capsys, tmp_path, args, needle)
 
 
 CONFIGS = {

@@ -21,7 +21,7 @@ def test_jet_qonnx_bit_identical_to_qonnx():
     ends in a float Softmax. Inputs on an 8-bit grid are represented exactly by the 16-bit input type,
     so every quantized tensor and the logits are bit-identical to qonnx. The final float Softmax is
     computed from those identical logits; numpy and onnxruntime's exp differ by < 2.4e-7 there."""
-    pytest.importorskip("qonnx")
+    import qonnx  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.core.onnx_exec import execute_onnx
     from qonnx.transformation.infer_shapes import InferShapes
@@ -50,9 +50,9 @@ def test_jet_qonnx_bit_identical_to_qonnx():
 
 @pytest.fixture(scope="module")
 def brevitas_fixed_point(tmp_path_factory):
-    torch = pytest.importorskip("torch")
-    qnn = pytest.importorskip("brevitas.nn")
-    pytest.importorskip("onnxoptimizer")
+    import torch
+    import brevitas.nn as qnn
+    import onnxoptimizer  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
     from brevitas.export import export_qonnx
     from brevitas.quant import Int8WeightPerTensorFixedPoint, Int16Bias, Uint8ActPerTensorFixedPoint
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-brevitas_nn = pytest.importorskip("brevitas.nn")
-pytest.importorskip("onnxoptimizer")
+import torch
+import brevitas.nn as brevitas_nn
+import onnxoptimizer  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
 
 from hwc.compiler.frontend.onnx_loader import load_onnx  # noqa: E402
 from hwc.compiler.pipeline import cleanup  # noqa: E402

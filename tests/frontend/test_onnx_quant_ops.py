@@ -15,7 +15,7 @@ from conftest import F, make_model
 from hwc.compiler.frontend.onnx_loader import convert_model
 from hwc.compiler.sim.run import simulate
 
-qonnx_exec = pytest.importorskip("qonnx.core.onnx_exec", reason="qonnx is a test dependency")
+import qonnx.core.onnx_exec as qonnx_exec
 from qonnx.core.modelwrapper import ModelWrapper  # noqa: E402
 
 RNG = np.random.default_rng(7)

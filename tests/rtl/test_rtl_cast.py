@@ -24,7 +24,7 @@ SHAPES = [(3, 4, True), (3, 3, False), (9, 3, True), (0, 5, True), (0, 4, False)
 
 def test_cast_every_mode_matches_simulator(tmp_path):
     if not shutil.which("iverilog"):
-        pytest.fail("iverilog is not installed: run `make rtl-tools`")
+        pytest.fail("iverilog is not installed: run `make system-packages`")
     configs = [(s, w, sg, r, o) for s, w, sg in SHAPES for r in Rounding for o in Overflow
                if not (o is Overflow.SAT_SYM and sg and w < 2)]
     lines = ["module tb;", f"reg signed [{IW - 1}:0] x;", "integer i, f;"]

@@ -198,3 +198,49 @@ def test_to_float():
     assert to_float(np.array([3 << 69], dtype=object), big).tolist() == [3 * 2.0**-1]
     m = from_float(np.array([1.25, -3.5]), FixedType(12, 4))
     np.testing.assert_array_equal(to_float(m, FixedType(12, 4)), [1.25, -3.5])
+
+
+@pytest.mark.parametrize("signed", [True, False])
+@pytest.mark.parametrize("w,i", [(8, 3), (12, -3), (6, 14), (52, 20)])
+def test_cast_with_proven_bounds(w, i, signed):
+    """A proven interval (wider than the data, as a type's range is) gives the reference result in every
+    mode, whether the rounded interval fits dst (no overflow step) or not (clip / wrap)."""
+    rnd = random.Random(w * 7 + i)
+    for src_frac, lo, hi in ((w - i + 4, -(1 << (w + 3)), 1 << (w + 3)), (w - i, -(1 << (w - 2)), (1 << (w - 2)) - 1),
+                             (w - i - 3, -(1 << 20), 1 << 20), (w - i + 2, 0, (1 << (w + 1)) - 1)):
+        m = [rnd.randrange(lo, hi + 1) for _ in range(60)] + [lo, hi, 0, 4, -4, 6, -6]
+        m = [v for v in m if lo <= v <= hi]
+        for q in Rounding:
+            for o in Overflow:
+                dst = FixedType(w, i, signed, q, o)
+                want = [_reference(Fraction(v) * Fraction(2) ** -src_frac, dst) for v in m]
+                got = cast(np.array(m, dtype=np.int64), src_frac, dst, (lo - 5, hi + 5))
+                np.testing.assert_array_equal(got, want, err_msg=f"{dst} src_frac={src_frac}")
+
+
+def test_cast_never_writes_into_its_input():
+    m = np.array([300, -300, 5], dtype=np.int64)
+    y = cast(m, 0, FixedType(8, 8, True, R.TRN, O.SAT), (-300, 300))
+    assert y.tolist() == [127, -128, 5] and m.tolist() == [300, -300, 5]
+
+
+@pytest.mark.parametrize("vendor", ["ap", "ac"])
+@pytest.mark.parametrize("w,i,signed", [(8, 0, False), (4, -2, True), (52, 30, True)])
+def test_from_float_vectorised_matches_reference(w, i, signed, vendor):
+    """The float64 fast path of from_float (SAT modes): ties, values next to ties, both range ends,
+    huge and tiny magnitudes (the 2**-700 limit on either side), against the Fraction definition."""
+    rng = np.random.default_rng(w + i)
+    f = w - i
+    k = rng.integers(-(1 << (w + 1)), 1 << (w + 1), 80).astype(np.float64)
+    ties = np.ldexp(k + 0.5, -f)
+    x = np.concatenate([ties, np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf), np.ldexp(k, -f),
+                        rng.normal(0, 2.0 ** (i - 1), 80), [1e300, -1e300, 2.0**-700, -(2.0**-700), 0.0, -0.0]])
+    tiny = np.concatenate([x, [2.0**-701, -(2.0**-701), 5e-324, -5e-324]])  # below the limit: the general path
+    for q in Rounding:
+        for o in (O.SAT, O.SAT_SYM):
+            t = FixedType(w, i, signed, q, o)
+            want = [_reference(Fraction(float(v)), t) for v in x]
+            np.testing.assert_array_equal(from_float(x, t, vendor=vendor), want, err_msg=str(t))
+            if vendor == "ap":  # ac_fixed differs from the exact value there (test_from_float_exact_and_vendor_corners)
+                want = [_reference(Fraction(float(v)), t) for v in tiny]
+                np.testing.assert_array_equal(from_float(tiny, t, vendor=vendor), want, err_msg=str(t))

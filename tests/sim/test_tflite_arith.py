@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("ai_edge_litert")
+import ai_edge_litert  # noqa: F401 (the [test] extra installs it: missing = a broken install, not a skip)
 
 from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 

@@ -1,0 +1,67 @@
+"""GPTQ / OBQ: second-order weight quantization (and OBS pruning) of one layer.
+
+The layer's loss is ||X (Ŵ - W)||² = tr((Ŵ - W)ᵀ H (Ŵ - W)) with H = XᵀX + λI (λ = `damp`·mean
+diag H), separately for every output column. Input rows are quantized one at a time; the rounding
+error e_i = (w_i - q_i) / U_ii is spread over the rows not yet quantized, w_j -= U_ij e_i (j > i),
+where U is the upper Cholesky factor of H⁻¹ (Frantar et al., GPTQ, 2023). With `prune`, in each
+block of rows the weights of least OBS saliency w² / U_ii² are set to 0 first (the same update then
+compensates them, as in SparseGPT), so pruning and quantization share one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grid import Grid
+
+
+def damped(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarray]:
+    """(H + λI with dead inputs' diagonal set to 1, mask of dead inputs)."""
+    h = np.array(h, np.float64)
+    dead = np.diag(h) <= 0
+    h[dead, dead] = 1.0
+    lam = damp * float(np.mean(np.diag(h)))
+    h[np.diag_indices_from(h)] += lam
+    return h, dead
+
+
+def inverse_cholesky(h: np.ndarray) -> np.ndarray:
+    """Upper U with UᵀU = H⁻¹, adding damping until H is positive definite."""
+    eye = np.eye(len(h))
+    extra = 0.0
+    for _ in range(8):
+        try:
+            hinv = np.linalg.inv(np.linalg.cholesky(h + extra * eye))
+            hinv = hinv.T @ hinv
+            return np.linalg.cholesky(hinv).T
+        except np.linalg.LinAlgError:
+            extra = max(extra * 10, 1e-6 * float(np.mean(np.diag(h))) or 1e-6)
+    raise np.linalg.LinAlgError("Hessian is not positive definite")
+
+
+def gptq(w: np.ndarray, h: np.ndarray, grid: Grid, damp: float = 0.01, prune: float = 0.0,
+         block: int = 64) -> np.ndarray:
+    """Mantissas [K, M] on `grid` for float weights w [K, M] with input Hessian h [K, K]."""
+    h, dead = damped(h, damp)
+    zero = np.asarray(w) == 0  # pruned weights stay pruned
+    w = np.array(w, np.float64)
+    w[dead] = 0.0
+    u = inverse_cholesky(h)
+    k = len(w)
+    q = np.zeros(w.shape, np.int64)
+    scale = grid.scale
+    for b0 in range(0, k, block):
+        b1 = min(k, b0 + block)
+        keep = ~zero[b0:b1]
+        if prune > 0:
+            sal = (w[b0:b1] / np.diag(u)[b0:b1, None]) ** 2
+            n = int(round(prune * sal.size)) - int(zero[b0:b1].sum())
+            if n > 0:
+                sal[~keep] = -1.0
+                keep.ravel()[np.argsort(sal, axis=None, kind="stable")[:n + int(zero[b0:b1].sum())]] = False
+        for i in range(b0, b1):
+            m = np.where(keep[i - b0], grid.snap(w[i] / scale), 0)
+            q[i] = m
+            err = (w[i] - m * scale) / u[i, i]
+            w[i + 1:] -= np.outer(u[i, i + 1:], err)
+    return q
