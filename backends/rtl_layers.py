@@ -179,8 +179,8 @@ class RtlEmitter:
         idx = np.arange(size(x), dtype=np.int64).reshape((1,) + per_sample(x))
         win = float_ops._windows(idx, a["kernel_shape"], a["strides"], [1] * nd, a["pads"], -1,
                                  float_ops._ceil_extra(node, idx.shape))
+        cnt = np.broadcast_to(fixed_ops._avg_counts(node, idx.shape), win.shape[:-nd]).reshape(-1)
         win = win.reshape(-1, math.prod(a["kernel_shape"]))
-        cnt = fixed_ops._avg_counts(node, idx.shape).reshape(-1)
         r = tables.reciprocal_table(math.prod(a["kernel_shape"]), a["recip_bits"])
         m = np.zeros((size(x), win.shape[0]), dtype=np.int64)
         for o, taps in enumerate(win):
