@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -178,8 +179,8 @@ class RtlEmitter:
         idx = np.arange(size(x), dtype=np.int64).reshape((1,) + per_sample(x))
         win = float_ops._windows(idx, a["kernel_shape"], a["strides"], [1] * nd, a["pads"], -1,
                                  float_ops._ceil_extra(node, idx.shape))
+        cnt = np.broadcast_to(fixed_ops._avg_counts(node, idx.shape), win.shape[:-nd]).reshape(-1)
         win = win.reshape(-1, math.prod(a["kernel_shape"]))
-        cnt = fixed_ops._avg_counts(node, idx.shape).reshape(-1)
         r = tables.reciprocal_table(math.prod(a["kernel_shape"]), a["recip_bits"])
         m = np.zeros((size(x), win.shape[0]), dtype=np.int64)
         for o, taps in enumerate(win):
@@ -414,7 +415,7 @@ class RtlEmitter:
     def _pad_fill(node) -> int:
         if node.op != "Pad" or node.attrs["mode"] != "constant":
             return 0
-        v = fixed_ops.Fraction(node.attrs["value"]) * 2 ** node.inputs[0].type.elem.frac_bits
+        v = Fraction(node.attrs["value"]) * 2 ** node.inputs[0].type.elem.frac_bits
         if v.denominator != 1:
             raise HwcError(f"pad value {node.attrs['value']} is not on the input's grid", node=node.name, op=node.op)
         return int(v)

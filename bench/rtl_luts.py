@@ -30,8 +30,8 @@ def point(wbits: int, prune: float, work: Path) -> dict:
     subprocess.run([HWC, "synth", out, "--family", "xilinx"], check=True, capture_output=True)
     syn = json.loads((out / "synth_xilinx.json").read_text())
     test = np.load(EX / "jet_mlp" / "test.npz")
-    np.save(work / "x.npy", test["x_test"])
-    r = subprocess.run([HWC, "simulate", out, "--input", work / "x.npy", "--labels", f"{EX}/jet_mlp/test.npz:y_test"],
+    np.save(out / "x.npy", test["x_test"])
+    r = subprocess.run([HWC, "simulate", out, "--input", out / "x.npy", "--labels", f"{EX}/jet_mlp/test.npz:y_test"],
                        check=True, capture_output=True, text=True)
     acc = next(l for l in r.stdout.splitlines() if "accuracy" in l)
     adders = sum(l["adders"] for l in json.loads((out / "rtl.json").read_text())["layers"])
@@ -39,9 +39,17 @@ def point(wbits: int, prune: float, work: Path) -> dict:
             "latency": syn["latency"], "tool": syn["tool"]}
 
 
+def _point(args) -> dict:
+    wbits, prune, work = args
+    return point(wbits, prune, Path(work))
+
+
 def section() -> str:
-    with tempfile.TemporaryDirectory() as d:
-        rows = [point(w, p, Path(d)) for w, p in POINTS]
+    """The points run in parallel processes (each is one Yosys run, single-threaded)."""
+    from multiprocessing import Pool
+
+    with tempfile.TemporaryDirectory() as d, Pool(len(POINTS)) as pool:
+        rows = pool.map(_point, [(w, p, d) for w, p in POINTS])
     lines = ["## RTL: LUTs against weight bits and pruning (jet-shaped MLP, --target verilog)", "",
              f"hwc {rows[0]['tool']} `synth_xilinx` (7-series cells, no place and route), 4-bit activations, "
              "8-bit input, one register per layer; accuracy from `hwc simulate` on the 2,000 test samples "
