@@ -79,3 +79,31 @@ def pytest_addoption(parser):
     g.addoption("--fuzz-budget", type=float, default=None, help="seconds per family; later cases are skipped")
     g.addoption("--fuzz-summary", default=None, help="write the outcome classes per family to this file")
     g.addoption("--fuzz-seed", type=int, default=0, help="seed of the case generator [0]")
+
+
+@pytest.fixture
+def figures_of(tmp_path, capsys):
+    """figures_of(model, target, *options) -> (Figures, stdout of hwc compile): compile in-process and read the
+    cost figures written into hwc.json (tests/cost)."""
+    import json
+
+    from hwc.compiler.cli import main
+    from hwc.compiler.cost.figures import Figures
+
+    count = [0]
+
+    def run(model, target, *options):
+        count[0] += 1
+        out = tmp_path / f"out{count[0]}"
+        run.last = out
+        capsys.readouterr()
+        assert main(["compile", str(model), "--target", target, "-o", str(out), *options]) == 0
+        text = capsys.readouterr().out
+        if target == "sim":
+            from hwc.compiler.commands.inspect import compiled_figures
+            from hwc.compiler.ir.serialize import load_graph
+
+            return compiled_figures(out, load_graph(out)), text
+        return Figures.from_json(json.loads((out / "hwc.json").read_text())["figures"]), text
+
+    return run

@@ -9,7 +9,7 @@ from hwc.compiler.cost.fit import device_fit
 from hwc.compiler.cost.hls import HlsCost
 from hwc.compiler.ir.serialize import load_graph
 
-from tests.conftest import HW_EXAMPLES
+from conftest import HW_EXAMPLES
 
 MLP = HW_EXAMPLES / "digits_mlp" / "model.onnx"
 CNN = HW_EXAMPLES / "digits_cnn" / "model.onnx"

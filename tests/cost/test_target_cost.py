@@ -4,7 +4,7 @@ import pytest
 
 from hwc.compiler.analysis import macs
 from hwc.compiler.compile_model import load_onnx_model
-from tests.conftest import HW_EXAMPLES, corpus_dir
+from conftest import HW_EXAMPLES, corpus_dir
 
 MLP = HW_EXAMPLES / "digits_mlp" / "model.onnx"
 CALIB = f"{HW_EXAMPLES / 'digits_data' / 'calib.npz'}:x"

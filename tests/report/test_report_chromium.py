@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from hwc.compiler.cli import main
-from tests.conftest import HW_EXAMPLES
+from conftest import HW_EXAMPLES
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]

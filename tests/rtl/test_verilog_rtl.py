@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from tests.conftest import HW_EXAMPLES, F, hwc, make_model, save
+from conftest import HW_EXAMPLES, F, hwc, make_model, save
 
 HOSTILE = "evil\n*/ module x; endmodule // `define \\ \"q\" $finish; ??/"
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import HW_EXAMPLES, corpus_dir, hwc
+from conftest import HW_EXAMPLES, corpus_dir, hwc
 
 DIGITS_CALIB = f"{HW_EXAMPLES}/digits_data/calib.npz:x"
 JET_CALIB = f"{HW_EXAMPLES}/jet_mlp/calib.npz:x"
