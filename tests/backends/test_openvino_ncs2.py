@@ -96,6 +96,10 @@ def test_ncs2_xml_uses_only_2022_3_ops(name, wbits, tmp_path):
         if n.op not in ("Dense", "Conv"):
             continue
         w = np.asarray(n.inputs[1].const, np.float64) * 2.0 ** -n.inputs[1].type.elem.frac_bits
+        shift = n.attrs.get("weight_shift")  # per-output-channel power-of-two scales (PTQ's per-channel choice)
+        if shift is not None:
+            axis = 1 if n.op == "Dense" else 0
+            w = w * np.expand_dims(2.0 ** np.asarray(shift, np.float64), [a for a in range(w.ndim) if a != axis])
         want = w.T if n.op == "Dense" else w  # GroupConvolution holds it as [G, O/G, I/G, kh, kw]
         hits = [c for c in f16 if c.get_data().size == want.size
                 and np.array_equal(c.get_data().astype(np.float64).reshape(want.shape), want)]
