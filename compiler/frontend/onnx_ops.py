@@ -136,6 +136,8 @@ def BatchNormalization(ctx: Ctx, X, scale, B, mean, var, *, epsilon=1e-5, moment
         raise ctx.fail("spatial=0 (per-activation statistics) is not supported")
     if not epsilon >= 0:
         raise ctx.fail(f"epsilon must be >= 0, got {epsilon}")
+    for v, what in ((scale, "scale"), (B, "bias"), (mean, "mean"), (var, "var")):
+        ctx.need_const(v, what)
     return ctx.emit("BatchNormalization", [X, scale, B, mean, var], epsilon=float(epsilon))
 
 

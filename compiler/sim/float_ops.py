@@ -149,10 +149,6 @@ def matmul_integer(node, a, b, a_zp=None, b_zp=None):
 def batchnorm_affine(scale, bias, mean, var, epsilon, dtype=np.float32):
     """BatchNorm as y = x * a + b with a = scale / sqrt(var + eps), b = bias - mean * a, each step in
     `dtype`, in the order onnxruntime's CPU kernel computes it (so float results are identical)."""
-    if any(p is None for p in (scale, bias, mean, var)):  # e.g. a parameter given as a graph input, not a constant
-        from ..errors import HwcError
-
-        raise HwcError("BatchNormalization: scale, bias, mean and variance must be constants (initializers)")
     inv = (np.asarray(1, dtype) / np.sqrt(var.astype(dtype) + np.asarray(epsilon, dtype))).astype(dtype)
     a = (scale.astype(dtype) * inv).astype(dtype)
     b = (bias.astype(dtype) - mean.astype(dtype) * a).astype(dtype)
