@@ -150,9 +150,9 @@ def _act_fake_quant(torch, types: dict):
 
 
 def _pow2_fake_quant(torch, bits: int | None):
-    """w -> the value the quantizer will give it (assign_types.quantize_weights: the same power-of-two
+    """w -> the value the quantizer will give it (weight_mantissas.quantize_weights: the same power-of-two
     scale choice, round half to even, saturate), with a straight-through gradient."""
-    from .passes.assign_types import quantize_weights
+    from .passes.weight_mantissas import quantize_weights
 
     def fq(node, w):
         if not bits:

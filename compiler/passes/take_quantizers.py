@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 
-from ..errors import HwcError
+from ..errors import DYNAMIC_QUANT_REFUSAL, HwcError
 from ..ir.graph import Graph, Node
 from ..ir.static import is_static
 from ..ir.types import IntType
 from ..sim.float_ops import qonnx_int_range
 from .affine_params import AffineState, Params, bypass, carried_params, constant_scalar
 from .base import Pass
-from .assign_types import DYNAMIC_QUANT_REFUSAL
 
 REFUSED = ("BipolarQuant", "Trunc", "Requantize", "ConvInteger", "MatMulInteger")
 
