@@ -35,6 +35,7 @@ from .fixed_type_rules import fixed_const, input_port_type, type_for_range
 
 #: op -> rule(assign_types, graph, node): types the node's output (and its weights, accumulator, parameters)
 TYPE_RULES = {**fixed_layer_types.RULES, **fixed_activation_types.RULES, **fixed_elementwise_types.RULES}
+TYPE_REFUSALS = fixed_elementwise_types.REFUSALS
 
 
 @dataclass
@@ -124,6 +125,8 @@ class AssignTypes(Pass):
         for node in graph.toposort():
             if node.op in ("FromFloat", "ToFloat") or (node.op == "Rescale" and isinstance(node.output.type.elem, FixedType)):
                 continue  # already typed by a lowering pass
+            if node.op in TYPE_REFUSALS:
+                raise HwcError(TYPE_REFUSALS[node.op], node=node.name, op=node.op)
             rule = TYPE_RULES.get(node.op)
             if rule is None:
                 raise HwcError(f"no fixed-point form for {node.op} yet", node=node.name, op=node.op)

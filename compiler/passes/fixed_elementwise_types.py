@@ -49,15 +49,6 @@ def mul(at, graph, node):
     at.activation_out(graph, node, exact_int_type(min(cands), max(cands), a.frac_bits + b.frac_bits))
 
 
-def div(at, graph, node):
-    raise HwcError("division by a run-time tensor has no fixed-point form here (division by a constant "
-                   "becomes a multiplication)", node=node.name, op=node.op)
-
-
-def dynamic_quantize_linear(at, graph, node):
-    raise HwcError(DYNAMIC_QUANT_REFUSAL, node=node.name, op=node.op)
-
-
 def concat(at, graph, node):
     for i in range(len(node.inputs)):
         at.operand(graph, node, i)
@@ -71,8 +62,13 @@ def cast(at, graph, node):
         raise HwcError("cast to an integer type is not supported in fixed point", node=node.name, op=node.op)
 
 
+#: op -> why it has no fixed-point form (AssignTypes refuses it naming the node)
+REFUSALS = {"Div": "division by a run-time tensor has no fixed-point form here (division by a constant becomes a "
+                   "multiplication)",
+            "DynamicQuantizeLinear": DYNAMIC_QUANT_REFUSAL}
+
 #: op -> rule(at, graph, node), `at` the running AssignTypes
 RULES = {**dict.fromkeys(("MaxPool", "GlobalMaxPool", "Reshape", "Transpose", "Resize", "Identity", "Dropout"),
                          keep_type),
          "Pad": pad, "AveragePool": average_pool, "GlobalAveragePool": average_pool, "Add": add, "Sub": sub,
-         "Mul": mul, "Div": div, "DynamicQuantizeLinear": dynamic_quantize_linear, "Concat": concat, "Cast": cast}
+         "Mul": mul, "Concat": concat, "Cast": cast}

@@ -19,7 +19,7 @@ from .affine_params import AffineState, Range
 from .apply_affine_types import ApplyAffineTypes
 from .assign_affine_params import AssignAffineParams
 from .base import Pass, PassManager
-from .check_affine_support import CheckAffineSupport
+from .check_affine_support import SUPPORTED, CheckAffineSupport
 from .drop_identity_relus import DropIdentityRelus
 from .fold_batchnorm_into_scales import FoldBatchNormIntoScales
 from .fuse_activations import FuseActivations
@@ -28,6 +28,11 @@ from .quantize_affine_biases import QuantizeAffineBiases
 from .quantize_affine_weights import QuantizeAffineWeights
 from .remove_dead_nodes import RemoveDeadNodes
 from .take_quantizers import TakeQuantizers
+
+
+# run-time ops the lowering handles: the TFLite forms (CheckAffineSupport), and what leaves the graph before the check
+# (the model's quantizers: TakeQuantizers; QLinear integer layers: LowerQLinear)
+HANDLED = SUPPORTED | {"Quant", "QuantizeLinear", "DequantizeLinear", "Requantize", "ConvInteger", "MatMulInteger"}
 
 
 def check_bits(wbits: int, abits: int | None) -> None:
