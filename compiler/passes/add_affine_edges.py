@@ -7,16 +7,15 @@ from __future__ import annotations
 from ..errors import HwcError
 from ..ir.graph import Graph
 from ..ir.types import FloatType
-from .affine_params import I8, U8, AffineState
-from .base import Pass
+from .affine_params import AffinePass, AffineState, I8, U8
 
 
-class AddAffineEdges(Pass):
+class AddAffineEdges(AffinePass):
     name = "add-affine-edges"
 
     def __init__(self, state: AffineState, float_outputs: list[bool], output_names: list[str]):
         """`float_outputs`/`output_names`: per graph output, as they were before the model's quantizers left."""
-        self.state = state
+        super().__init__(state)
         self.float_outputs = float_outputs
         self.output_names = output_names
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import AffineType, FloatType, IntType
+from .base import Pass
 
 I8 = IntType(8)
 U8 = IntType(8, False)
@@ -118,6 +119,13 @@ class AffineState:
         c = graph.add_node("Cast", [v], {"to": p.elem()}, name=f"{node.name}_requant")
         self.carried[c.output] = p
         return c.output
+
+
+class AffinePass(Pass):
+    """A step of the affine lowering: it reads and extends the `AffineState` the steps share."""
+
+    def __init__(self, state: AffineState):
+        self.state = state
 
 
 def bypass(graph: Graph, q: Node, target: Value, *dead: Node | None) -> None:

@@ -4,15 +4,11 @@ graph input is stored so), the element type the TFLite backend and simulator rea
 from __future__ import annotations
 
 from ..ir.graph import Graph
-from .affine_params import I8, AffineState
-from .base import Pass
+from .affine_params import AffinePass, I8
 
 
-class ApplyAffineTypes(Pass):
+class ApplyAffineTypes(AffinePass):
     name = "apply-affine-types"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         P = self.state.params

@@ -16,16 +16,12 @@ import numpy as np
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import FloatType
-from .affine_params import AffineState, Params, choose_params, f32
-from .base import Pass
+from .affine_params import AffinePass, Params, choose_params, f32
 from .check_affine_support import FIXED_OUT, FREE, PASS_THROUGH
 
 
-class AssignAffineParams(Pass):
+class AssignAffineParams(AffinePass):
     name = "assign-affine-params"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         st = self.state

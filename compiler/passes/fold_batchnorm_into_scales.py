@@ -10,15 +10,11 @@ import numpy as np
 from ..errors import HwcError
 from ..ir.graph import Graph
 from ..sim.float_ops import batchnorm_affine
-from .affine_params import AffineState
-from .base import Pass
+from .affine_params import AffinePass
 
 
-class FoldBatchNormIntoScales(Pass):
+class FoldBatchNormIntoScales(AffinePass):
     name = "fold-batchnorm-into-scales"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         st = self.state

@@ -7,17 +7,13 @@ range or carried parameters.
 from __future__ import annotations
 
 from ..ir.graph import Graph
-from .affine_params import AffineState
-from .base import Pass
+from .affine_params import AffinePass
 
 CLIP_KINDS = {(0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1", (0.0, None): "RELU"}
 
 
-class FuseActivations(Pass):
+class FuseActivations(AffinePass):
     name = "fuse-activations"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         st = self.state

@@ -14,15 +14,11 @@ from ..errors import HwcError
 from ..ir.graph import Graph
 from ..ir.static import is_static, static_f64
 from ..ir.types import AffineType
-from .affine_params import F32_ELEM, I8, I32, U8, AffineState, Params, bypass, constant_scalar, f32
-from .base import Pass
+from .affine_params import AffinePass, F32_ELEM, I32, I8, Params, U8, bypass, constant_scalar, f32
 
 
-class LowerQLinear(Pass):
+class LowerQLinear(AffinePass):
     name = "lower-qlinear"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         requantizes = [n for n in graph.toposort() if n.op == "Requantize"]

@@ -7,15 +7,11 @@ import numpy as np
 
 from ..ir.graph import Graph
 from ..ir.types import AffineType
-from .affine_params import I32, AffineState
-from .base import Pass
+from .affine_params import AffinePass, I32
 
 
-class QuantizeAffineBiases(Pass):
+class QuantizeAffineBiases(AffinePass):
     name = "quantize-affine-biases"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         changed = False

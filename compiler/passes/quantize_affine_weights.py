@@ -13,15 +13,11 @@ import numpy as np
 from ..ir.graph import Graph, Value
 from ..ir.static import static_f64
 from ..ir.types import AffineType
-from .affine_params import I8, AffineState, f32
-from .base import Pass
+from .affine_params import AffinePass, I8, f32
 
 
-class QuantizeAffineWeights(Pass):
+class QuantizeAffineWeights(AffinePass):
     name = "quantize-affine-weights"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         qmax = (1 << (self.state.wbits - 1)) - 1

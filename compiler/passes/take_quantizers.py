@@ -15,17 +15,13 @@ from ..ir.graph import Graph, Node
 from ..ir.static import is_static
 from ..ir.types import IntType
 from ..sim.float_ops import qonnx_int_range
-from .affine_params import AffineState, Params, bypass, carried_params, constant_scalar
-from .base import Pass
+from .affine_params import AffinePass, Params, bypass, carried_params, constant_scalar
 
 REFUSED = ("BipolarQuant", "Trunc", "Requantize", "ConvInteger", "MatMulInteger")
 
 
-class TakeQuantizers(Pass):
+class TakeQuantizers(AffinePass):
     name = "take-quantizers"
-
-    def __init__(self, state: AffineState):
-        self.state = state
 
     def run(self, graph: Graph) -> bool:
         changed = False
