@@ -47,6 +47,12 @@ def _openvino_sim() -> set[str]:
     return set(OPENVINO_OPS)
 
 
+def _openvino_fp16_sim() -> set[str]:
+    from .sim.openvino_fp16 import FP16_FORMS
+
+    return set(FP16_FORMS)
+
+
 def _intervals() -> set[str]:
     from .ranges import INTERVALS
 
@@ -65,7 +71,7 @@ def _hls_emitter() -> set[str]:
 
 
 def _openvino_emitter() -> set[str]:
-    from hwc.backends.openvino import Emitter
+    from hwc.backends.openvino_emit import Emitter
 
     return _methods(Emitter)
 
@@ -77,9 +83,11 @@ TABLES: dict[str, tuple[str, str, Callable[[], set[str]]]] = {
     "fixed": ("fixed-point simulator (HLS arithmetic)", "compiler/sim/fixed_ops.py FIXED_OPS", _fixed_sim),
     "tflite": ("TFLite simulator", "compiler/sim/tflite_ops.py OPS", _tflite_sim),
     "openvino": ("OpenVINO simulator", "compiler/sim/openvino_ops.py OPENVINO_OPS", _openvino_sim),
+    "openvino-fp16": ("OpenVINO FP16 (NCS2) simulator", "compiler/sim/openvino_fp16.py FP16_FORMS",
+                      _openvino_fp16_sim),
     "intervals": ("interval analysis", "compiler/ranges.py INTERVALS", _intervals),
     "hls": ("HLS emitter (xilinx, intel)", "backends/hls_layers.py Emitter._<Op>", _hls_emitter),
-    "openvino-ir": ("OpenVINO IR emitter", "backends/openvino.py Emitter._<Op>", _openvino_emitter),
+    "openvino-ir": ("OpenVINO IR emitter", "backends/openvino_emit.py Emitter._<Op>", _openvino_emitter),
 }
 
 _QUANTIZERS = ("Quant", "BipolarQuant", "Trunc", "QuantizeLinear", "DequantizeLinear")
@@ -107,6 +115,11 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
                  "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+    "openvino-fp16": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
+                      "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
+                      "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                      **dict.fromkeys(("Bipolar", "HardSigmoid", "PRelu", "Elu", "Gelu", "HardSwish", "Selu", "Softplus",
+                                       "Swish"), _NO_FORM)},
     "intervals": {
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
     "hls": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "MatMul": _MATMUL,

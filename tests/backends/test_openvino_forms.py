@@ -26,6 +26,7 @@ from hwc.compiler.errors import HwcError  # noqa: E402
 from hwc.compiler.ir.types import FixedType, Overflow, Rounding  # noqa: E402
 from hwc.compiler.sim import openvino_arith as oa  # noqa: E402
 from hwc.compiler.sim import openvino_ops as ovo  # noqa: E402
+from hwc.compiler.sim.openvino_casts import fq_for  # noqa: E402
 
 f32 = np.float32
 NO_DYNQ = {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
@@ -44,7 +45,7 @@ def test_fake_quantize_of_65536_levels_is_removed():
     s = 1 / 8
     p = og.parameter([x.size], name="x")
     stripped = og.relu(og.fake_quantize(p, 0, 65535 * s, 0, 65535 * s, 65536))  # Relu: the FQ must not feed a Result
-    q16 = ovo.fq_for(FixedType(16, 13, False, Rounding.RND_CONV, Overflow.SAT))
+    q16 = fq_for(FixedType(16, 13, False, Rounding.RND_CONV, Overflow.SAT))
     ours = og.clamp(og.fake_quantize(p, q16.il, q16.ih, q16.ol, q16.oh, q16.levels), *q16.clamp)
     a, b = _run([stripped, ours], [p], {"x": x})
     assert q16.levels == 1 << 17
