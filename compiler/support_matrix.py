@@ -70,6 +70,12 @@ def _hls_emitter() -> set[str]:
     return _methods(Emitter) | {"FromFloat", "ToFloat"}  # the top function's ports (backends/hls.py)
 
 
+def _tflite_writer() -> set[str]:
+    from hwc.backends.tflite_writer import WRITERS
+
+    return set(WRITERS)
+
+
 def _openvino_emitter() -> set[str]:
     from hwc.backends.openvino_emit import Emitter
 
@@ -87,6 +93,7 @@ TABLES: dict[str, tuple[str, str, Callable[[], set[str]]]] = {
                       _openvino_fp16_sim),
     "intervals": ("interval analysis", "compiler/ranges.py INTERVALS", _intervals),
     "hls": ("HLS emitter (xilinx, intel)", "backends/hls_layers.py Emitter._<Op>", _hls_emitter),
+    "tflite-writer": ("TFLite flatbuffer writer", "backends/tflite_writer.py WRITERS", _tflite_writer),
     "openvino-ir": ("OpenVINO IR emitter", "backends/openvino_emit.py Emitter._<Op>", _openvino_emitter),
 }
 
@@ -129,6 +136,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
                     "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
                     "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
 }
+UNSUPPORTED["tflite-writer"] = UNSUPPORTED["tflite"]  # the writer and the simulator cover the same ops
 
 
 def problems(ops=None) -> list[str]:
