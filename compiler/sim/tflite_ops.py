@@ -27,6 +27,8 @@ import numpy as np
 from ..ir.graph import Node
 from ..ir.types import AffineType, IntType
 from . import tflite_arith as ta
+from . import tflite_layers as tl
+from . import tflite_requant as tr
 from .exact import int_conv
 from .float_ops import FLOAT_OPS, resize_indices
 
@@ -226,13 +228,13 @@ def conv(node, x, w, b=None, *, mode):
         acc = acc + np.asarray(b, np.int64).reshape(1, -1, 1, 1)
     acc = np.moveaxis(acc, 1, -1)
     m = _mode(node, mode)
-    r = ta._requantize_conv(acc, s_in, sw, s_out, m)
+    r = tl._requantize_conv(acc, s_in, sw, s_out, m)
     if m == "builtin" and depthwise_multiplier(node) is not None:
         # DepthwiseConvGeneral on x86: channels below 8 floor(OC/8) round up, the scalar tail double-rounds
         oc = acc.shape[-1]
-        dbl = ta._requantize_conv(acc, s_in, sw, s_out, m, builtin_round_up=False)
+        dbl = tl._requantize_conv(acc, s_in, sw, s_out, m, builtin_round_up=False)
         r = np.where(np.arange(oc) < (oc // 8) * 8, r, dbl)
-    return np.moveaxis(ta._finish(r, z_out, fused_activation(node), s_out), -1, 1)
+    return np.moveaxis(tr._finish(r, z_out, fused_activation(node), s_out), -1, 1)
 
 
 # ---- pooling ---------------------------------------------------------------------------------
