@@ -41,6 +41,7 @@ DEFAULT_MODE = "tflite-xnnpack"  # what Interpreter(model_path) runs by default
 
 def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Graph, dict, list[str]]:
     """The affine int8 IR of `graph` (a clone): returns (graph, input ranges, notes)."""
+    from ..compiler.passes.exact_float_output import ExactFloatOutput
     from ..compiler.passes.quantize_affine import QuantizeAffine
     from ..compiler.pipeline import optimize
     from ..compiler.ranges import calibrate, intervals
@@ -66,10 +67,16 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     in_ranges = {v.name: [float(x) for x in ranges[v.name]] for v in floats if v.name in ranges}
     qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=options.quant.abits_for(options.target))
     qa.run(g)
+    exact = ExactFloatOutput(lambda v: id(v) in qa.carried)  # the model's unquantized float output, exactly
+    if options.target == "tflite":  # the Edge TPU keeps every layer int8 (mapped), the note says by how much
+        exact.run(g)
     g.verify()
     if calib is None and input_range is None and qa.ranged:
         notes.append(f"no --calib data: activation ranges from interval analysis with inputs in "
                      f"{list(DEFAULT_INPUT_RANGE)} (give --calib X or --input-range LO,HI)")
+    notes += [f"{name}: the model leaves this layer's output unquantized; computed exactly in float32 (DEQUANTIZE, "
+              "float FULLY_CONNECTED: power-of-two scales, every partial sum below 2^24 steps), on the CPU"
+              for name in exact.rewritten]
     return g, in_ranges, notes + qa.notes
 
 
@@ -113,7 +120,7 @@ class TfliteBackend(Backend):
         figs = tflite_figures(g, writer.ops, analyse(writer.ops)[0], target)
         files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
         summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
-                   f"{manifest['wbits']}, {'float32' if float_io else 'int8'} I/O"]
+                   f"{manifest['wbits']}, {_io_kinds(g, float_io)}"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]
         summary += [line for line in report.splitlines() if line.startswith(("mapped", "first", "runs", "param"))]
         summary += [f"note: {x}" for x in notes]
@@ -335,7 +342,9 @@ def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str],
         *io, "",
         ("The model converts float32 in and out itself (QUANTIZE/DEQUANTIZE)." if float_io else
          "Inputs and outputs are int8: quantize on the host as real = scale * (q - zero_point) (scales and zero "
-         "points are in the model), e.g. q = clip(round(x / scale) + zero_point, -128, 127)."),
+         "points are in the model), e.g. q = clip(round(x / scale) + zero_point, -128, 127)."
+         + (" A float32 output is the model's own unquantized output, computed exactly by a float32 layer (Notes)."
+            if any(_dtype(t) == "float32" for t in out_v) else "")),
         "", "## Verify", "",
         "`hwc verify DIR [--resolver ref|xnnpack|builtin]` runs LiteRT on random inputs and compares with the "
         "simulator bit for bit.", "",
@@ -345,6 +354,13 @@ def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str],
     if notes:
         lines += ["", "## Notes", "", *[f"- {x}" for x in notes]]
     return "\n".join(lines) + "\n"
+
+
+def _io_kinds(g: Graph, float_io: bool) -> str:
+    """"int8 I/O", or e.g. "int8 input, float32 output" (an exact float output layer)."""
+    ins, outs = io_values(g, float_io)
+    i, o = ("/".join(sorted({_dtype(v) for v in vs})) for vs in (ins, outs))
+    return f"{i} I/O" if i == o else f"{i} input, {o} output"
 
 
 def _host_perm(g: Graph, v: Value, t: Value, lay: Layout) -> tuple[int, ...]:

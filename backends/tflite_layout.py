@@ -109,8 +109,13 @@ def plan_layout(graph: Graph) -> Layout:
 
 def _is_edge(graph: Graph, n: Node, float_io: bool) -> bool:
     """A boundary conversion the host performs (not written into the model)."""
-    if n.op == "FromFloat" or n.op == "ToFloat":
+    if n.op == "FromFloat":
         return not float_io
+    if n.op == "ToFloat":  # at an output (possibly through a memory-order Transpose); else inside the model
+        out = n.output
+        if len(out.uses) == 1 and out.uses[0].node.op == "Transpose":
+            out = out.uses[0].node.output
+        return not float_io and out in graph.outputs
     if n.op == "Cast":
         return n.inputs[0] in graph.inputs or (n.output in graph.outputs and not T.is_int8(n.output))
     return False

@@ -15,6 +15,7 @@ versions newer than the ones it knows, so we never go higher.
   QUANTIZE           1  float32 -> int8/uint8 per tensor (2 is int16 output)
   DEQUANTIZE         2  int8 -> float32 per tensor (1 is uint8)
   RELU, RESIZE_NEAREST_NEIGHBOR, GATHER  2  int8;  CAST  3  int8 -> int32
+  FULLY_CONNECTED    1  float32 (an exact float output layer, compiler/passes/exact_float_output.py)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ OP_VERSIONS: dict[str, int] = {
     "PAD": 2, "QUANTIZE": 1, "DEQUANTIZE": 2, "RELU": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "CAST": 3, "GATHER": 2,
 }
 #: versions that differ from OP_VERSIONS when the op's input is not int8
-OP_VERSIONS_BY_DTYPE: dict[str, dict[str, int]] = {"int32": {"ADD": 1}}
+OP_VERSIONS_BY_DTYPE: dict[str, dict[str, int]] = {"int32": {"ADD": 1}, "float32": {"FULLY_CONNECTED": 1}}
 
 #: Newest versions the Edge TPU compiler v16 is known to read (the converter's int8 versions, and the
 #: refined ones of `op_version`); a newer version is refused ("Operation version not supported").
@@ -51,7 +52,7 @@ def op_version(op: str, *, dtype: str = "int8", input_scales: Sequence[float] | 
     if op == "MUL" and input_scales is not None and output_scale:
         if input_scales[0] * input_scales[1] / output_scale >= 1.0:
             v = 3
-    if op == "FULLY_CONNECTED":
+    if op == "FULLY_CONNECTED" and dtype == "int8":
         if num_inputs == 2:
             v = 6
         elif keep_num_dims:

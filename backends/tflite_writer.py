@@ -109,7 +109,7 @@ class _Writer:
         self.op(n, "QUANTIZE", [self.t(x)], [self.t(n.output)], True, edge=True)
 
     def _to_float(self, n, x, takes):
-        self.op(n, "DEQUANTIZE", [self.t(x)], [self.t(n.output)], True, edge=True)
+        self.op(n, "DEQUANTIZE", [self.t(x)], [self.t(n.output)], True, edge=n.output in self.g.outputs)
 
     def _cast(self, n, x, takes):
         self.op(n, "QUANTIZE", [self.t(x)], [self.t(n.output)], takes)
@@ -186,6 +186,14 @@ class _Writer:
         w = np.asarray(n.inputs[1].const)
         if id(n) in self.lay.fold:
             w = w[self.lay.fold[id(n)]]
+        if isinstance(wt, FloatType):  # an exact float32 layer (ExactFloatOutput)
+            ins = [self.t(n.inputs[0]), self.const(f"{n.name}_weights", w.T.astype(np.float32), "float32")]
+            if n.input(2) is not None:
+                ins.append(self.const(f"{n.name}_bias", np.asarray(n.inputs[2].const, np.float32), "float32"))
+            self.op(n, "FULLY_CONNECTED", ins, [self.t(n.output)], True, params=4 * w.size + 4 * w.shape[1],
+                    version=op_version("FULLY_CONNECTED", dtype="float32", num_inputs=len(ins)),
+                    fused_activation=n.attrs["activation"])
+            return
         wq = self.const(f"{n.name}_weights", w.T, "int8", scale=list(wt.scale), zp=list(wt.zero_point), qdim=0)
         ins = [self.t(n.inputs[0]), wq]
         if not any(wt.zero_point):  # XNNPACK fails to prepare (not: declines) weights with a zero point and a bias

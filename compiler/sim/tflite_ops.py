@@ -25,7 +25,7 @@ import functools
 import numpy as np
 
 from ..ir.graph import Node
-from ..ir.types import AffineType, IntType
+from ..ir.types import AffineType, FloatType, IntType
 from . import tflite_arith as ta
 from . import tflite_layers as tl
 from . import tflite_requant as tr
@@ -75,7 +75,7 @@ def xnnpack_takes(node: Node) -> bool:
     """Whether the default XNNPACK delegate runs this node (else the builtin kernel does)."""
     op = node.op
     if op in ("Dense", "Conv"):
-        return not weight_zero_points(node).any()
+        return isinstance(node.inputs[1].type.elem, FloatType) or not weight_zero_points(node).any()
     if op == "Add":
         so = _F32(qparams(node.output)[0])
         return all(2.0**-10 <= _F32(qparams(v)[0]) / so < 2.0**8 for v in node.inputs)
@@ -205,7 +205,23 @@ def cast(node, x, *, mode):
 
 # ---- dense algebra ---------------------------------------------------------------------------
 
+FLOAT_ACTIVATION = {None: (-np.inf, np.inf), "RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def float_dense(node, x, w, b=None):
+    """Float32 FULLY_CONNECTED (every resolver): made only by ExactFloatOutput where every partial sum is
+    an integer multiple of the same power of two below 2^24 of them, so f32 sums are exact in any order
+    and equal the float64 sum computed here; then the fused activation's clamp."""
+    y = np.asarray(x, np.float64) @ np.asarray(w, np.float64)
+    if b is not None:
+        y = y + np.asarray(b, np.float64)
+    lo, hi = FLOAT_ACTIVATION[fused_activation(node)]
+    return np.clip(y, lo, hi).astype(_F32)
+
+
 def dense(node, x, w, b=None, *, mode):
+    if isinstance(node.inputs[0].type.elem, FloatType):
+        return float_dense(node, x, w, b)
     s_in, z_in = qparams(node.inputs[0])
     s_out, z_out = qparams(node.output)
     wt = affine(node.inputs[1])
