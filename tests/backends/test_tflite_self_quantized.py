@@ -9,8 +9,8 @@ from an exact float32 layer (compiler/passes/exact_float_output.py) instead of a
 The BUILTIN_REF and ruy (BUILTIN_WITHOUT_DEFAULT_DELEGATES) resolvers round ties of the hidden layers half
 away from zero / half up: where a pre-activation lies exactly on a tie they differ from the model by one
 code, which `test_other_resolvers_differ_only_at_ties` measures (and `hwc verify` proves the simulator's
-ref/builtin modes equal LiteRT there). Cost: about 10 s (four compiles, 4 x 360 interpreter runs, QONNX
-reference 2 x 360 samples)."""
+ref/builtin modes equal LiteRT there). Cost: about 12 s (five compiles, 5 x 3 x 360 interpreter runs, QONNX
+reference 3 x 360 samples)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ CASES = {  # name: (model, calibration archive, test archive)
     "digits_mlp_w4a4_qcdq": ("digits_mlp_w4a4/model_qcdq.onnx", "calib.npz", "test.npz"),
     "digits_cnn_w4a4_qonnx": ("digits_cnn_w4a4/model_qonnx.onnx", "calib_img.npz", "test_img.npz"),
     "digits_cnn_w4a4_qcdq": ("digits_cnn_w4a4/model_qcdq.onnx", "calib_img.npz", "test_img.npz"),
+    "digits_mlp_binary_qonnx": ("digits_mlp_binary/model_qonnx.onnx", "calib.npz", "test.npz"),
 }
 
 
