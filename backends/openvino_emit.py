@@ -187,9 +187,34 @@ class Emitter:
             return self.og.add(y, self._c(self._bcast(b, rank, None)))
         return self.og.fake_quantize(self._in(n), q.il, q.ih, q.ol, q.oh, q.levels, name=n.name)
 
+    def _limbs(self, n, layer, bias, what: str):  # bias: None or a function that makes the bias constant
+        """The exact two-limb form of a Dense/Conv whose f32 sums reach 2^24 (`openvino_casts.Limbs`):
+        H = Floor(x·2^(fx-k)), L = x - H·2^(k-fx); A_H, A_L by the layer; t = A_H·2^(k-s), I = 2·Floor(t/2),
+        y = Clamp(I + Round(t - I + A_L·2^-s)) on the output grid, then ·2^-fy."""
+        og, L = self.og, ovc.limb_split(n)
+        fx, fy = n.inputs[0].type.elem.frac_bits, L.frac
+        f_acc = fx + n.inputs[1].type.elem.frac_bits
+        x = self._in(n)
+        h = self.o1.floor(og.multiply(x, self._c(2.0 ** (fx - L.k))))
+        lo = og.subtract(x, og.multiply(h, self._c(2.0 ** (L.k - fx))))
+        a_h, a_l = layer(h), layer(lo)
+        if bias is not None:
+            a_l = og.add(a_l, bias())
+        t = og.multiply(a_h, self._c(2.0 ** (f_acc - fx + L.k - L.s)))  # A_H·2^(k-s): a_h holds A_H·2^-(f_acc-fx)
+        i = og.multiply(self.o1.floor(og.multiply(t, self._c(0.5))), self._c(2.0))  # even: ties stay to even
+        u = og.add(og.subtract(t, i), og.multiply(a_l, self._c(2.0 ** (f_acc - L.s))))
+        y = og.clamp(og.add(i, self.o5.round(u, "half_to_even")), float(L.lo), float(L.hi))
+        into = L.relu.output.type.elem if L.relu is not None else n.output.type.elem
+        self._note(n, f"{what}; two limbs of the input (k = {L.k}: sums reach 2^24) -> {into} by Floor, Round half "
+                      "to even, Clamp" + (" (with the Relu after it)" if L.relu is not None else ""))
+        return og.multiply(y, self._c(2.0 ** -fy), name=n.name)
+
     def _Dense(self, n):
         w_m = np.asarray(n.inputs[1].const, np.int64).T  # [M, K]
         w, kind = self.weights(n, w_m, (-1, 1))
+        if not self.fp16 and ovc.limb_split(n) is not None:
+            return self._limbs(n, lambda v: self.og.matmul(v, w, transpose_b=True),
+                               (lambda: self._in(n, 2)) if n.input(2) is not None else None, f"MatMul, weights {kind}")
         y = self.og.matmul(self._in(n), w, transpose_b=True)
         if n.input(2) is not None:
             y = self.og.add(y, self._in(n, 2))
@@ -202,19 +227,29 @@ class Emitter:
         pads = (a["pads"][:nd], a["pads"][nd:])
         if a["group"] == 1:
             w, kind = self.weights(n, w_m, (-1,) + (1,) * (nd + 1))
-            y = self.og.convolution(self._in(n), w, a["strides"], pads, a["dilations"])
+            layer = lambda v: self.og.convolution(v, w, a["strides"], pads, a["dilations"])  # noqa: E731
         else:
             G = a["group"]
             w5 = w_m.reshape((G, w_m.shape[0] // G) + w_m.shape[1:])
             w, kind = self.weights(n, w5, (G, -1) + (1,) * (nd + 1))
-            y = self.og.group_convolution(self._in(n), w, None, a["strides"], pads, a["dilations"])
-        if n.input(2) is not None:
-            b = n.inputs[2]
-            y = self.og.add(y, self._c((np.asarray(b.const, np.float64) * 2.0 ** -b.type.elem.frac_bits)
-                                       .reshape((1, -1) + (1,) * nd)))
-        return self._finish(n, y, what=f"{'Convolution' if a['group'] == 1 else 'GroupConvolution'}, weights {kind}")
+            layer = lambda v: self.og.group_convolution(v, w, None, a["strides"], pads, a["dilations"])  # noqa: E731
+        b = n.input(2)
+        bias = (lambda: self._c((np.asarray(b.const, np.float64) * 2.0 ** -b.type.elem.frac_bits)  # noqa: E731
+                                .reshape((1, -1) + (1,) * nd))) if b is not None else None
+        what = f"{'Convolution' if a['group'] == 1 else 'GroupConvolution'}, weights {kind}"
+        if not self.fp16 and ovc.limb_split(n) is not None:
+            return self._limbs(n, layer, bias, what)
+        y = layer(self._in(n))
+        if bias is not None:
+            y = self.og.add(y, bias())
+        return self._finish(n, y, what=what)
 
     def _Relu(self, n):
+        p = n.inputs[0].producer
+        if not self.fp16 and p is not None and p.op in ("Dense", "Conv") and (L := ovc.limb_split(p)) is not None \
+                and L.relu is n:
+            self._note(n, "computed by the layer's limb form")
+            return self._in(n)
         return self._finish(n, self.og.relu(self._in(n)))
 
     def _Bipolar(self, n):

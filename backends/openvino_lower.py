@@ -82,7 +82,7 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
                      f"{(1 << (spec['weight']['width'] - 1)) - 1}]) so that the int8 kernels of CPUs without VNNI "
                      "cannot saturate")
     notes += compiled.notes
-    storage = check(g) if int8 else {n.name: "f16" for n in g.nodes if n.op in ("Dense", "Conv")}
+    storage = check(g, limbs=True) if int8 else {n.name: "f16" for n in g.nodes if n.op in ("Dense", "Conv")}
     if not int8:
         check(g)
         check_fp16_range(g)
@@ -93,9 +93,10 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     return g, notes, storage
 
 
-def check(g: Graph) -> dict[str, str]:
+def check(g: Graph, limbs: bool = False) -> dict[str, str]:
     """Raise when OpenVINO could not compute the graph exactly; returns the weight storage of each
-    Dense/Conv ("i4", "i8" or "f32")."""
+    Dense/Conv ("i4", "i8" or "f32"). limbs: a Dense/Conv whose f32 sums reach 2^24 may run on two limbs of
+    its input (`openvino_casts.Limbs`, the f32 form only)."""
     problems: list[str] = []
     storage: dict[str, str] = {}
     supported = set(OPENVINO_OPS)
@@ -105,7 +106,8 @@ def check(g: Graph) -> dict[str, str]:
             continue
         for v in n.outputs:
             t = v.type.elem
-            if isinstance(t, FixedType) and t.width > 24 + t.signed:  # |m| <= 2^24
+            wide_ok = limbs and (lim := ovc.limb_split(n)) is not None and lim.relu is not None
+            if isinstance(t, FixedType) and t.width > 24 + t.signed and not wide_ok:  # |m| <= 2^24
                 problems.append(f"{n.name}: {v.name} is {t} ({t.width} bits): more than f32 holds exactly")
             if isinstance(t, FloatType) and n.op != "ToFloat":
                 problems.append(f"{n.name}: float ({t}) value {v.name}: the OpenVINO form is fixed point throughout")
@@ -118,7 +120,7 @@ def check(g: Graph) -> dict[str, str]:
         b = ovc.f32_bound(n)
         if b is not None:
             bound, f = b
-            if bound >= ovc.F32_EXACT:
+            if bound >= ovc.F32_EXACT and not (limbs and ovc.limb_split(n) is not None):
                 problems.append(f"{n.name}: f32 partial sums up to {bound} units of 2^-{f} (2^{math.log2(bound):.1f}) "
                                 "reach 2^24, where f32 kernels round: use fewer --abits/--wbits/--input-bits")
             w = np.asarray(n.inputs[1].const, np.int64)

@@ -295,6 +295,73 @@ def f32_bound(node: Node) -> tuple[int, int] | None:
 
 
 
+@dataclass(frozen=True)
+class Limbs:
+    """A Dense/Conv whose f32 sums would reach 2^24 units, computed exactly from two limbs of its input:
+    m_x = H·2^k + L (H = floor(m_x / 2^k), 0 <= L < 2^k), A = 2^k·A_H + A_L with A_H = Σ H·w and
+    A_L = Σ L·w + b each below 2^24 units (exact f32 sums in any order). The cast that drops s bits is then
+        t = A_H·2^(k-s),  I = 2·floor(t/2),  u = (t - I) + A_L·2^-s,  y = clamp(I + round_half_even(u))
+    which equals clamp(round_half_even(A / 2^s)): I is even, so I + round_half_even(u) = round_half_even(I + u)
+    (an odd I would flip the ties); t - I in [0, 2) is exact; u is exact while 2^(s+1) + |A_L| < 2^24; I + round(u)
+    rounds only beyond 2^24, where the clamp gives the same bound (|m| <= 2^24)."""
+
+    k: int  # input split
+    s: int  # bits the output cast drops (<= 0: none)
+    lo: int  # clamp range of the output mantissa
+    hi: int
+    frac: int  # fraction bits of the output grid
+    relu: Node | None = None  # the Relu fused into the cast when the layer's own output is wider than f32
+
+
+def fused_relu(node: Node) -> Node | None:
+    """The Relu that a Dense/Conv on limbs casts into directly: the layer's output type is wider than f32
+    holds and exact (an accumulator), and its only consumer is a Relu of at most 24 bits.
+    relu(x) then cast = clamp(round_half_even(x), 0, max): round_half_even is monotone and keeps 0."""
+    y = _out(node)
+    uses = node.output.uses
+    if y.width <= 24 + y.signed or len(uses) != 1 or uses[0].node.op != "Relu":
+        return None
+    r = uses[0].node
+    a = node.attrs.get("accum")
+    if a is None or y.frac_bits < a.frac_bits or y.max_mantissa < (a.max_mantissa << (y.frac_bits - a.frac_bits)):
+        return None  # the layer's own output rounds or saturates: a second cast
+    return r if _out(r).width <= 24 + _out(r).signed else None
+
+
+def limb_split(node: Node) -> Limbs | None:
+    """The Limbs of a Dense/Conv that needs them and can take them, else None (fits f32, or cannot)."""
+    b = f32_bound(node)
+    if b is None or b[0] < F32_EXACT:
+        return None
+    relu = fused_relu(node)
+    y, x = _out(relu if relu is not None else node), _in(node)
+    if y.width > 24 + y.signed or y.overflow not in (Overflow.SAT, Overflow.SAT_SYM) or y.rounding is not Rounding.RND_CONV:
+        return None
+    w = np.abs(np.asarray(node.inputs[1].const, np.int64))
+    ws = node.attrs.get("weight_shift")
+    if node.op == "Dense":
+        wsum = (w << np.asarray(ws, np.int64).reshape(1, -1) if ws else w).sum(axis=0)
+    else:
+        w = w << np.asarray(ws, np.int64).reshape((-1,) + (1,) * (w.ndim - 1)) if ws else w
+        wsum = w.reshape(w.shape[0], -1).sum(axis=1)
+    f_acc = x.frac_bits + _in(node, 1).frac_bits
+    bias = 0
+    if node.input(2) is not None:
+        bt = _in(node, 2)
+        if bt.frac_bits > f_acc:
+            return None
+        bias = np.abs(np.asarray(node.inputs[2].const, np.int64)) << (f_acc - bt.frac_bits)
+    s = f_acc - y.frac_bits
+    hmax = max(abs(x.min_mantissa), abs(x.max_mantissa))
+    for k in range(1, x.width):
+        top = max(abs(x.min_mantissa >> k), abs(x.max_mantissa >> k))
+        low = int(((1 << k) - 1) * wsum.max(initial=0) + np.max(bias, initial=0))
+        if top * int(wsum.max(initial=0)) < F32_EXACT and low + (1 << max(s + 1, 0)) < F32_EXACT and hmax >> k:
+            lo = -y.max_mantissa if (y.overflow is Overflow.SAT_SYM and y.signed) else y.min_mantissa
+            return Limbs(k, s, max(lo, 0) if relu is not None else lo, y.max_mantissa, y.frac_bits, relu)
+    return None
+
+
 def hard_sigmoid_bound(node) -> float:
     """max |x_m·alpha_m| + |beta_m|·2^f_x: the f32 sum in units of 2^-(f_x + f_param)."""
     pt, t = node.attrs["param_type"], _in(node)

@@ -28,7 +28,7 @@ from .exact import int_conv, int_matmul
 from .fixed_ops import softmax_parts
 from .fixed import cast
 from .openvino_casts import (F32_EXACT, Quantize, _channel, _clip_bounds, _f32, _in, _mul_range, _out,
-                             avg_quantizer, concat_quantizers, plan, to_float_quantizer)
+                             avg_quantizer, concat_quantizers, limb_split, plan, to_float_quantizer)
 
 # ---- the "openvino" mode: one function per op ---------------------------------------------------
 
@@ -108,6 +108,8 @@ def _acc(node, acc, f_x, w_t, b):
 
 def dense(node, x, w, b=None):
     acc, f = _acc(node, int_matmul(x, w), _in(node).frac_bits, _in(node, 1), b)
+    if limb_split(node) is not None:
+        return cast(acc, f, _out(node))  # the limb form computes the exact cast (openvino_casts.Limbs)
     return _finish(node, acc, f, plan(node), fused=True)
 
 
@@ -115,11 +117,21 @@ def conv(node, x, w, b=None):
     a = node.attrs
     acc = int_conv(x, w, a["strides"], a["dilations"], a["pads"], a["group"])
     acc, f = _acc(node, acc, _in(node).frac_bits, _in(node, 1), b)
+    if limb_split(node) is not None:
+        return cast(acc, f, _out(node))
     return _finish(node, acc, f, plan(node), fused=True)
 
 
 def relu(node, x):
+    if fused_into_limbs(node):
+        return cast(np.maximum(x, 0), _in(node).frac_bits, _out(node))  # the layer's limb form casts exactly
     return _finish(node, np.maximum(x, 0), _in(node).frac_bits, plan(node))
+
+
+def fused_into_limbs(node: Node) -> bool:
+    """A Relu that the Dense/Conv before it computes on limbs (`openvino_casts.fused_relu`)."""
+    p = node.inputs[0].producer
+    return p is not None and p.op in ("Dense", "Conv") and (lim := limb_split(p)) is not None and lim.relu is node
 
 
 def clip(node, x):
