@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Value
 from ..compiler.ir.types import AffineType, FloatType
 from ..compiler.options import CompileOptions, VerifyOptions
@@ -43,6 +44,7 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     """The affine int8 IR of `graph` (a clone): returns (graph, input ranges, notes)."""
     from ..compiler.passes.exact_float_output import ExactFloatOutput
     from ..compiler.passes.quantize_affine import QuantizeAffine
+    from ..compiler.passes.widen_activations import WidenActivations
     from ..compiler.pipeline import optimize
     from ..compiler.ranges import calibrate, intervals
 
@@ -65,8 +67,16 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
         for v in floats:
             ranges[v.name] = input_range
     in_ranges = {v.name: [float(x) for x in ranges[v.name]] for v in floats if v.name in ranges}
-    qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=options.quant.abits_for(options.target))
+    abits = options.quant.abits_for(options.target)
+    if abits not in (8, 16):
+        raise HwcError(f"--abits {abits}: TFLite activations are 8 bits, or 16 in its 16x8 mode; use --abits 8 or 16")
+    if abits == 16 and (options.target != "tflite" or options.tflite.float_io):
+        raise HwcError("--abits 16 (TFLite's 16x8 mode) is built for --target tflite with int16 I/O: the Edge TPU "
+                       "computes int8 only; leave out --float-io")
+    qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=8 if abits == 16 else abits)
     qa.run(g)
+    if abits == 16:  # TFLite's 16x8 mode: int16 activations over the same ranges, int8 weights, int64 biases
+        WidenActivations().run(g)
     exact = ExactFloatOutput(lambda v: id(v) in qa.carried)  # the model's unquantized float output, exactly
     if options.target == "tflite":  # the Edge TPU keeps every layer int8 (mapped), the note says by how much
         exact.run(g)
@@ -103,7 +113,7 @@ class TfliteBackend(Backend):
             "float_io": float_io, "input_ranges": in_ranges,
             "input_perms": [list(lay.of(v)) for v in io_values(g, float_io)[0]],
             "output_perms": [list(lay.of(v)) for v in io_values(g, float_io)[1]],
-            "wbits": options.quant.wbits, "abits": 8,
+            "wbits": options.quant.wbits, "abits": _abits(g),
             "delegated": writer.delegated, "op_inputs": writer.op_inputs, "op_outputs": writer.op_outputs,
         }
         (outdir / "model.tflite").write_bytes(model)
@@ -112,14 +122,14 @@ class TfliteBackend(Backend):
         (outdir / "edgetpu_report.txt").write_text(report)
         (outdir / "README.md").write_text(_readme(g, writer, lay, float_io, notes, target))
         files += ["edgetpu_report.txt", "README.md"]
-        manifest = {"wbits": options.quant.wbits, "abits": 8, "float_io": float_io, "calib": options.calib.path,
+        manifest = {"wbits": options.quant.wbits, "abits": _abits(g), "float_io": float_io, "calib": options.calib.path,
                     "input_range": options.quant.input_range_text}
         from ..compiler.cost.tflite import tflite_figures
         from .edgetpu_report import analyse
 
         figs = tflite_figures(g, writer.ops, analyse(writer.ops)[0], target)
         files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
-        summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
+        summary = [f"compiled for --target {target}: {'16x8' if _abits(g) == 16 else 'int8'} TFLite, {len(writer.ops)} operators, wbits "
                    f"{manifest['wbits']}, {_io_kinds(g, float_io)}"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]
         summary += [line for line in report.splitlines() if line.startswith(("mapped", "first", "runs", "param"))]
@@ -354,6 +364,11 @@ def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str],
     if notes:
         lines += ["", "## Notes", "", *[f"- {x}" for x in notes]]
     return "\n".join(lines) + "\n"
+
+
+def _abits(g: Graph) -> int:
+    """16 for the 16x8 mode (int16 activations), else 8."""
+    return 16 if any(isinstance(v.type.elem, AffineType) and v.type.elem.storage.bits == 16 for v in g.values()) else 8
 
 
 def _io_kinds(g: Graph, float_io: bool) -> str:

@@ -16,6 +16,7 @@ versions newer than the ones it knows, so we never go higher.
   DEQUANTIZE         2  int8 -> float32 per tensor (1 is uint8)
   RELU, RESIZE_NEAREST_NEIGHBOR, GATHER  2  int8;  CAST  3  int8 -> int32
   FULLY_CONNECTED    1  float32 (an exact float output layer, compiler/passes/exact_float_output.py)
+  16x8 (int16 activations): FULLY_CONNECTED 7, CONV_2D 4, DEPTHWISE_CONV_2D 5, MAX_POOL_2D 3, PAD 4, RELU 3
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ OP_VERSIONS: dict[str, int] = {
     "PAD": 2, "QUANTIZE": 1, "DEQUANTIZE": 2, "RELU": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "CAST": 3, "GATHER": 2,
 }
 #: versions that differ from OP_VERSIONS when the op's input is not int8
-OP_VERSIONS_BY_DTYPE: dict[str, dict[str, int]] = {"int32": {"ADD": 1}, "float32": {"FULLY_CONNECTED": 1}}
+OP_VERSIONS_BY_DTYPE: dict[str, dict[str, int]] = {
+    "int32": {"ADD": 1}, "float32": {"FULLY_CONNECTED": 1},
+    "int16": {"FULLY_CONNECTED": 7, "CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "MAX_POOL_2D": 3, "PAD": 4, "RELU": 3,
+              "RESHAPE": 1},  # the 16x8 mode (int16 activations, int8 weights)
+}
 
 #: Newest versions the Edge TPU compiler v16 is known to read (the converter's int8 versions, and the
 #: refined ones of `op_version`); a newer version is refused ("Operation version not supported").

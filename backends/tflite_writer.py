@@ -24,7 +24,8 @@ def _dtype(v: Value) -> str:
         t = t.storage
     if isinstance(t, FloatType):
         return "float32"
-    return {IntType(8): "int8", IntType(8, False): "uint8", IntType(32): "int32"}[t]
+    return {IntType(8): "int8", IntType(8, False): "uint8", IntType(16): "int16", IntType(32): "int32",
+            IntType(64): "int64"}[t]
 
 
 class _Writer:
@@ -60,13 +61,15 @@ class _Writer:
            edge: bool = False, version: int | None = None, extra: dict | None = None, **kw) -> None:
         """Write operator `op`; its version from the one table (`op_version`) unless refined by the caller."""
         if version is None:
-            version = op_version(op, num_inputs=len(ins))
+            x = node.inputs[0] if node.inputs else None
+            version = op_version(op, num_inputs=len(ins), dtype=_dtype(x) if x is not None else "int8")
         self.b.add_operator(op, ins, outs, version=version, **kw)
         self.ops.append(OpInfo(op, version, node.name, node.op, self._runtime(ins), self._runtime(outs), params,
                                kw.get("fused_activation"), edge, extra or {}))
         self.op_inputs.append(list(ins))
         self.op_outputs.append(list(outs))
-        self.delegated.append(bool(delegated))
+        int16 = any(dt == "int16" for _, dt in self._runtime(ins) + self._runtime(outs))  # XNNPACK takes no int16
+        self.delegated.append(bool(delegated) and not int16)
 
     def _runtime(self, ids: list[int]) -> list[tuple[tuple[int, ...], str]]:
         """(shape, dtype) of the non-constant tensors among `ids` (what the Edge TPU report checks)."""
@@ -178,7 +181,8 @@ class _Writer:
 
     def _bias(self, n: Node, w_scales) -> int:
         b = n.inputs[2]
-        return self.const(f"{n.name}_bias", np.asarray(b.const, np.int32), "int32", scale=list(b.type.elem.scale),
+        dtype = _dtype(b)  # int32, or int64 in the 16x8 mode
+        return self.const(f"{n.name}_bias", np.asarray(b.const, dtype), dtype, scale=list(b.type.elem.scale),
                           zp=[0] * len(w_scales))
 
     def _dense(self, n: Node, x=None, takes=None) -> None:
@@ -213,7 +217,7 @@ class _Writer:
             shape = self.lay.shape(x)
             shape = [shape[0], shape[1] + p[0] + p[2], shape[2] + p[1] + p[3], shape[3]]
             s, z = T.qparams(x)
-            padded = self.b.add_tensor(f"{n.name}_padded", shape, "int8", scale=[s], zero_point=[z])
+            padded = self.b.add_tensor(f"{n.name}_padded", shape, _dtype(x), scale=[s], zero_point=[z])
             self.op(n, "PAD", [src, self.const(f"{n.name}_paddings", pads, "int32")], [padded], True)
             src, padding = padded, "VALID"
         dm = T.depthwise_multiplier(n)

@@ -76,6 +76,12 @@ def _tflite_writer() -> set[str]:
     return set(WRITERS)
 
 
+def _tflite_16x8() -> set[str]:
+    from .passes.widen_activations import FORMS_16X8
+
+    return set(FORMS_16X8)
+
+
 def _openvino_emitter() -> set[str]:
     from hwc.backends.openvino_emit import Emitter
 
@@ -94,6 +100,7 @@ TABLES: dict[str, tuple[str, str, Callable[[], set[str]]]] = {
     "intervals": ("interval analysis", "compiler/ranges.py INTERVALS", _intervals),
     "hls": ("HLS emitter (xilinx, intel)", "backends/hls_layers.py Emitter._<Op>", _hls_emitter),
     "tflite-writer": ("TFLite flatbuffer writer", "backends/tflite_writer.py WRITERS", _tflite_writer),
+    "tflite-16x8": ("TFLite 16x8 mode (--abits 16)", "compiler/passes/widen_activations.py FORMS_16X8", _tflite_16x8),
     "openvino-ir": ("OpenVINO IR emitter", "backends/openvino_emit.py Emitter._<Op>", _openvino_emitter),
 }
 
@@ -137,6 +144,9 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
                     "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
 }
 UNSUPPORTED["tflite-writer"] = UNSUPPORTED["tflite"]  # the writer and the simulator cover the same ops
+UNSUPPORTED["tflite-16x8"] = {**UNSUPPORTED["tflite"], **{op: "no 16x8 form yet (int8 only: --abits 8)" for op in (
+    "Add", "Mul", "Concat", "Pad", "AveragePool", "GlobalAveragePool", "Sigmoid", "Tanh", "Softmax", "Resize", "Cast",
+    "LeakyRelu", "HardSigmoid", "Clip", "Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu", "Bipolar")}}
 
 
 def problems(ops=None) -> list[str]:

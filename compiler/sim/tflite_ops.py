@@ -28,6 +28,7 @@ from ..ir.graph import Node
 from ..ir.types import AffineType, FloatType, IntType
 from . import tflite_arith as ta
 from . import tflite_layers as tl
+from . import tflite_16x8 as t16
 from . import tflite_requant as tr
 from .exact import int_conv
 from .float_ops import FLOAT_OPS, resize_indices
@@ -74,6 +75,8 @@ def weight_zero_points(node: Node) -> np.ndarray:
 def xnnpack_takes(node: Node) -> bool:
     """Whether the default XNNPACK delegate runs this node (else the builtin kernel does)."""
     op = node.op
+    if any(v is not None and is_16x8(v) for v in list(node.inputs) + list(node.outputs)):
+        return False  # XNNPACK has no int16 operator
     if op in ("Dense", "Conv"):
         return isinstance(node.inputs[1].type.elem, FloatType) or not weight_zero_points(node).any()
     if op == "Add":
@@ -163,6 +166,8 @@ def from_float(node, x, *, mode):
     double(s)) + z on the scalar tail of each invoke (measured, docs/TFLITE.md)."""
     s, z = qparams(node.output)
     x = np.asarray(x, np.float32)
+    if is_16x8(node.output):  # host-side only (the 16x8 mode has int16 I/O)
+        return t16.quantize_host(x, s)
     if mode != "builtin":
         return ta.quantize(x, s, z, mode=mode)
 
@@ -219,9 +224,19 @@ def float_dense(node, x, w, b=None):
     return np.clip(y, lo, hi).astype(_F32)
 
 
+def is_16x8(v) -> bool:
+    """An int16 activation of the 16x8 mode (compiler/sim/tflite_16x8.py)."""
+    t = v.type.elem
+    return isinstance(t, AffineType) and t.storage.bits == 16
+
+
 def dense(node, x, w, b=None, *, mode):
     if isinstance(node.inputs[0].type.elem, FloatType):
         return float_dense(node, x, w, b)
+    if is_16x8(node.inputs[0]):
+        acc = np.asarray(x, np.int64) @ np.asarray(w, np.int64) + (0 if b is None else np.asarray(b, np.int64))
+        r = t16.requantize(acc, qparams(node.inputs[0])[0], affine(node.inputs[1]).scale, qparams(node.output)[0])
+        return t16.finish(r, fused_activation(node), qparams(node.output)[0])
     s_in, z_in = qparams(node.inputs[0])
     s_out, z_out = qparams(node.output)
     wt = affine(node.inputs[1])
@@ -243,6 +258,9 @@ def conv(node, x, w, b=None, *, mode):
     if b is not None:
         acc = acc + np.asarray(b, np.int64).reshape(1, -1, 1, 1)
     acc = np.moveaxis(acc, 1, -1)
+    if is_16x8(node.inputs[0]):
+        r = t16.requantize(acc, s_in, sw, s_out, reduced=True)
+        return np.moveaxis(t16.finish(r, fused_activation(node), s_out), -1, 1)
     m = _mode(node, mode)
     r = tl._requantize_conv(acc, s_in, sw, s_out, m)
     if m == "builtin" and depthwise_multiplier(node) is not None:
@@ -263,6 +281,10 @@ def _pool(fn, node, x, mode):
 
 
 def max_pool(node, x, *, mode):
+    if is_16x8(node.inputs[0]):  # the maximum is exact in any width: the int8 kernel's arithmetic, int16's clamp
+        a = node.attrs
+        return np.transpose(t16.max_pool(np.transpose(x, NHWC), a["kernel_shape"], a["strides"], window_padding(node)),
+                            NCHW)
     return _pool(ta.max_pool_2d, node, x, mode)
 
 
@@ -322,7 +344,8 @@ def mul(node, a, b, *, mode):
 def relu(node, x, *, mode):
     """RELU with equal input and output parameters: max(x, z)."""
     _, z = qparams(node.output)
-    return np.maximum(np.asarray(x, np.int8), np.int8(z))
+    x = np.asarray(x, np.int16 if is_16x8(node.output) else np.int8)
+    return np.maximum(x, x.dtype.type(z))
 
 
 def sigmoid(node, x, *, mode):
