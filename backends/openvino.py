@@ -279,7 +279,7 @@ def readme(g: Graph, em: Emitter, notes: list[str], target: str) -> str:
             "it with the `openvino-fp16` simulator mode (each op exact on f16 inputs, rounded once to f16; "
             "activations fused into the layer before them stay f32) within a bound propagated through the "
             "graph from the unit roundoff of the precision the CPU really used "
-            "(`openvino_ops.fp16_run`). The NCS2 accumulates in its own order, so its outputs can "
+            "(the `openvino-fp16-bound-<precision>` simulator modes). The NCS2 accumulates in its own order, so its outputs can "
             "differ from the simulator within the same kind of bound (an activation one step off where a sum "
             "lies near a rounding tie, propagated).", ""]
     lines += ["## Layers", "", *[f"- {x}" for x in em.layers]]
