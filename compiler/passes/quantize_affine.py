@@ -471,7 +471,7 @@ class QuantizeAffine(Pass):
             if n.op in FREE:
                 p = self._target(graph, out)
                 if n.op in ("Dense", "Conv"):
-                    p = self._fit_multiplier(n, P, p, carried is not None)
+                    p = self._fit_multiplier(graph, n, P, p, carried is not None)
                     if carried is not None and carried.lo > -128 and carried.lo == carried.zp:
                         n.attrs["activation"] = n.attrs["activation"] or "RELU"  # the quantizer's clamp at 0
                 if carried is not None and carried.lo > -128 and carried.lo != carried.zp:
@@ -493,11 +493,16 @@ class QuantizeAffine(Pass):
                 raise HwcError(f"internal: no parameter rule for {n.op}", node=n.name, op=n.op)
         return P
 
-    def _fit_multiplier(self, n: Node, P: dict, p: Params, carried: bool) -> Params:
-        """XNNPACK (the default interpreter path) refuses s_in s_w / s_out >= 256: widen the output scale."""
+    def _fit_multiplier(self, graph: Graph, n: Node, P: dict, p: Params, carried: bool) -> Params:
+        """XNNPACK (the default interpreter path) refuses s_in s_w / s_out >= 256: widen the output scale, or
+        for the model's own output scale, refine the weights' (`_finer_weights`)."""
         if _multiplier_ok(n, P, p):
             return p
         m = _max_multiplier(n, P, p)
+        if carried and _finer_weights(graph, n, m):
+            self.notes.append(f"{n.name}: weight codes scaled up by a power of two, their scales down (the "
+                              f"requantization multiplier {m:.4g} brought below 256; the same products)")
+            return p
         if carried:
             raise HwcError(f"the requantization multiplier {m:.4g} is >= 256, which LiteRT's XNNPACK path refuses",
                            node=n.name, op=n.op)
@@ -607,6 +612,20 @@ def _weight_scales(w: np.ndarray, qmax: int) -> list[float]:
 def _max_multiplier(n: Node, P: dict, p: Params) -> float:
     s_in = np.float32(P[id(n.inputs[0])].scale)
     return float(max(s_in * np.float32(s) / np.float32(p.scale) for s in n.inputs[1].type.elem.scale))
+
+
+def _finer_weights(graph: Graph, n: Node, m: float) -> bool:
+    """Bring the multiplier s_in·s_w/s_out = m below 255 with weight codes ·2^e at scales ·2^-e, when the
+    codes stay within ±127: the same real weights and products, the multiplier's mantissa unchanged."""
+    w = n.inputs[1]
+    t, q = w.type.elem, np.asarray(w.const, np.int64)
+    e = math.ceil(math.log2(m / 255.0))
+    e += m / 2.0 ** e >= 255.0
+    if any(t.zero_point) or (np.abs(q).max(initial=0) << e) > 127:
+        return False
+    elem = AffineType(t.storage, tuple(f32(s * 2.0 ** -e) for s in t.scale), t.zero_point, t.axis)
+    graph.set_input(n, 1, graph.constant((q << e).astype(np.int8), f"{n.name}_w", elem=elem))
+    return True
 
 
 def _multiplier_ok(n: Node, P: dict, p: Params) -> bool:

@@ -23,7 +23,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 
-from conftest import HW_EXAMPLES
+from conftest import HW_EXAMPLES, corpus_dir
 from tflite_models import compile_model
 
 from hwc.backends.tflite import run_litert
@@ -92,3 +92,23 @@ def test_other_resolvers_differ_only_at_ties(compiled, name):
         sim = simulate(load_graph(out), [x], mode=f"tflite-{resolver}")[0]
         np.testing.assert_array_equal(got, sim)  # the simulator models the resolver's tie rule exactly
         print(name, resolver, "rows equal to the reference:", int((got == ref).all(axis=1).sum()), "of", len(x))
+
+
+def test_a_large_multiplier_takes_finer_weight_scales(tmp_path):
+    """FINN's UNSW-NB15 MLP (2-bit weights, its own output scales): s_in·s_w/s_out reaches 1,095 and 16,060, which
+    XNNPACK refuses (>= 256). Weight codes ·2^e at scales ·2^-e (the same products) bring it below 256: the model
+    compiles and LiteRT equals the simulator in all three resolvers."""
+    from hwc.backends.base import read_manifest
+    from hwc.backends.tflite import TfliteBackend
+    from hwc.compiler.options import VerifyOptions
+
+    model = corpus_dir("models/unsw_nb15_mlp_w2a2") / "unsw_nb15-mlp-w2a2.onnx"
+    res = compile_model(model, tmp_path / "out")
+    notes = [line for line in res.summary if "weight codes scaled up by a power of two" in line]
+    assert len(notes) == 2 and "multiplier 1095" in notes[0], res.summary
+    g = load_graph(tmp_path / "out")
+    for n in (n for n in g.nodes if n.op == "Dense"):
+        s_in, s_out = n.inputs[0].type.elem.scale[0], n.output.type.elem.scale[0]
+        assert max(np.float32(s_in) * np.float32(s) / np.float32(s_out) for s in n.inputs[1].type.elem.scale) < 255
+    report = TfliteBackend().verify(tmp_path / "out", read_manifest(tmp_path / "out"), None, VerifyOptions(samples=300))
+    assert report.mismatches == 0 and report.compared == 3 * 300, report.details
