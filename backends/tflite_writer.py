@@ -203,7 +203,7 @@ class _Writer:
         if not any(wt.zero_point):  # XNNPACK fails to prepare (not: declines) weights with a zero point and a bias
             ins.append(self._bias(n, wt.scale))
         self.op(n, "FULLY_CONNECTED", ins, [self.t(n.output)], T.xnnpack_takes(n),
-                params=w.size + 4 * w.shape[1], fused_activation=n.attrs["activation"])
+                params=w.size + _bias_bytes(n) * w.shape[1], fused_activation=n.attrs["activation"])
 
     def _conv(self, n: Node, x=None, takes=None) -> None:
         a, x = n.attrs, n.inputs[0]
@@ -232,7 +232,7 @@ class _Writer:
                             zp=list(wt.zero_point), qdim=3)
             op, opts["depth_multiplier"] = "DEPTHWISE_CONV_2D", dm
         self.op(n, op, [src, wq, self._bias(n, wt.scale)], [self.t(n.output)], T.xnnpack_takes(n),
-                params=w.size + 4 * w.shape[0], **opts)
+                params=w.size + _bias_bytes(n) * w.shape[0], **opts)
 
 
 #: IR op -> its writer (a `_Writer` method)
@@ -244,6 +244,12 @@ WRITERS: dict[str, Callable] = {
     "Relu": _Writer._relu, **dict.fromkeys(("Sigmoid", "Tanh", "Softmax"), _Writer._builtin_activation),
     "Resize": _Writer._resize, **dict.fromkeys(T.LUT_OPS, _Writer._lut),
 }
+
+
+def _bias_bytes(n: Node) -> int:
+    """Bytes per bias entry: int32, int64 in the 16x8 mode."""
+    b = n.input(2)
+    return 8 if b is not None and _dtype(b) == "int64" else 4
 
 
 def _tname(t: int) -> str:
