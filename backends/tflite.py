@@ -76,6 +76,9 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
     qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=8 if abits == 16 else abits)
     qa.run(g)
     if abits == 16:  # TFLite's 16x8 mode: int16 activations over the same ranges, int8 weights, int64 biases
+        if qa.carried:
+            raise HwcError("--abits 16: the model carries its own activation quantizers (kept exactly in int8); "
+                           "leave --abits out")
         WidenActivations().run(g)
     exact = ExactFloatOutput(lambda v: id(v) in qa.carried)  # the model's unquantized float output, exactly
     if options.target == "tflite":  # the Edge TPU keeps every layer int8 (mapped), the note says by how much

@@ -83,6 +83,13 @@ def test_depthwise_pad_relu6_relu(tmp_path):
     assert _int16_activations(_verify(tmp_path / "out"))
 
 
+def test_a_model_with_its_own_quantizers_keeps_them(tmp_path):
+    with pytest.raises(HwcError, match="--abits 16: the model carries its own activation quantizers"):
+        compile_model(HW_EXAMPLES / "digits_mlp_w4a4/model_qonnx.onnx", tmp_path / "out", calib=CASES["digits_mlp_w8"][1],
+                      abits=16)
+    assert not (tmp_path / "out" / "model.tflite").exists()
+
+
 def test_ops_without_a_16x8_form_are_refused(tmp_path):
     from tflite_models import ops_cnn
 
