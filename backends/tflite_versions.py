@@ -16,7 +16,8 @@ versions newer than the ones it knows, so we never go higher.
   DEQUANTIZE         2  int8 -> float32 per tensor (1 is uint8)
   RELU, RESIZE_NEAREST_NEIGHBOR, GATHER  2  int8;  CAST  3  int8 -> int32
   FULLY_CONNECTED    1  float32 (an exact float output layer, compiler/passes/exact_float_output.py)
-  16x8 (int16 activations): FULLY_CONNECTED 7, CONV_2D 4, DEPTHWISE_CONV_2D 5, MAX_POOL_2D 3, PAD 4, RELU 3
+  16x8 (int16 activations): FULLY_CONNECTED 7, CONV_2D 4, DEPTHWISE_CONV_2D 5, MAX_POOL_2D 3, AVERAGE_POOL_2D 3,
+  PAD 4, RELU 3
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ OP_VERSIONS: dict[str, int] = {
 #: versions that differ from OP_VERSIONS when the op's input is not int8
 OP_VERSIONS_BY_DTYPE: dict[str, dict[str, int]] = {
     "int32": {"ADD": 1}, "float32": {"FULLY_CONNECTED": 1},
-    "int16": {"FULLY_CONNECTED": 7, "CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "MAX_POOL_2D": 3, "PAD": 4, "RELU": 3,
+    "int16": {"FULLY_CONNECTED": 7, "CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "MAX_POOL_2D": 3, "AVERAGE_POOL_2D": 3, "PAD": 4, "RELU": 3,
               "RESHAPE": 1},  # the 16x8 mode (int16 activations, int8 weights)
 }
 

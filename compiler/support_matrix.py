@@ -145,7 +145,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
 }
 UNSUPPORTED["tflite-writer"] = UNSUPPORTED["tflite"]  # the writer and the simulator cover the same ops
 UNSUPPORTED["tflite-16x8"] = {**UNSUPPORTED["tflite"], **{op: "no 16x8 form yet (int8 only: --abits 8)" for op in (
-    "Add", "Mul", "Concat", "Pad", "AveragePool", "GlobalAveragePool", "Sigmoid", "Tanh", "Softmax", "Resize", "Cast",
+    "Add", "Mul", "Concat", "Pad", "GlobalAveragePool", "Sigmoid", "Tanh", "Softmax", "Resize", "Cast",
     "LeakyRelu", "HardSigmoid", "Clip", "Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu", "Bipolar")}}
 
 

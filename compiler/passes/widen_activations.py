@@ -15,7 +15,7 @@ from ..ir.types import AffineType, IntType
 from .base import Pass
 
 I8, I16, I64 = IntType(8), IntType(16), IntType(64)
-FORMS_16X8 = ("FromFloat", "ToFloat", "Dense", "Conv", "MaxPool", "Reshape", "Transpose", "Relu")
+FORMS_16X8 = ("FromFloat", "ToFloat", "Dense", "Conv", "MaxPool", "AveragePool", "Reshape", "Transpose", "Relu")
 
 
 def _f32(x) -> float:

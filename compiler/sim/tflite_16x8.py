@@ -6,7 +6,8 @@ reference integer kernels and the three modes are one (measured: tests/backends/
   M = double(s_in)·double(s_w[c]) / double(s_out), (q, e) = QuantizeMultiplier(M), and the int64
   MultiplyByQuantizedMultiplier rounds once, half up: out = (acc·q + 2^(30-e)) >> (31-e); then the fused
   activation's clamp in int16 (RELU: [0, 32767]; RELU6: up to round_half_away(6/s)).
-- MAX_POOL_2D: the maximum over in-bounds taps (input and output parameters equal); RELU: max(x, 0).
+- MAX_POOL_2D: the maximum over in-bounds taps (input and output parameters equal); RELU: max(x, 0);
+  AVERAGE_POOL_2D: the int8 kernel's rounding division (half away from zero), clamped to int16.
 The host converts float32 to int16 codes as q = clip(rint(x / s), -32768, 32767) and back as s·q."""
 
 from __future__ import annotations
@@ -61,3 +62,15 @@ def max_pool(x_nhwc, kernel, strides, padding) -> np.ndarray:
 
     pat, _ = _patches(np.asarray(x_nhwc, np.int64), kernel[0], kernel[1], strides, padding, (1, 1), -(1 << 20))
     return pat.max(axis=(3, 4)).astype(np.int16)
+
+
+def average_pool(x_nhwc, kernel, strides, padding) -> np.ndarray:
+    """AVERAGE_POOL_2D of an NHWC int16 tensor: the int8 kernel's arithmetic (sum over the n in-bounds taps,
+    (acc ± n/2) / n truncated: half away from zero), clamped to int16."""
+    from .tflite_layers import _patches
+
+    pat, mask = _patches(np.asarray(x_nhwc, np.int64), kernel[0], kernel[1], strides, padding, (1, 1), 0)
+    acc = pat.sum(axis=(3, 4))
+    n = mask.sum(axis=(2, 3)).astype(np.int64)[None, :, :, None]
+    num = np.where(acc > 0, acc + n // 2, acc - n // 2)
+    return np.clip(np.sign(num) * (np.abs(num) // n), I16_MIN, I16_MAX).astype(np.int16)

@@ -289,6 +289,10 @@ def max_pool(node, x, *, mode):
 
 
 def average_pool(node, x, *, mode):
+    if is_16x8(node.inputs[0]):
+        a = node.attrs
+        return np.transpose(t16.average_pool(np.transpose(x, NHWC), a["kernel_shape"], a["strides"],
+                                             window_padding(node)), NCHW)
     return _pool(ta.average_pool_2d, node, x, mode)
 
 

@@ -1,7 +1,8 @@
 """TFLite's 16x8 mode (`--abits 16`: int16 activations, int8 weights, int64 biases; compiler/sim/tflite_16x8.py,
 compiler/passes/widen_activations.py): LiteRT equals the simulator bit for bit in all three resolvers on 1,000
 inputs, for the digits MLP and CNN at wbits 8 and 4, the jet MLP, and a model built here with what the CNNs do
-not have (a depthwise convolution with explicit pads, i.e. an int16 PAD, RELU6, a standalone RELU). Measured
+not have (a depthwise convolution with explicit pads, i.e. an int16 PAD, RELU6, a standalone RELU, an
+AVERAGE_POOL_2D with partial windows). Measured
 while building it: FULLY_CONNECTED requantizes int64 sums with the full 31-bit multiplier, rounding once half
 up; CONV_2D and DEPTHWISE_CONV_2D first round the multiplier to 16 bits (the full one misses 3,037 of 10,000
 digits CNN outputs by one step); XNNPACK takes no int16 operator. Ops without a 16x8 form are refused.
@@ -36,7 +37,8 @@ CASES = {  # name: (model, calibration, wbits)
 
 def depthwise_model(path):
     """Conv 3x3 (SAME) -> Clip(0, 6) (RELU6) -> depthwise Conv (pads 1,0,1,2: an explicit PAD) -> MaxPool ->
-    Relu (standalone) -> Flatten -> Gemm. Input [N, 2, 8, 8]."""
+    Relu (standalone) -> AveragePool 2x2 stride 1 (SAME: edge windows of 2 and 1 taps) -> Flatten -> Gemm.
+    Input [N, 2, 8, 8]."""
     rng = np.random.default_rng(0)
     inits = [("w1", rng.standard_normal((4, 2, 3, 3)).astype(np.float32) * 0.4),
              ("b1", rng.standard_normal(4).astype(np.float32) * 0.1),
@@ -48,7 +50,8 @@ def depthwise_model(path):
              helper.make_node("Conv", ["r1", "w2"], ["c2"], group=4, pads=[1, 0, 1, 2]),
              helper.make_node("MaxPool", ["c2"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
              helper.make_node("Relu", ["p"], ["pr"]),
-             helper.make_node("Flatten", ["pr"], ["f"]),
+             helper.make_node("AveragePool", ["pr"], ["ap"], kernel_shape=[2, 2], strides=[1, 1], pads=[0, 0, 1, 1]),
+             helper.make_node("Flatten", ["ap"], ["f"]),
              helper.make_node("Gemm", ["f", "w3"], ["y"])]
     m = save(make_model(nodes, [("x", F, ["N", 2, 8, 8])], [("y", F, ["N", 5])], inits), path / "dw.onnx")
     np.save(path / "calib.npy", rng.standard_normal((200, 2, 8, 8)).astype(np.float32))
@@ -79,7 +82,8 @@ def test_depthwise_pad_relu6_relu(tmp_path):
     model, calib = depthwise_model(tmp_path)
     res = compile_model(model, tmp_path / "out", calib=calib, abits=16)
     ops = [line.split()[0] for line in res.summary[1:] if line.startswith("  ")]
-    assert {"CONV_2D", "PAD", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "RELU", "FULLY_CONNECTED"} <= set(ops), ops
+    assert {"CONV_2D", "PAD", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "RELU", "AVERAGE_POOL_2D", "FULLY_CONNECTED"} \
+        <= set(ops), ops
     assert _int16_activations(_verify(tmp_path / "out"))
 
 
