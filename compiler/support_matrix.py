@@ -47,6 +47,12 @@ def _openvino_sim() -> set[str]:
     return set(OPENVINO_OPS)
 
 
+def _openvino_fp16_sim() -> set[str]:
+    from .sim.openvino_fp16 import FP16_FORMS
+
+    return set(FP16_FORMS)
+
+
 def _intervals() -> set[str]:
     from .ranges import INTERVALS
 
@@ -64,8 +70,20 @@ def _hls_emitter() -> set[str]:
     return _methods(Emitter) | {"FromFloat", "ToFloat"}  # the top function's ports (backends/hls.py)
 
 
+def _tflite_writer() -> set[str]:
+    from hwc.backends.tflite_writer import WRITERS
+
+    return set(WRITERS)
+
+
+def _tflite_16x8() -> set[str]:
+    from .passes.widen_activations import FORMS_16X8
+
+    return set(FORMS_16X8)
+
+
 def _openvino_emitter() -> set[str]:
-    from hwc.backends.openvino import Emitter
+    from hwc.backends.openvino_emit import Emitter
 
     return _methods(Emitter)
 
@@ -113,9 +131,13 @@ TABLES: dict[str, tuple[str, str, Callable[[], set[str]]]] = {
     "fixed": ("fixed-point simulator (HLS arithmetic)", "compiler/sim/fixed_ops.py FIXED_OPS", _fixed_sim),
     "tflite": ("TFLite simulator", "compiler/sim/tflite_ops.py OPS", _tflite_sim),
     "openvino": ("OpenVINO simulator", "compiler/sim/openvino_ops.py OPENVINO_OPS", _openvino_sim),
+    "openvino-fp16": ("OpenVINO FP16 (NCS2) simulator", "compiler/sim/openvino_fp16.py FP16_FORMS",
+                      _openvino_fp16_sim),
     "intervals": ("interval analysis", "compiler/ranges.py INTERVALS", _intervals),
     "hls": ("HLS emitter (xilinx, intel)", "backends/hls_layers.py Emitter._<Op>", _hls_emitter),
-    "openvino-ir": ("OpenVINO IR emitter", "backends/openvino.py Emitter._<Op>", _openvino_emitter),
+    "tflite-writer": ("TFLite flatbuffer writer", "backends/tflite_writer.py WRITERS", _tflite_writer),
+    "tflite-16x8": ("TFLite 16x8 mode (--abits 16)", "compiler/passes/widen_activations.py FORMS_16X8", _tflite_16x8),
+    "openvino-ir": ("OpenVINO IR emitter", "backends/openvino_emit.py Emitter._<Op>", _openvino_emitter),
     "hls-stream": ("HLS stream kernel (--io stream)", "backends/hls.py Project.STREAM_KERNELS, stream_kernel()",
                    _hls_stream),
     "hls-kernel": ("HLS kernel header", "backends/hls_kernels.py KERNELS", _hls_kernels),
@@ -134,6 +156,7 @@ _INTEGER = "lowered to Dense/Conv before (LowerScaledLayers)"
 _MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: no form yet"
 _NO_FORM = "no form on this target yet"
 _DYNAMIC = "a scale computed at run time: refused by every hardware target"
+
 _BUFFERED = "no stream kernel: its array kernel runs between stream_to_array and array_to_stream"
 _PORTS = "the top function's ports (backends/hls.py)"
 _FREEZES = "freezes its channel group: channels are not pruned through it"
@@ -157,6 +180,11 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
                  "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+    "openvino-fp16": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
+                      "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
+                      "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                      **dict.fromkeys(("Bipolar", "HardSigmoid", "PRelu", "Elu", "Gelu", "HardSwish", "Selu", "Softplus",
+                                       "Swish"), _NO_FORM)},
     "intervals": {
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
     "hls": _HLS_LOWERED,
@@ -189,6 +217,10 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
                  **dict.fromkeys(("FromFloat", "ToFloat", "Rescale"), "fixed-point form only: fine-tuning runs on "
                                  "the float graph")},
 }
+UNSUPPORTED["tflite-writer"] = UNSUPPORTED["tflite"]  # the writer and the simulator cover the same ops
+UNSUPPORTED["tflite-16x8"] = {**UNSUPPORTED["tflite"], **{op: "no 16x8 form yet (int8 only: --abits 8)" for op in (
+    "Add", "Mul", "Concat", "Pad", "GlobalAveragePool", "Sigmoid", "Tanh", "Softmax", "Resize", "Cast",
+    "LeakyRelu", "HardSigmoid", "Clip", "Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu", "Bipolar")}}
 
 
 def problems(ops=None) -> list[str]:

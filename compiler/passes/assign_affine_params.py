@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
-from ..ir.types import FloatType
+from ..ir.types import AffineType, FloatType
 from .affine_params import AffinePass, Params, choose_params, f32
 from .check_affine_support import FIXED_OUT, FREE, PASS_THROUGH
 
@@ -40,7 +42,7 @@ class AssignAffineParams(AffinePass):
             if n.op in FREE:
                 p = self._target(graph, out)
                 if n.op in ("Dense", "Conv"):
-                    p = self._fit_multiplier(n, p, carried is not None)
+                    p = self._fit_multiplier(graph, n, p, carried is not None)
                     if carried is not None and carried.lo > -128 and carried.lo == carried.zp:
                         self.changed |= n.attrs["activation"] is None
                         n.attrs["activation"] = n.attrs["activation"] or "RELU"  # the quantizer's clamp at 0
@@ -82,10 +84,16 @@ class AssignAffineParams(AffinePass):
         self.state.params[c.output] = p
         self.changed = True
 
-    def _fit_multiplier(self, n: Node, p: Params, carried: bool) -> Params:
-        """XNNPACK (the default interpreter path) refuses s_in s_w / s_out >= 256: widen the output scale."""
+    def _fit_multiplier(self, graph: Graph, n: Node, p: Params, carried: bool) -> Params:
+        """XNNPACK (the default interpreter path) refuses s_in s_w / s_out >= 256: widen the output scale, or
+        for the model's own output scale, refine the weights' (`finer_weights`)."""
         m = max_multiplier(n, self.state.params, p)
         if m < 255.0:
+            return p
+        if carried and finer_weights(graph, n, m):
+            self.state.notes.append(f"{n.name}: weight codes scaled up by a power of two, their scales down (the "
+                                    f"requantization multiplier {m:.4g} brought below 256; the same products)")
+            self.changed = True
             return p
         if carried:
             raise HwcError(f"the requantization multiplier {m:.4g} is >= 256, which LiteRT's XNNPACK path refuses",
@@ -113,6 +121,20 @@ class AssignAffineParams(AffinePass):
             graph.set_input(n, i, c.output)
             P[c.output] = common
             self.changed = True
+
+
+def finer_weights(graph: Graph, n: Node, m: float) -> bool:
+    """Bring the multiplier s_in·s_w/s_out = m below 255 with weight codes ·2^e at scales ·2^-e, when the
+    codes stay within ±127: the same real weights and products, the multiplier's mantissa unchanged."""
+    w = n.inputs[1]
+    t, q = w.type.elem, np.asarray(w.const, np.int64)
+    e = math.ceil(math.log2(m / 255.0))
+    e += m / 2.0 ** e >= 255.0
+    if any(t.zero_point) or (np.abs(q).max(initial=0) << e) > 127:
+        return False
+    elem = AffineType(t.storage, tuple(f32(s * 2.0 ** -e) for s in t.scale), t.zero_point, t.axis)
+    graph.set_input(n, 1, graph.constant((q << e).astype(np.int8), f"{n.name}_w", elem=elem))
+    return True
 
 
 def max_multiplier(n: Node, P: dict[Value, Params], p: Params) -> float:

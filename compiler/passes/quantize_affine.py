@@ -59,17 +59,19 @@ class QuantizeAffine(Pass):
 
     def __init__(self, ranges: dict[str, Range], wbits: int = 8, abits: int | None = 8, verify: bool = False):
         """`ranges` by value name (as `calibrate`/`intervals` give them); after `run`, `notes` says what was
-        approximated and `ranged` holds the values whose parameters came from a range."""
+        approximated, `ranged` holds the values whose parameters came from a range and `carried` the model's own
+        parameters by value."""
         check_bits(wbits, abits)
         self.ranges = ranges
         self.wbits = wbits
         self.verify = verify
         self.notes: list[str] = []
         self.ranged: set = set()
+        self.carried: dict = {}
 
     def run(self, graph: Graph) -> bool:
         state = AffineState.of(graph, self.ranges, self.wbits)
         changes = PassManager(affine_passes(state, graph), fixed_point=False, verify=self.verify).run(graph)
         graph.sort()
-        self.notes, self.ranged = state.notes, state.ranged
+        self.notes, self.ranged, self.carried = state.notes, state.ranged, state.carried
         return any(changes.values())
