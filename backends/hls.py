@@ -454,7 +454,8 @@ class Project:
         (outdir / "tb_data").mkdir()
         headers = importlib.resources.files("hwc.templates") / "hls"
         used = []
-        for h in KERNEL_HEADERS:
+        extra = sorted({layer.header for layer in self.layers if layer.header})  # e.g. hwc_transformer.h
+        for h in KERNEL_HEADERS + tuple(extra):
             src = headers / h
             if src.is_file():
                 (fw / "hwc" / h).write_text(src.read_text())

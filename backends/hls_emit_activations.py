@@ -80,7 +80,7 @@ class ActivationEmitters(EmitterBase):
     def _table_activation(self, layer, node, args, out):
         self._table_fn(layer, node, args, out, node.op)
 
-    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _Erf = _table_activation
 
     def _Sigmoid(self, layer, node, args, out):
         self._table_fn(layer, node, args, out, "Sigmoid")

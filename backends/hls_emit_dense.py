@@ -12,7 +12,7 @@ from ..compiler.ir.types import FixedType
 from ..compiler.sim import tables
 
 from .hls_emit_base import EmitterBase
-from .hls_text import Layer, array_def, fixed_values, literal, mantissa_ctype, per_sample
+from .hls_text import Layer, array_def, fixed_values, literal, mantissa_ctype, per_sample, size
 
 
 class DenseEmitters(EmitterBase):
@@ -66,8 +66,12 @@ class DenseEmitters(EmitterBase):
         members = [f"static const unsigned n_in = {n_in}, n_out = {n_out};"]
         self._triplets(layer, members, w.reshape(-1), kk.reshape(-1), jj.reshape(-1), node.inputs[1].type.elem, k)
         self._common_acc(layer, node, members, k, n_out)
+        rows = size(node.inputs[0]) // n_in
+        if rows > 1:  # a Dense over the last axis of [rows, n_in] (e.g. tokens): the kernel once per row
+            members.append(f"static const unsigned n_rows = {rows};")
+            layer.header = "hwc_transformer.h"
         layer.config = self._struct(k, members)
-        layer.calls.append(self._call("dense", node, args[:1], out, k))
+        layer.calls.append(self._call("dense_rows" if rows > 1 else "dense", node, args[:1], out, k))
 
     def _Conv(self, layer, node, args, out):
         k = layer.index

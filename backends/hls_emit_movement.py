@@ -25,7 +25,7 @@ class MovementEmitters(EmitterBase):
         strides = []
         for v in node.inputs:
             s = per_sample(v) if v.const is None else tuple(v.type.shape)
-            s = (1,) * (rank - len(s)) + tuple(s)
+            s = (1,) * (rank - len(s)) + tuple(s[max(0, len(s) - rank):])  # a constant's leading 1s (batch) go
             row = [math.prod(s[d + 1:]) if s[d] != 1 else 0 for d in range(rank)]
             strides.append(row)
         members = [f"static const unsigned n_out = {size(node.output)}, rank = {rank};",

@@ -12,13 +12,14 @@ from ..compiler.ir.graph import Node
 from .hls_emit_activations import ActivationEmitters
 from .hls_emit_dense import DenseEmitters
 from .hls_emit_movement import MovementEmitters
+from .hls_emit_transformer import TransformerEmitters
 from .hls_text import Layer, array_def, fixed_values, literal, mantissa_ctype, per_sample, size, stream_shape
 
 __all__ = ["Emitter", "Layer", "array_def", "fixed_values", "literal", "mantissa_ctype", "per_sample", "size",
            "stream_shape"]
 
 
-class Emitter(DenseEmitters, ActivationEmitters, MovementEmitters):
+class Emitter(DenseEmitters, ActivationEmitters, MovementEmitters, TransformerEmitters):
     """Builds Layer objects: `emit` calls the `_<Op>` method of the node's op."""
 
     def emit(self, index: int, node: Node, args: list[str], out: str) -> Layer:

@@ -22,6 +22,7 @@ class Layer:
     calls: list[str] = field(default_factory=list)  # statements in the top function
     multipliers: int = 0  # multiplications in the kernel after zero-skipping
     binary: bool = False  # ±1 weights: every multiplication is an add or a subtract
+    header: str | None = None  # a kernel header beyond the always-included ones (templates/hls)
 
 
 def literal(m: int, frac: int) -> str:

@@ -13,12 +13,14 @@ from .onnx_elementwise import (Add, Cast, Clip, Div, Elu, Gelu, HardSigmoid, Har
 from .onnx_layers import AveragePool, BatchNormalization, Conv, Gemm, GlobalAveragePool, GlobalMaxPool, MatMul, MaxPool
 from .onnx_movement import (Concat, Constant, Dropout, Flatten, Identity, Pad, Reshape, Resize, Shape, Size, Squeeze,
                             Transpose, Unsqueeze, Upsample)
+from .onnx_transformer import Erf, Gather, LayerNormalization, Slice, Split
 
 HANDLERS = {
     f.__name__: f
     for f in (Gemm, MatMul, Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid, Tanh, Selu,
               Elu, Softplus, HardSwish, Swish, Gelu,
               Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Add, Sub, Mul, Div, Concat, Flatten,
-              Reshape, Transpose, Squeeze, Unsqueeze, Pad, Identity, Dropout, Resize, Upsample, Cast, Constant, Shape, Size)
+              Reshape, Transpose, Squeeze, Unsqueeze, Pad, Identity, Dropout, Resize, Upsample, Cast, Constant, Shape, Size,
+              LayerNormalization, Erf, Gather, Slice, Split)
 }
 

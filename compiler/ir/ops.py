@@ -9,7 +9,7 @@ dimension; broadcasting treats `None` like any size that matches.
 
 from __future__ import annotations
 
-from . import ops_algebra, ops_elementwise, ops_movement, ops_quant  # noqa: F401  (each registers its schemas)
+from . import ops_algebra, ops_elementwise, ops_movement, ops_quant, ops_transformer  # noqa: F401  (each registers its schemas)
 from .ops_quant import QUANTIZER_OPS, has_quantizers
 from .schema import REQUIRED, SCHEMAS, OpSchema, check_node, fill_defaults, infer_types
 from .shapes import broadcast_shapes, pool_out

@@ -25,7 +25,8 @@ def _dense(node):
     return [TensorType(x.elem, x.shape[:-1] + (w.shape[1],))]
 
 
-@op_schema("MatMul", ["a", "b"], doc="numpy matmul")
+@op_schema("MatMul", ["a", "b"], {"accum": ("fixed?", None)},
+           doc="numpy matmul; of two activations in fixed point: exact products summed in `accum`")
 def _matmul(node):
     a, b = input_type(node, 0), input_type(node, 1)
     sa, sb = a.shape, b.shape

@@ -24,6 +24,7 @@ for _name, _attrs, _doc in [
     ("Swish", {"alpha": ("float", 1.0), **_TABLE}, "x * sigmoid(alpha * x) (SiLU: alpha 1); fixed point: a table over x's range"),
     ("Gelu", {"approximate": ("str", "none"), **_TABLE},
      "x * Phi(x) (approximate 'tanh': the tanh formula); fixed point: a table over x's range"),
+    ("Erf", dict(_TABLE), "erf(x); fixed point: a table over x's range (x * Phi(x) chains fuse into Gelu: FuseGelu)"),
     ("Bipolar", {}, "x >= 0 ? +1 : -1 (a binarised activation; fixed point: mantissas +-1 in a 2-bit signed type)"),
     ("Identity", {}, "x"),
     ("Dropout", {}, "x (inference)"),

@@ -15,6 +15,7 @@ from .float_layers import (average_pool, batchnorm, batchnorm_affine, conv, conv
 from .float_movement import concat, pad, reshape, resize, resize_indices, transpose
 from .float_quantizers import (bipolar_quant, dequantize_linear, dynamic_quantize_linear, qonnx_int_range, quant,
                                quantize_linear, requantize, trunc)
+from .float_transformer import gather, layer_norm
 from .windows import ceil_extra as _ceil_extra, conv_windows_matmul as _conv_windows_matmul, windows as _windows
 
 __all__ = ["FLOAT_OPS", "batchnorm_affine", "qonnx_int_range", "resize_indices",
@@ -26,7 +27,7 @@ FLOAT_OPS = {
     "Relu": relu, "LeakyRelu": leaky_relu, "PRelu": prelu, "Clip": clip, "Sigmoid": sigmoid,
     "HardSigmoid": hard_sigmoid, "Tanh": tanh, "Selu": selu, "Softmax": softmax, "Identity": identity, "Bipolar": bipolar,
     "Elu": table_function, "Softplus": table_function, "HardSwish": table_function, "Swish": table_function,
-    "Gelu": table_function,
+    "Gelu": table_function, "Erf": table_function, "LayerNormalization": layer_norm, "Gather": gather,
     "Dropout": identity,
     "Add": binary_op("Add"), "Sub": binary_op("Sub"), "Mul": binary_op("Mul"), "Div": binary_op("Div"), "Cast": cast,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
