@@ -67,11 +67,32 @@ class DenseEmitters(EmitterBase):
         self._triplets(layer, members, w.reshape(-1), kk.reshape(-1), jj.reshape(-1), node.inputs[1].type.elem, k)
         self._common_acc(layer, node, members, k, n_out)
         rows = size(node.inputs[0]) // n_in
+        kernel = "dense"
         if rows > 1:  # a Dense over the last axis of [rows, n_in] (e.g. tokens): the kernel once per row
             members.append(f"static const unsigned n_rows = {rows};")
-            layer.header = "hwc_transformer.h"
+            layer.header, kernel = "hwc_transformer.h", "dense_rows"
+        elif self._xnor(node, w):
+            self._sign_words(layer, members, w, k)
+            layer.header, kernel = "hwc_xnor.h", "dense_xnor"
         layer.config = self._struct(k, members)
-        layer.calls.append(self._call("dense_rows" if rows > 1 else "dense", node, args[:1], out, k))
+        layer.calls.append(self._call(kernel, node, args[:1], out, k))
+
+    @staticmethod
+    def _xnor(node, w: np.ndarray) -> bool:
+        """Bipolar inputs (±1 from a Bipolar node) and binary weights, none pruned: XNOR-popcount."""
+        x, wt = node.inputs[0], node.inputs[1].type.elem
+        return (x.producer is not None and x.producer.op == "Bipolar" and x.type.elem == FixedType(2, 2, True)
+                and wt.width == 2 and bool(np.all(np.abs(w) == 1)))
+
+    def _sign_words(self, layer: Layer, members: list[str], w: np.ndarray, k: int):
+        """weight_sign[o * words + j]: bit b set when w[32 j + b, o] > 0 (hwc_xnor.h)."""
+        n_in, n_out = w.shape
+        words = -(-n_in // 32)
+        bits = np.zeros((n_out, words * 32), np.uint64)
+        bits[:, :n_in] = (w.T > 0)
+        packed = (bits.reshape(n_out, words, 32) << np.arange(32, dtype=np.uint64)).sum(axis=2)
+        members += [f"static const unsigned words = {words};", f"static const uint32_t weight_sign[{n_out * words}];"]
+        layer.arrays.append(array_def("uint32_t", f"config{k}::weight_sign", [f"{int(v)}u" for v in packed.reshape(-1)]))
 
     def _Conv(self, layer, node, args, out):
         k = layer.index
