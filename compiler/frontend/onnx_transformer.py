@@ -12,6 +12,8 @@ from .onnx_attrs import emit_reshape, norm_axis
 def LayerNormalization(ctx: Ctx, X, Scale, B=None, *, axis=-1, epsilon=1e-5, stash_type=1):
     """Over the axes [axis:], Scale and B broadcast to the normalised shape; the optional Mean and InvStdDev
     outputs (training) are not produced (the loader refuses a model that reads them)."""
+    if not epsilon >= 0:
+        raise ctx.fail(f"epsilon must be >= 0, got {epsilon}")
     rank = X.type.rank
     ax = norm_axis(ctx, axis, rank)
     if X.type.batched and ax == 0:
@@ -82,6 +84,8 @@ def Slice(ctx: Ctx, data, starts=None, ends=None, axes=None, steps=None):
         ax = [int(v) for v in a.reshape(-1)] if a is not None else list(range(len(st)))
         s = ctx.need_const(steps, "Slice steps")
         sp = [int(v) for v in s.reshape(-1)] if s is not None else [1] * len(st)
+    if not len(st) == len(en) == len(ax) == len(sp) or len(set(ax)) != len(ax):
+        raise ctx.fail(f"starts {st}, ends {en}, axes {ax} and steps {sp} differ in length or repeat an axis")
     y = data
     rank = data.type.rank
     for a, b, e, k in zip(ax, st, en, sp):
