@@ -46,8 +46,9 @@ def transformer_ops_model():
     return make_model(nodes, [("x", F, ["N", 4, 6])], [("y", F, ["N", 2, 8])], inits, opset=17)
 
 
-@pytest.mark.parametrize("target", ["xilinx", "intel"])
-def test_transformer_ops_bit_exact(tmp_path, target):
+@pytest.mark.parametrize("target,io", [("xilinx", "parallel"), ("intel", "parallel"), ("xilinx", "stream")])
+def test_transformer_ops_bit_exact(tmp_path, target, io):
+    """With --io stream every transformer layer is buffered in arrays around its kernel, several reading one value."""
     model = save(transformer_ops_model(), tmp_path / "m.onnx")
-    assert_exact(compile_and_verify(model, tmp_path / "prj", "--target", target, "--input-range=-2,2",
+    assert_exact(compile_and_verify(model, tmp_path / "prj", "--target", target, "--io", io, "--input-range=-2,2",
                                     "--abits", "12", samples=300), samples=300)
