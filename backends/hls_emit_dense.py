@@ -79,13 +79,14 @@ class DenseEmitters(EmitterBase):
 
     @staticmethod
     def _xnor(node, w: np.ndarray) -> bool:
-        """Bipolar inputs (±1 from a Bipolar node) and binary weights, none pruned: XNOR-popcount."""
+        """Bipolar inputs (±1 from a Bipolar node) and binary weights, none pruned: XNOR-popcount
+        (w: the Dense matrix or the Conv kernel)."""
         x, wt = node.inputs[0], node.inputs[1].type.elem
         return (x.producer is not None and x.producer.op == "Bipolar" and x.type.elem == FixedType(2, 2, True)
                 and wt.width == 2 and bool(np.all(np.abs(w) == 1)))
 
     def _sign_words(self, layer: Layer, members: list[str], w: np.ndarray, k: int):
-        """weight_sign[o * words + j]: bit b set when w[32 j + b, o] > 0 (hwc_xnor.h)."""
+        """weight_sign[o * words + j]: bit b set when w[32 j + b, o] > 0, w as [n_in, n_out] (hwc_xnor.h)."""
         n_in, n_out = w.shape
         words = -(-n_in // 32)
         bits = np.zeros((n_out, words * 32), np.uint64)
@@ -124,8 +125,12 @@ class DenseEmitters(EmitterBase):
                         f"static const unsigned pad_left = {a['pads'][0]}, pad_right = {a['pads'][1]};"]
         self._triplets(layer, members, w4.reshape(-1), ins, m_i.reshape(-1), node.inputs[1].type.elem, k)
         self._common_acc(layer, node, members, k, m_out)
+        kernel = "conv2d" if nd == 2 else "conv1d"
+        if g == 1 and not any(a["pads"]) and self._xnor(node, w):  # zero padding is not ±1: XNOR needs none
+            self._sign_words(layer, members, w4.reshape(m_out, -1).T, k)
+            layer.header, kernel = "hwc_xnor.h", kernel + "_xnor"
         layer.config = self._struct(k, members)
-        layer.calls.append(self._call("conv2d" if nd == 2 else "conv1d", node, args[:1], out, k))
+        layer.calls.append(self._call(kernel, node, args[:1], out, k))
 
 
     # -- pooling --

@@ -1,13 +1,16 @@
-// XNOR-popcount Dense for bipolar inputs (±1, the Bipolar activation's type) and binary weights (±2^-f,
+// XNOR-popcount Dense (and Conv without padding or groups) for bipolar inputs (±1, the Bipolar activation's type) and binary weights (±2^-f,
 // every weight nonzero): with sign bits x_k = (x_k >= 0) and w_ok = (w_ok >= 0),
 //   Σ_k x_k·w_ok = (2·popcount(~(x ^ w_o)) − n_in) · 2^-f
 // exactly, so each output is a popcount of packed 32-bit words instead of n_in adds. The sum then takes
-// Dense's path (hwc_dense.h): per-channel shift, bias, accum_t, res_t — the same bits as `dense`.
+// Dense's path (hwc_dense.h): per-channel shift, bias, accum_t, res_t — the same bits as `dense`. A Conv
+// is dense_xnor over each output pixel's window (hwc_conv.h), its sign words over [n_chan][kh][kw].
 #ifndef HWC_XNOR_H
 #define HWC_XNOR_H
 
+#include "hwc_conv.h"
 #include "hwc_dense.h"
 #include "hwc_types.h"
+#include "hwc_window.h"
 
 namespace hwc {
 
@@ -62,6 +65,25 @@ void dense_xnor(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out]) {
         dense_shift<CONFIG_T, (CONFIG_T::max_shift > 0)>::apply(s, o);
         res[o] = dense_bias<CONFIG_T, CONFIG_T::has_bias>::apply(s, o);
     }
+}
+
+template <typename CONFIG_T> struct conv_xnor_op {
+    static const unsigned n_out = CONFIG_T::n_filt;
+    template <class data_T, class res_T>
+    static void apply(const data_T win[], const bool[], unsigned, unsigned, res_T out[]) {
+        dense_xnor<data_T, res_T, conv_as_dense<CONFIG_T> >(win, out);
+    }
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv2d_xnor(const data_T data[CONFIG_T::n_chan * CONFIG_T::in_height * CONFIG_T::in_width],
+                 res_T res[CONFIG_T::n_filt * CONFIG_T::out_height * CONFIG_T::out_width]) {
+    window_array<data_T, res_T, CONFIG_T, conv_xnor_op<CONFIG_T> >(data, res);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv1d_xnor(const data_T data[CONFIG_T::n_chan * CONFIG_T::in_width], res_T res[CONFIG_T::n_filt * CONFIG_T::out_width]) {
+    window_array<data_T, res_T, as_2d<CONFIG_T>, conv_xnor_op<as_2d<CONFIG_T> > >(data, res);
 }
 
 }  // namespace hwc
