@@ -41,6 +41,8 @@ def _gather(ctx: Ctx, x, axis: int, indices) -> object:
     """IR Gather of `indices` along `axis`; the identity when the indices are the whole axis in order."""
     size = x.type.shape[axis]
     indices = [int(i) for i in indices]
+    if not indices:
+        raise ctx.fail(f"an empty selection along axis {axis} (zero-size tensors are not supported)")
     if size is None:
         if indices == [0]:
             return x  # the export batch 1, kept whole
@@ -51,22 +53,19 @@ def _gather(ctx: Ctx, x, axis: int, indices) -> object:
 
 
 def Gather(ctx: Ctx, data, indices, *, axis=0):
-    """Constant indices only (an index computed at run time, e.g. an embedding lookup of token ids, has no
-    form here); negative indices count from the end."""
+    """Constant indices of any rank (an index computed at run time, e.g. an embedding lookup of token ids,
+    has no form here); negative indices count from the end."""
     idx = ctx.need_const(indices, "Gather indices")
     rank = data.type.rank
     ax = norm_axis(ctx, axis, rank)
     size = data.type.shape[ax]
-    if idx.ndim > 1:
-        raise ctx.fail(f"indices of rank {idx.ndim} are not supported (rank 0 and 1 are)")
     n = 1 if size is None else size
     flat = [int(i) for i in idx.reshape(-1)]
-    if any(not -n <= i < n for i in flat):
+    if not flat or any(not -n <= i < n for i in flat):
         raise ctx.fail(f"indices {flat} out of range for axis {ax} of size {n}")
     y = _gather(ctx, data, ax, [i % n for i in flat])
-    if idx.ndim == 0:
-        shape = list(y.type.shape)
-        del shape[ax]
+    if idx.ndim != 1:  # a scalar index drops the axis, indices of rank k > 1 replace it by their shape
+        shape = list(data.type.shape[:ax]) + list(idx.shape) + list(data.type.shape[ax + 1:])
         y = emit_reshape(ctx, y, shape)
     return y
 
@@ -115,7 +114,7 @@ def Split(ctx: Ctx, input, split=None, *, axis=0, num_outputs=None):
     if sizes is None:
         part = -(-size // n)
         sizes = [min(part, size - i * part) for i in range(n)]
-    if len(sizes) != n or sum(sizes) != size or any(s <= 0 for s in sizes):
+    if len(sizes) != n or sum(sizes) != size or any(s < 0 for s in sizes):
         raise ctx.fail(f"split sizes {sizes} do not divide axis {ax} of size {size} into {n} outputs")
     outs, start = [], 0
     for s in sizes:
