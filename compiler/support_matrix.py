@@ -111,6 +111,10 @@ _MADE = "made by the quantization passes, never imported"
 _FOLDED_BN = "folded into the layer before it (FoldBatchNorm)"
 _INTEGER = "lowered to Dense/Conv before (LowerScaledLayers)"
 _MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: no form yet"
+_LAYER_NORM = ("the exact fixed-point algorithm's sums of squares (up to 2^62, compiler/sim/transformer_ops.py) exceed "
+               "the 2^24 that OpenVINO's f32 arithmetic keeps exact")
+_TFLITE_LN = "TFLite has no LayerNormalization kernel (its converter decomposes it into mean, rsqrt and mul ops)"
+_GATHER = "no form on this target yet (Gather, Slice and Split with constant indices)"
 _NO_FORM = "no form on this target yet"
 _DYNAMIC = "a scale computed at run time: refused by every hardware target"
 
@@ -120,28 +124,32 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "float": {"FromFloat": "fixed-point boundary only", "ToFloat": "fixed-point boundary only",
               "Rescale": "fixed-point only"},
     "fixed": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
-              "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
+              "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
               "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "tflite": {**dict.fromkeys(_QUANTIZERS, _AFFINE), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                "Identity": "removed before", "MatMul": _MATMUL, "ConvInteger": _AFFINE, "MatMulInteger": _AFFINE,
                "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _NO_FORM, "PRelu": _NO_FORM,
-               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC, "Erf": _NO_FORM,
+               "LayerNormalization": _TFLITE_LN, "Gather": _GATHER},
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC, "LayerNormalization": _LAYER_NORM,
+                 "Gather": _GATHER},
     "openvino-fp16": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                       "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
                       "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                      "LayerNormalization": _LAYER_NORM, "Gather": _GATHER,
                       **dict.fromkeys(("Bipolar", "HardSigmoid", "PRelu", "Elu", "Gelu", "HardSwish", "Selu", "Softplus",
-                                       "Swish"), _NO_FORM)},
+                                       "Swish", "Erf"), _NO_FORM)},
     "intervals": {
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
-    "hls": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "MatMul": _MATMUL,
+    "hls": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
             "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
             "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "openvino-ir": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                     "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
-                    "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+                    "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                    "LayerNormalization": _LAYER_NORM, "Gather": _GATHER},
 }
 UNSUPPORTED["tflite-writer"] = UNSUPPORTED["tflite"]  # the writer and the simulator cover the same ops
 UNSUPPORTED["tflite-16x8"] = {**UNSUPPORTED["tflite"], **{op: "no 16x8 form yet (int8 only: --abits 8)" for op in (

@@ -30,6 +30,7 @@ from ..ir.graph import Graph, Node, Value
 from ..ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
 from ..quant_config import QuantConfig
 from ..sim.fixed import from_float
+from .assign_types_transformer import TransformerTypes
 from .base import Pass
 
 ACTIVATIONS = frozenset({"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "Softmax"})
@@ -148,8 +149,10 @@ class Decision:
     note: str = ""
 
 
-class AssignTypes(Pass):
+class AssignTypes(TransformerTypes, Pass):
     name = "assign-types"
+    fixed_const = staticmethod(fixed_const)  # for the op-family parts (assign_types_transformer.py)
+    exact_int_type = staticmethod(exact_int_type)
 
     def __init__(self, config: QuantConfig, ranges: dict[str, tuple[float, float]]):
         self.config = config
@@ -375,7 +378,7 @@ class AssignTypes(Pass):
         self._set(graph, node.output, t)
         self.decisions.append(Decision(node.name, node.op, output=t))
 
-    _type_Selu = _type_Elu = _type_Softplus = _type_HardSwish = _type_Swish = _type_Gelu = _type_table
+    _type_Selu = _type_Elu = _type_Softplus = _type_HardSwish = _type_Swish = _type_Gelu = _type_Erf = _type_table
 
     def _type_Softmax(self, graph, node):
         if self._float_output_function(graph, node):
