@@ -80,7 +80,7 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
             raise HwcError("--abits 16: the model carries its own activation quantizers (kept exactly in int8); "
                            "leave --abits out")
         WidenActivations().run(g)
-    exact = ExactFloatOutput(lambda v: id(v) in qa.carried)  # the model's unquantized float output, exactly
+    exact = ExactFloatOutput(lambda v: v in qa.carried)  # the model's unquantized float output, exactly
     if options.target == "tflite":  # the Edge TPU keeps every layer int8 (mapped), the note says by how much
         exact.run(g)
     g.verify()
