@@ -391,7 +391,7 @@ class Emitter:
     def _table_activation(self, n):
         return self._table_fn(n, n.op)
 
-    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _table_activation
+    _Selu = _Elu = _Softplus = _HardSwish = _Swish = _Gelu = _Erf = _table_activation
 
     def _Tanh(self, n):
         return self._table_fn(n, "Tanh")

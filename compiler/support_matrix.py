@@ -154,6 +154,10 @@ _MADE = "made by the quantization passes, never imported"
 _FOLDED_BN = "folded into the layer before it (FoldBatchNorm)"
 _INTEGER = "lowered to Dense/Conv before (LowerScaledLayers)"
 _MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: no form yet"
+_LAYER_NORM = ("the exact fixed-point algorithm's sums of squares (up to 2^62, compiler/sim/transformer_ops.py) exceed "
+               "the 2^24 that OpenVINO's f32 arithmetic keeps exact")
+_TFLITE_LN = "TFLite has no LayerNormalization kernel (its converter decomposes it into mean, rsqrt and mul ops)"
+_GATHER = "no form on this target yet (Gather, Slice and Split with constant indices)"
 _NO_FORM = "no form on this target yet"
 _DYNAMIC = "a scale computed at run time: refused by every hardware target"
 
@@ -161,7 +165,7 @@ _BUFFERED = "no stream kernel: its array kernel runs between stream_to_array and
 _PORTS = "the top function's ports (backends/hls.py)"
 _FREEZES = "freezes its channel group: channels are not pruned through it"
 _NO_TORCH = "no torch form yet: fine-tuning refuses it"
-_HLS_LOWERED = {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "MatMul": _MATMUL,
+_HLS_LOWERED = {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                 "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC}
 
@@ -171,32 +175,37 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "float": {"FromFloat": "fixed-point boundary only", "ToFloat": "fixed-point boundary only",
               "Rescale": "fixed-point only"},
     "fixed": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
-              "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
+              "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
               "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "tflite": {**dict.fromkeys(_QUANTIZERS, _AFFINE), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                "Identity": "removed before", "MatMul": _MATMUL, "ConvInteger": _AFFINE, "MatMulInteger": _AFFINE,
                "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _NO_FORM, "PRelu": _NO_FORM,
-               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC, "Erf": _NO_FORM,
+               "LayerNormalization": _TFLITE_LN, "Gather": _GATHER},
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC, "LayerNormalization": _LAYER_NORM,
+                 "Gather": _GATHER},
     "openvino-fp16": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                       "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
                       "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                      "LayerNormalization": _LAYER_NORM, "Gather": _GATHER,
                       **dict.fromkeys(("Bipolar", "HardSigmoid", "PRelu", "Elu", "Gelu", "HardSwish", "Selu", "Softplus",
-                                       "Swish"), _NO_FORM)},
+                                       "Swish", "Erf"), _NO_FORM)},
     "intervals": {
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
     "hls": _HLS_LOWERED,
     "openvino-ir": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                     "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
-                    "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+                    "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                    "LayerNormalization": _LAYER_NORM, "Gather": _GATHER},
     "hls-stream": {**_HLS_LOWERED, "FromFloat": _PORTS, "ToFloat": _PORTS,
                    "Reshape": "flatten_stream when it flattens; otherwise " + _BUFFERED.split(": ", 1)[1],
                    **dict.fromkeys(("Add", "Sub", "Mul", "Cast", "Concat", "Dropout", "Identity", "Pad", "Rescale",
-                                    "Resize", "Transpose"), _BUFFERED)},
+                                    "Resize", "Transpose", "Erf", "Gather", "LayerNormalization", "MatMul"),
+                                   _BUFFERED)},
     "hls-kernel": {**_HLS_LOWERED, "FromFloat": _PORTS, "ToFloat": _PORTS},
-    "assign-types": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "MatMul": _MATMUL, "ConvInteger": _INTEGER,
+    "assign-types": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "ConvInteger": _INTEGER,
                      "MatMulInteger": _INTEGER, "Requantize": _INTEGER, "Div": _NO_FORM,
                      "DynamicQuantizeLinear": _DYNAMIC},
     "quantize-affine": {"BipolarQuant": "no int8 form on a run-time value (folded into constant weights)",
@@ -205,15 +214,18 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
                         "FromFloat": "made by the lowering (AddAffineEdges)",
                         "ToFloat": "made by the lowering (AddAffineEdges)",
                         "GlobalMaxPool": "becomes MaxPool before (GlobalMaxPoolToMaxPool)", "Rescale": "fixed-point only",
-                        "Div": _NO_FORM, "Sub": _NO_FORM, "PRelu": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+                        "Div": _NO_FORM, "Sub": _NO_FORM, "PRelu": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
+                        "Erf": _NO_FORM, "LayerNormalization": _TFLITE_LN, "Gather": _GATHER},
     "channel-groups": dict.fromkeys(("Bipolar", "BipolarQuant", "ConvInteger", "DequantizeLinear", "Div",
                                      "DynamicQuantizeLinear", "Elu", "FromFloat", "Gelu", "HardSwish", "MatMul",
                                      "MatMulInteger", "PRelu", "QuantizeLinear", "Requantize", "Softmax", "Softplus",
-                                     "Swish", "ToFloat", "Transpose"), _FREEZES),
+                                     "Swish", "ToFloat", "Transpose", "Erf", "Gather", "LayerNormalization"),
+                                    _FREEZES),
     "finetune": {**dict.fromkeys(("Bipolar", "BipolarQuant", "Cast", "ConvInteger", "DequantizeLinear",
                                   "DynamicQuantizeLinear", "Elu", "Gelu", "HardSigmoid", "HardSwish", "MatMul",
                                   "MatMulInteger", "PRelu", "Pad", "Quant", "QuantizeLinear", "Requantize", "Resize",
-                                  "Selu", "Softplus", "Swish", "Trunc"), _NO_TORCH),
+                                  "Selu", "Softplus", "Swish", "Trunc", "Erf", "Gather", "LayerNormalization"),
+                                 _NO_TORCH),
                  **dict.fromkeys(("FromFloat", "ToFloat", "Rescale"), "fixed-point form only: fine-tuning runs on "
                                  "the float graph")},
 }

@@ -10,11 +10,7 @@ LIMIT = 450
 #: path -> why it is over LIMIT lines
 ALLOWED = {
     "backends/hls.py": "split by h-perf (#18) this session: backend vs. project assembly",
-    "backends/hls_layers.py": "split by h-lowbit (#16) this session",
     "backends/rtl_layers.py": "split by h-rtl (#12) this session",
-    "compiler/frontend/onnx_ops.py": "split by h-lowbit (#16) this session",
-    "compiler/ir/ops.py": "split by h-lowbit (#16) this session",
-    "compiler/sim/float_ops.py": "split by h-lowbit (#16) this session",
 }
 
 

@@ -86,14 +86,14 @@ class AssignAffineParams(AffinePass):
 
     def _fit_multiplier(self, graph: Graph, n: Node, p: Params, carried: bool) -> Params:
         """XNNPACK (the default interpreter path) refuses s_in s_w / s_out >= 256: widen the output scale, or
-        for the model's own output scale, refine the weights' (`finer_weights`)."""
+        for the model's own output scale, refine the weights' (`_finer_weights`)."""
         m = max_multiplier(n, self.state.params, p)
         if m < 255.0:
             return p
-        if carried and finer_weights(graph, n, m):
+        if carried and _finer_weights(graph, n, m):
+            self.changed = True
             self.state.notes.append(f"{n.name}: weight codes scaled up by a power of two, their scales down (the "
                                     f"requantization multiplier {m:.4g} brought below 256; the same products)")
-            self.changed = True
             return p
         if carried:
             raise HwcError(f"the requantization multiplier {m:.4g} is >= 256, which LiteRT's XNNPACK path refuses",
@@ -123,7 +123,13 @@ class AssignAffineParams(AffinePass):
             self.changed = True
 
 
-def finer_weights(graph: Graph, n: Node, m: float) -> bool:
+def max_multiplier(n: Node, P: dict[Value, Params], p: Params) -> float:
+    """The largest requantization multiplier s_in s_w[c] / s_out of a Dense/Conv (float32, as TFLite computes it)."""
+    s_in = np.float32(P[n.inputs[0]].scale)
+    return float(max(s_in * np.float32(s) / np.float32(p.scale) for s in n.inputs[1].type.elem.scale))
+
+
+def _finer_weights(graph: Graph, n: Node, m: float) -> bool:
     """Bring the multiplier s_in·s_w/s_out = m below 255 with weight codes ·2^e at scales ·2^-e, when the
     codes stay within ±127: the same real weights and products, the multiplier's mantissa unchanged."""
     w = n.inputs[1]
@@ -135,9 +141,3 @@ def finer_weights(graph: Graph, n: Node, m: float) -> bool:
     elem = AffineType(t.storage, tuple(f32(s * 2.0 ** -e) for s in t.scale), t.zero_point, t.axis)
     graph.set_input(n, 1, graph.constant((q << e).astype(np.int8), f"{n.name}_w", elem=elem))
     return True
-
-
-def max_multiplier(n: Node, P: dict[Value, Params], p: Params) -> float:
-    """The largest requantization multiplier s_in s_w[c] / s_out of a Dense/Conv (float32, as TFLite computes it)."""
-    s_in = np.float32(P[n.inputs[0]].scale)
-    return float(max(s_in * np.float32(s) / np.float32(p.scale) for s in n.inputs[1].type.elem.scale))

@@ -29,12 +29,13 @@ from ..errors import HwcError
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import FixedType, FloatType
 from ..quant_config import QuantConfig
-from . import fixed_activation_types, fixed_elementwise_types, fixed_layer_types
+from . import assign_types_transformer, fixed_activation_types, fixed_elementwise_types, fixed_layer_types
 from .base import Pass
 from .fixed_type_rules import fixed_const, input_port_type, type_for_range
 
 #: op -> rule(assign_types, graph, node): types the node's output (and its weights, accumulator, parameters)
-TYPE_RULES = {**fixed_layer_types.RULES, **fixed_activation_types.RULES, **fixed_elementwise_types.RULES}
+TYPE_RULES = {**fixed_layer_types.RULES, **fixed_activation_types.RULES, **fixed_elementwise_types.RULES,
+              **assign_types_transformer.RULES}
 TYPE_REFUSALS = fixed_elementwise_types.REFUSALS
 
 

@@ -131,4 +131,4 @@ def bipolar(at, graph, node):
 #: op -> rule(at, graph, node), `at` the running AssignTypes
 RULES = {"Relu": relu, "Clip": clip, "LeakyRelu": leaky_relu, "HardSigmoid": hard_sigmoid, "Sigmoid": sigmoid,
          "Tanh": tanh, "Softmax": softmax, "PRelu": prelu, "Bipolar": bipolar,
-         **dict.fromkeys(("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu"), table)}
+         **dict.fromkeys(("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu", "Erf"), table)}

@@ -59,15 +59,14 @@ class QuantizeAffine(Pass):
 
     def __init__(self, ranges: dict[str, Range], wbits: int = 8, abits: int | None = 8, verify: bool = False):
         """`ranges` by value name (as `calibrate`/`intervals` give them); after `run`, `notes` says what was
-        approximated, `ranged` holds the values whose parameters came from a range and `carried` the model's own
-        parameters by value."""
+        approximated and `ranged` holds the values whose parameters came from a range."""
         check_bits(wbits, abits)
         self.ranges = ranges
         self.wbits = wbits
         self.verify = verify
         self.notes: list[str] = []
         self.ranged: set = set()
-        self.carried: dict = {}
+        self.carried: dict = {}  # after `run`: the values whose parameters are the model's own
 
     def run(self, graph: Graph) -> bool:
         state = AffineState.of(graph, self.ranges, self.wbits)
