@@ -233,7 +233,7 @@ def brevitas_example(out_dir, build, data, *, epochs, lr, batch, example_shape, 
     x_tr, x_te, y_tr, y_te = data()
     model = build()
     with Timer() as t:
-        train(model, x_tr, y_tr, epochs=epochs, lr=lr, batch_size=batch, weight_decay=weight_decay)
+        train(model, x_tr, y_tr, epochs=epochs, lr=lr, batch_size=batch)
     acc_brevitas = torch_accuracy(model, x_te, y_te)
     qonnx_path, qcdq_path = out_dir / "model_qonnx.onnx", (out_dir / "model_qcdq.onnx" if qcdq else None)
     export_brevitas(model, example_shape, qonnx_path, qcdq_path)
