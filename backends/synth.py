@@ -106,15 +106,15 @@ def figures(cells: dict[str, int], family: str) -> dict:
 
 
 def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = None, clock_ns: float | None = None,
-               tools: str = "auto") -> dict:
-    """Run Yosys on the design in outdir (and nextpnr for ice40/ecp5); return {"family", "part", "tool",
+               tools: str = "auto", place: bool = True) -> dict:
+    """Run Yosys on the design in outdir (and, with `place`, nextpnr for ice40/ecp5); return {"family", "part", "tool",
     "version", "seconds", "latency", "layers": [...], "total": {...}} (+ "pnr" and "shell" for Lattice)."""
     if family not in SCRIPTS:
         raise HwcError(f"unknown --family {family!r} (choose from {', '.join(FAMILIES)})")
     outdir = Path(outdir).resolve()
     meta = json.loads((outdir / "rtl.json").read_text())
     model = manifest["options"]["top"]
-    pnr = family in PARTS
+    pnr = place and family in PARTS
     part = part_of(family, part) if pnr else part
     tool = find("yosys", tools)
     if pnr:
