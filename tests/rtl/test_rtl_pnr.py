@@ -50,6 +50,17 @@ def test_ice40_place_and_route_reports_fmax_and_fit(tiny):
 
 
 @needs_native
+def test_parallel_combinational_design_is_timed_between_the_shell_registers(tmp_path):
+    out = compile_rtl(tmp_path, tiny_model(tmp_path / "m.onnx"), "rtl", "--wbits", "4", "--abits", "6",
+                      "--rtl-io", "parallel", "--rtl-stages", "0")
+    _, res = synth(out, "--family", "ice40", "--part", "up5k", "--tools", "native")
+    meta = json.loads((out / "rtl.json").read_text())
+    assert res["latency"] == 0 and res["total"]["ffs"] == 0
+    assert res["shell"]["ffs"] == meta["in_width"] + meta["out_width"]
+    assert res["pnr"]["fits"] is True and res["pnr"]["fmax_mhz"] > 0
+
+
+@needs_native
 def test_design_that_does_not_fit_is_a_one_line_result(tiny):
     r, res = synth(tiny, "--family", "ice40", "--part", "lp384", "--tools", "native")
     pnr = res["pnr"]
