@@ -20,7 +20,6 @@ from pathlib import Path
 from ..compiler.errors import HwcError
 from .rtl_pnr import PARTS, SHELL, part_of, place_and_route, render_shell
 from .rtl_tools import find
-from .verilog import template_env
 
 # family -> Yosys synthesis command (the top module is appended)
 SCRIPTS = {
@@ -109,6 +108,8 @@ def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = Non
                tools: str = "auto", place: bool = True) -> dict:
     """Run Yosys on the design in outdir (and, with `place`, nextpnr for ice40/ecp5); return {"family", "part", "tool",
     "version", "seconds", "latency", "layers": [...], "total": {...}} (+ "pnr" and "shell" for Lattice)."""
+    from .verilog import template_env  # here: the CLI imports this module for FAMILIES at start-up
+
     if family not in SCRIPTS:
         raise HwcError(f"unknown --family {family!r} (choose from {', '.join(FAMILIES)})")
     outdir = Path(outdir).resolve()

@@ -14,6 +14,7 @@ COLUMNS = {"gates": ("cells", "nand2_eq", "ffs"), None: ("luts", "ffs", "carry",
 
 
 def add_parser(sub) -> None:
+    from hwc.backends.rtl_tools import TOOLS
     from hwc.backends.synth import FAMILIES
 
     s = sub.add_parser("synth", help="synthesize a --target verilog output with Yosys; LUTs, FFs, DSPs per layer")
@@ -24,7 +25,7 @@ def add_parser(sub) -> None:
                    "and routes on it [the family's largest]; for others recorded with the results")
     s.add_argument("--clock", type=float, metavar="NS",
                    help="target clock period in ns for nextpnr (ice40/ecp5) [nextpnr's default]")
-    s.add_argument("--tools", choices=("auto", "native", "yowasp"), default="auto",
+    s.add_argument("--tools", choices=TOOLS, default="auto",
                    help="Yosys/nextpnr binaries: native (on PATH), yowasp (pip, from the [rtl] extra), or auto: "
                    "native when on PATH [auto]")
     s.set_defaults(func=run)
