@@ -1,7 +1,7 @@
 """What differs between Xilinx (Vitis HLS) and Intel (HLS Compiler): a table per vendor.
 
 Type spelling, the macro that selects the vendor in the kernel headers, the header directory for the
-g++ C simulation, and the project files each tool wants. Everything else is shared (backends/hls.py).
+g++ C simulation, and the project files each tool wants. Everything else is shared (backends/hls.py, hls_project.py).
 """
 
 from __future__ import annotations

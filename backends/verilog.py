@@ -36,7 +36,9 @@ from ..compiler.sim.run import simulate
 from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 
 from .base import Backend, CompileResult, VerifyReport, write_manifest
-from .hls import check_boundaries, comment, random_inputs, rate
+from .hls import rate
+from .hls_data import random_inputs
+from .hls_project import check_boundaries, comment
 from .rtl_layers import LayerRtl, RtlEmitter, per_sample, size
 
 TOP = "hwc_model"

@@ -66,7 +66,7 @@ def hwc_row(label, model, x, y, calib, options, qonnx_ref, work: Path) -> dict:
     if res.returncode:
         return {"error": res.stderr.strip().splitlines()[-1]}
     from hwc.backends.base import read_manifest
-    from hwc.backends.hls import host_inputs, read_rows, reference, write_rows
+    from hwc.backends.hls_data import host_inputs, read_rows, reference, write_rows
     from hwc.backends.xilinx import XilinxBackend
     from hwc.compiler.ir.serialize import load_graph
 

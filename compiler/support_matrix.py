@@ -67,7 +67,7 @@ def _methods(cls) -> set[str]:
 def _hls_emitter() -> set[str]:
     from hwc.backends.hls_layers import Emitter
 
-    return _methods(Emitter) | {"FromFloat", "ToFloat"}  # the top function's ports (backends/hls.py)
+    return _methods(Emitter) | {"FromFloat", "ToFloat"}  # the top function's ports (backends/hls_project.py)
 
 
 def _tflite_writer() -> set[str]:
@@ -89,7 +89,7 @@ def _openvino_emitter() -> set[str]:
 
 
 def _hls_stream() -> set[str]:
-    from hwc.backends.hls import Project
+    from hwc.backends.hls_project import Project
 
     return set(Project.STREAM_KERNELS) | {"Conv", "MaxPool", "AveragePool", "Softmax"}  # named in stream_kernel()
 
@@ -138,7 +138,7 @@ TABLES: dict[str, tuple[str, str, Callable[[], set[str]]]] = {
     "tflite-writer": ("TFLite flatbuffer writer", "backends/tflite_writer.py WRITERS", _tflite_writer),
     "tflite-16x8": ("TFLite 16x8 mode (--abits 16)", "compiler/passes/widen_activations.py FORMS_16X8", _tflite_16x8),
     "openvino-ir": ("OpenVINO IR emitter", "backends/openvino_emit.py Emitter._<Op>", _openvino_emitter),
-    "hls-stream": ("HLS stream kernel (--io stream)", "backends/hls.py Project.STREAM_KERNELS, stream_kernel()",
+    "hls-stream": ("HLS stream kernel (--io stream)", "backends/hls_project.py Project.STREAM_KERNELS, stream_kernel()",
                    _hls_stream),
     "hls-kernel": ("HLS kernel header", "backends/hls_kernels.py KERNELS", _hls_kernels),
     "assign-types": ("fixed-point type rule", "compiler/passes/assign_types.py TYPE_RULES", _assign_types),
@@ -162,7 +162,7 @@ _NO_FORM = "no form on this target yet"
 _DYNAMIC = "a scale computed at run time: refused by every hardware target"
 
 _BUFFERED = "no stream kernel: its array kernel runs between stream_to_array and array_to_stream"
-_PORTS = "the top function's ports (backends/hls.py)"
+_PORTS = "the top function's ports (backends/hls_project.py)"
 _FREEZES = "freezes its channel group: channels are not pruned through it"
 _NO_TORCH = "no torch form yet: fine-tuning refuses it"
 _HLS_LOWERED = {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,

@@ -9,7 +9,6 @@ LIMIT = 450
 
 #: path -> why it is over LIMIT lines
 ALLOWED = {
-    "backends/hls.py": "split by h-perf (#18) this session: backend vs. project assembly",
 }
 
 

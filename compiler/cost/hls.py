@@ -1,5 +1,5 @@
 """Cost of an HLS project (xilinx, intel) before synthesis, read from the design the emitter writes
-(backends/hls.py `Project`: its layers, io, strategy and reuse, the kernels of templates/hls).
+(backends/hls_project.py `Project`: its layers, io, strategy and reuse, the kernels of templates/hls).
 
 Per layer (primitives.py holds the DSP/LUT/memory rules and their sources):
 - Dense/Conv: the nonzero weights (zero-skipping: pruned weights have no hardware). latency strategy:

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import HW_EXAMPLES
-from hwc.backends.hls import KERNEL_HEADERS, Project
+from hwc.backends.hls_project import KERNEL_HEADERS, Project
 from hwc.backends.hls_kernels import KERNELS
 from hwc.compiler.cli import main
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hwc.backends.hls import Project
+from hwc.backends.hls_project import Project
 from hwc.backends.hls_vendor import XILINX
 from hwc.compiler.cost.fit import device_fit
 from hwc.compiler.cost.hls import HlsCost
