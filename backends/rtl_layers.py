@@ -19,26 +19,18 @@ import numpy as np
 
 from ..compiler.sim import tables
 from ..compiler.errors import HwcError
-from ..compiler.ir.graph import Node, Value
+from ..compiler.ir.graph import Node
 from ..compiler.ir.types import FixedType, Overflow
 from ..compiler.sim import fixed_ops, float_ops
 from ..compiler.sim.exact import int_conv, int_matmul
 from ..compiler.sim.fixed import cast as sim_cast
 from ..compiler.sim.fixed import from_float
 
-from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, product_leaves, wire
+from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, max_tree, per_sample, product_leaves, size, wire
 from .rtl_csd import csd
+from .rtl_tables import rom, softmax_terms, table_index
 
 MAX_LEAVES = 250_000  # summands of one layer in the fully unrolled form; larger layers are refused
-
-
-def per_sample(v: Value) -> tuple[int, ...]:
-    s = v.type.shape
-    return tuple(s[1:]) if s and s[0] is None else tuple(s)
-
-
-def size(v: Value) -> int:
-    return math.prod(per_sample(v))
 
 
 @dataclass
@@ -316,8 +308,8 @@ class RtlEmitter:
         k = a["table_bits"] - a["range_bits"] - 1 - tx.frac_bits
 
         def f(j, lines):
-            i = _index(f"i_{j}", element(ins[0], tx, j), k, 1 << (a["table_bits"] - 1), len(table), lines)
-            return _rom(f"t_{j}", i, table, ty, lines)
+            i = table_index(f"i_{j}", element(ins[0], tx, j), k, 1 << (a["table_bits"] - 1), len(table), lines)
+            return rom(f"t_{j}", i, table, ty, lines)
         return self._map(node, out, size(node.output), f, ty.frac_bits)
 
     _Sigmoid = _table_fn
@@ -325,32 +317,8 @@ class RtlEmitter:
 
     def _Softmax(self, node, ins, out):
         """e_i = EXP[idx(max - x_i)], s = sum e_i, inv = INV[idx(s)], y_i = cast(e_i * inv), as fixed_ops.softmax."""
-        a, tx = node.attrs, node.inputs[0].type.elem
-        et, it = a["exp_type"], a["inv_type"]
-        ps = per_sample(node.inputs[0])
-        ax = a["axis"] % (len(ps) + 1) - 1
-        groups = np.moveaxis(np.arange(size(node.inputs[0])).reshape(ps), ax, -1).reshape(-1, ps[ax])
-        exp_t = tables.exp_table(a["exp_table_bits"], a["exp_range_bits"], et)
-        inv_t = tables.inv_table(a["inv_table_bits"], a["inv_range_bits"], it)
-        k_e = a["exp_table_bits"] - a["exp_range_bits"] - tx.frac_bits
-        k_i = a["inv_table_bits"] - a["inv_range_bits"] - et.frac_bits
-        terms: dict[int, Term] = {}
-        pre: list[str] = []
-        for g, members in enumerate(groups):
-            xs = [element(ins[0], tx, int(i)) for i in members]
-            mx = comb(f"max_{g}", _max_tree(xs), pre)
-            es = []
-            for i, x in zip(members, xs):
-                d = Term(f"({mx.expr} - {x.expr})", 0, mx.hi - x.lo)
-                e = _rom(f"e_{i}", _index(f"ie_{i}", d, k_e, 0, len(exp_t), pre), exp_t, et, pre)
-                es.append(comb(f"ev_{i}", e, pre))
-            total = comb(f"sum_{g}", Term("(" + " + ".join(e.expr for e in es) + ")", sum(e.lo for e in es),
-                                          sum(e.hi for e in es)), pre)
-            inv = comb(f"inv_{g}", _rom(f"r_{g}", _index(f"ii_{g}", total, k_i, 0, len(inv_t), pre), inv_t, it, pre), pre)
-            for i, e in zip(members, es):
-                ps_ = [e.lo * inv.lo, e.lo * inv.hi, e.hi * inv.lo, e.hi * inv.hi]
-                terms[int(i)] = Term(f"({e.expr} * {inv.expr})", min(ps_), max(ps_))
-        layer = self._map(node, out, size(node.output), lambda j, lines: terms[j], et.frac_bits + it.frac_bits)
+        pre, terms, frac = softmax_terms(node, ins[0])
+        layer = self._map(node, out, size(node.output), lambda j, lines: terms[j], frac)
         layer.lines = pre + layer.lines
         return layer
 
@@ -359,7 +327,7 @@ class RtlEmitter:
         tx = node.inputs[0].type.elem
 
         def f(j, lines):
-            return comb(f"max_{j}", _max_tree([element(ins[0], tx, int(i)) for i in taps_of(j)]), lines)
+            return comb(f"max_{j}", max_tree([element(ins[0], tx, int(i)) for i in taps_of(j)]), lines)
         return self._map(node, out, size(node.output), f, tx.frac_bits)
 
     def _MaxPool(self, node, ins, out):
@@ -447,47 +415,6 @@ def _fits(s: Term, t: FixedType, frac: int) -> bool:
     """Whether casting s (at frac fractional bits) to t is the identity: same grid, every value in range."""
     lo = t.min_mantissa + (1 if t.signed and t.overflow is Overflow.SAT_SYM else 0)
     return t.frac_bits == frac and lo <= s.lo and s.hi <= t.max_mantissa
-
-
-def _max_tree(terms: list[Term]) -> Term:
-    """The largest of the terms, as a balanced tree of comparisons."""
-    while len(terms) > 1:
-        nxt = []
-        for k in range(0, len(terms) - 1, 2):
-            a, b = terms[k], terms[k + 1]
-            nxt.append(Term(f"({a.expr} > {b.expr} ? {a.expr} : {b.expr})", max(a.lo, b.lo), max(a.hi, b.hi)))
-        if len(terms) % 2:
-            nxt.append(terms[-1])
-        terms = nxt
-    return terms[0]
-
-
-def _index(name: str, x: Term, k: int, offset: int, n: int, lines: list[str]) -> Term:
-    """clamp(floor(x * 2^k) + offset, 0, n - 1): a table index as compiler/sim/tables.py computes it."""
-    if k >= 0:
-        t = Term(f"(({x.expr} <<< {k}) + {literal(offset)})", (x.lo << k) + offset, (x.hi << k) + offset)
-    else:
-        t = Term(f"(({x.expr} >>> {-k}) + {literal(offset)})", (x.lo >> -k) + offset, (x.hi >> -k) + offset)
-    t = comb(f"{name}_raw", t, lines)
-    lo, hi = max(min(t.lo, n - 1), 0), min(max(t.hi, 0), n - 1)
-    w = max(1, (n - 1).bit_length())
-    lines.append(f"wire [{w - 1}:0] {name} = {t.expr} < 0 ? {w}'d0 : {t.expr} > {literal(n - 1)} ? {w}'d{n - 1} : "
-                 f"{t.expr}[{w - 1}:0];")
-    return Term(name, lo, hi)
-
-
-def _rom(name: str, index: Term, table: np.ndarray, t: FixedType, lines: list[str]) -> Term:
-    """table[index] for a constant table of t's mantissas: one packed localparam, entry i at [i*W +: W]."""
-    w = t.width
-    mask = (1 << w) - 1
-    packed = 0
-    for i, v in enumerate(table):
-        packed |= (int(v) & mask) << (i * w)
-    lines.append(f"localparam [{len(table) * w - 1}:0] {name}_rom = {len(table) * w}'h{packed:x};")
-    part = f"{name}_rom[{index.expr} * {w} +: {w}]"
-    expr = f"$signed({part})" if t.signed else f"$signed({{1'b0, {part}}})"
-    vals = [int(v) for v in table[index.lo:index.hi + 1]]
-    return Term(expr, min(vals), max(vals))
 
 
 def _slice(bus: str, t: FixedType, j: int) -> str:

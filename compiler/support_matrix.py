@@ -173,6 +173,7 @@ _OV_GATHER = "not built yet (OpenVINO's Gather, StridedSlice and Split are pure 
 _FP16_TABLE = ("not built for the FP16 IR yet (the f32 IR has its table; the FP16 simulator bounds tables for "
                "Sigmoid and Tanh only)")
 _DYNAMIC = "a scale computed at run time: refused by every hardware target"
+
 _BUFFERED = "no stream kernel: its array kernel runs between stream_to_array and array_to_stream"
 _PORTS = "the top function's ports (backends/hls.py)"
 _FREEZES = "freezes its channel group: channels are not pruned through it"

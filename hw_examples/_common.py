@@ -141,15 +141,15 @@ class Timer:
 
 
 # --------------------------------------------------------------------------- export
-def export_float(model, example_shape, path, **extra):
-    """TorchScript exporter, opset 13, dynamic batch axis, input 'input' / output 'output'."""
+def export_float(model, example_shape, path, opset=13, **extra):
+    """TorchScript exporter, opset 13 (or `opset`), dynamic batch axis, input 'input' / output 'output'."""
     import onnx
     import torch
 
     model.eval()
     torch.onnx.export(
         model, torch.zeros(*example_shape), str(path),
-        opset_version=13, input_names=["input"], output_names=["output"],
+        opset_version=opset, input_names=["input"], output_names=["output"],
         dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, dynamo=False, **extra)
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
 
@@ -202,14 +202,14 @@ def pow2_weights(bits):
 
 # --------------------------------------------------------------------------- one example, end to end
 def float_example(out_dir, build, data, *, epochs, lr, batch, example_shape, test_data, after_export=None,
-                  **export_kw):
+                  weight_decay=0.0, **export_kw):
     """Seed, data() -> (x_tr, x_te, y_tr, y_te), build(), train, export out_dir/model.onnx, check it with
     `after_export(path)`, print the test accuracy (torch and onnxruntime) and record it in accuracy.json."""
     set_determinism()
     x_tr, x_te, y_tr, y_te = data()
     model = build()
     with Timer() as t:
-        train(model, x_tr, y_tr, epochs=epochs, lr=lr, batch_size=batch)
+        train(model, x_tr, y_tr, epochs=epochs, lr=lr, batch_size=batch, weight_decay=weight_decay)
     onnx_path = out_dir / "model.onnx"
     export_float(model, example_shape, onnx_path, **export_kw)
     if after_export is not None:

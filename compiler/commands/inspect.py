@@ -25,11 +25,13 @@ def _synthesis(d) -> dict:
 
 
 def _print_synthesis(d) -> None:
-    from .synth import synth_table
+    from .synth import pnr_text, synth_table
 
     for family, result in _synthesis(d).items():
         print(f"synthesis ({family}, {result['tool']}, latency {result['latency']} cycles):")
         print(synth_table(result))
+        if "pnr" in result:
+            print(pnr_text(result))
 
 
 def run(args) -> int:

@@ -48,3 +48,18 @@ def test_fixed_output_with_other_carried_parameters_gets_a_requantizing_cast():
     cast = g.outputs[0].producer
     assert cast.op == "Cast" and cast.inputs == [tr.output] and st.params[cast.output] == Params(0.25, -128)
     assert st.params[tr.output] == Params(np.float32(1 / 256), -128)
+
+
+def test_carried_output_takes_finer_weight_codes_when_they_fit():
+    """2-bit weights: w = 100 is code 1 at scale 100; the carried s_out = 0.001 gives m = (2/255)·100/0.001 ≈ 784:
+    codes ·4 at scale 25 bring it to ≈ 196 (e = ceil(log2(784 / 255)) = 2), the same product."""
+    g = dense_graph([[100.0]])
+    st, step = run_before(g, {"x": (-1.0, 1.0)}, AssignAffineParams, wbits=2)
+    d = g.nodes[0]
+    st.carried[d.output] = Params(0.001, 0)
+    assert step.run(g)
+    assert d.inputs[1].const.tolist() == [[4]] and d.inputs[1].type.elem.scale == (25.0,)
+    assert st.params[d.output] == Params(0.001, 0)
+    assert 195.0 < max_multiplier(d, st.params, st.params[d.output]) < 197.0
+    assert st.notes == ["d: weight codes scaled up by a power of two, their scales down (the requantization "
+                        "multiplier 784.3 brought below 256; the same products)"]

@@ -35,10 +35,10 @@ def compile_rtl(tmp_path, model, name="rtl", *options):
     return out
 
 
-def yosys_lint(out) -> list[str]:
+def yosys_lint(out, extra=(), top="hwc_model") -> list[str]:
     manifest = json.loads((out / "hwc.json").read_text())
-    srcs = " ".join(manifest["options"]["sources"])
-    r = subprocess.run(["yosys", "-p", f"read_verilog {srcs}; hierarchy -check -top hwc_model; proc; check -assert"],
+    srcs = " ".join(manifest["options"]["sources"] + list(extra))
+    r = subprocess.run(["yosys", "-p", f"read_verilog {srcs}; hierarchy -check -top {top}; proc; check -assert"],
                        capture_output=True, text=True, cwd=out)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
     return [l for l in r.stdout.splitlines() if "warning" in l.lower()]
