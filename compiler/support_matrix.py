@@ -157,8 +157,21 @@ _MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of 
 _LAYER_NORM = ("the exact fixed-point algorithm's sums of squares (up to 2^62, compiler/sim/transformer_ops.py) exceed "
                "the 2^24 that OpenVINO's f32 arithmetic keeps exact")
 _TFLITE_LN = "TFLite has no LayerNormalization kernel (its converter decomposes it into mean, rsqrt and mul ops)"
-_GATHER = "no form on this target yet (Gather, Slice and Split with constant indices)"
 _NO_FORM = "no form on this target yet"
+_TFLITE_DIV = ("a constant divisor becomes Mul before (DivToMul); a Div of two activations: not built yet "
+               "(the LiteRT runtime's DIV takes int8 per-tensor; its rounding is not yet measured)")
+_TFLITE_SUB = ("a constant operand becomes Add before (SubToAdd); a Sub of two activations: not built yet "
+               "(TFLite's SUB has an int8 kernel)")
+_TFLITE_PRELU = ("one shared slope becomes LeakyRelu before (PReluToLeakyRelu); per-channel slopes: not built yet "
+                 "(TFLite's PRELU has an int8 kernel)")
+_TFLITE_ERF = ("inside x/2·(1+erf(x/√2)) fused into Gelu before (FuseGelu); a lone Erf: TFLite's schema has no ERF "
+               "builtin (GELU it has), and a table (like Gelu's) is not built yet")
+_TFLITE_GATHER = "not built yet (TFLite's GATHER, STRIDED_SLICE and SPLIT have int8 kernels)"
+_OV_DIV = ("a constant divisor becomes Mul before (DivToMul); a Div of two activations: no fixed-point form to "
+           "mirror (the fixed-point simulator has none)")
+_OV_GATHER = "not built yet (OpenVINO's Gather, StridedSlice and Split are pure data movement, exact)"
+_FP16_TABLE = ("not built for the FP16 IR yet (the f32 IR has its table; the FP16 simulator bounds tables for "
+               "Sigmoid and Tanh only)")
 _DYNAMIC = "a scale computed at run time: refused by every hardware target"
 
 _BUFFERED = "no stream kernel: its array kernel runs between stream_to_array and array_to_stream"
@@ -179,26 +192,27 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
               "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
     "tflite": {**dict.fromkeys(_QUANTIZERS, _AFFINE), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                "Identity": "removed before", "MatMul": _MATMUL, "ConvInteger": _AFFINE, "MatMulInteger": _AFFINE,
-               "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _NO_FORM, "PRelu": _NO_FORM,
-               "Sub": _NO_FORM, "GlobalMaxPool": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC, "Erf": _NO_FORM,
-               "LayerNormalization": _TFLITE_LN, "Gather": _GATHER},
+               "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _TFLITE_DIV, "PRelu": _TFLITE_PRELU,
+               "Sub": _TFLITE_SUB, "GlobalMaxPool": "becomes MaxPool before (GlobalMaxPoolToMaxPool)",
+               "DynamicQuantizeLinear": _DYNAMIC, "Erf": _TFLITE_ERF, "LayerNormalization": _TFLITE_LN,
+               "Gather": _TFLITE_GATHER},
     "openvino": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                  "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-                 "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC, "LayerNormalization": _LAYER_NORM,
-                 "Gather": _GATHER},
+                 "Div": _OV_DIV, "DynamicQuantizeLinear": _DYNAMIC, "LayerNormalization": _LAYER_NORM,
+                 "Gather": _OV_GATHER},
     "openvino-fp16": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                       "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
-                      "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
-                      "LayerNormalization": _LAYER_NORM, "Gather": _GATHER,
+                      "Requantize": _INTEGER, "Div": _OV_DIV, "DynamicQuantizeLinear": _DYNAMIC,
+                      "LayerNormalization": _LAYER_NORM, "Gather": _OV_GATHER,
                       **dict.fromkeys(("Bipolar", "HardSigmoid", "PRelu", "Elu", "Gelu", "HardSwish", "Selu", "Softplus",
-                                       "Swish", "Erf"), _NO_FORM)},
+                                       "Swish", "Erf"), _FP16_TABLE)},
     "intervals": {
                   **{op: _MADE for op in ("FromFloat", "ToFloat", "Rescale", "Requantize")}},
     "hls": _HLS_LOWERED,
     "openvino-ir": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                     "Dropout": "removed before", "MatMul": _MATMUL, "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER,
-                    "Requantize": _INTEGER, "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
-                    "LayerNormalization": _LAYER_NORM, "Gather": _GATHER},
+                    "Requantize": _INTEGER, "Div": _OV_DIV, "DynamicQuantizeLinear": _DYNAMIC,
+                    "LayerNormalization": _LAYER_NORM, "Gather": _OV_GATHER},
     "hls-stream": {**_HLS_LOWERED, "FromFloat": _PORTS, "ToFloat": _PORTS,
                    "Reshape": "flatten_stream when it flattens; otherwise " + _BUFFERED.split(": ", 1)[1],
                    **dict.fromkeys(("Add", "Sub", "Mul", "Cast", "Concat", "Dropout", "Identity", "Pad", "Rescale",
@@ -214,8 +228,9 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
                         "FromFloat": "made by the lowering (AddAffineEdges)",
                         "ToFloat": "made by the lowering (AddAffineEdges)",
                         "GlobalMaxPool": "becomes MaxPool before (GlobalMaxPoolToMaxPool)", "Rescale": "fixed-point only",
-                        "Div": _NO_FORM, "Sub": _NO_FORM, "PRelu": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC,
-                        "Erf": _NO_FORM, "LayerNormalization": _TFLITE_LN, "Gather": _GATHER},
+                        "Div": _TFLITE_DIV, "Sub": _TFLITE_SUB, "PRelu": _TFLITE_PRELU,
+                        "DynamicQuantizeLinear": _DYNAMIC, "Erf": _TFLITE_ERF, "LayerNormalization": _TFLITE_LN,
+                        "Gather": _TFLITE_GATHER},
     "channel-groups": dict.fromkeys(("Bipolar", "BipolarQuant", "ConvInteger", "DequantizeLinear", "Div",
                                      "DynamicQuantizeLinear", "Elu", "FromFloat", "Gelu", "HardSwish", "MatMul",
                                      "MatMulInteger", "PRelu", "QuantizeLinear", "Requantize", "Softmax", "Softplus",

@@ -36,10 +36,10 @@ HANDLED = SUPPORTED | {"Quant", "QuantizeLinear", "DequantizeLinear", "Requantiz
 
 
 def check_bits(wbits: int, abits: int | None) -> None:
-    """TFLite int8: activations 8 bits (the 16x8 mode is not built), weights 2..8 bits."""
+    """TFLite int8: activations 8 bits (the 16x8 mode widens them afterwards: WidenActivations), weights 2..8 bits."""
     if abits is not None and abits != 8:
-        raise HwcError(f"--abits {abits}: TFLite int8 activations are 8 bits (the 16x8 mode is not built); "
-                       "use --abits 8")
+        raise HwcError(f"--abits {abits}: TFLite int8 activations are 8 bits (the TFLite backend's 16x8 mode widens "
+                       "them afterwards: WidenActivations); use --abits 8")
     if not 2 <= wbits <= 8:
         raise HwcError(f"--wbits {wbits}: TFLite int8 weights take 2..8 bits")
 
