@@ -153,11 +153,13 @@ _AFFINE = "lowered to affine types before (QuantizeAffine)"
 _MADE = "made by the quantization passes, never imported"
 _FOLDED_BN = "folded into the layer before it (FoldBatchNorm)"
 _INTEGER = "lowered to Dense/Conv before (LowerScaledLayers)"
-_MATMUL = "a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: no form yet"
+_MATMUL = ("a MatMul with a constant operand becomes a Dense (FuseMatMulAdd); of two activations: not built for this "
+           "target (the fixed-point simulator and the HLS kernels have it)")
+_FIXED_DIV = ("a constant divisor becomes Mul before (DivToMul); a Div of two activations: not built (no fixed-point "
+              "quotient kernel with a stated rounding)")
 _LAYER_NORM = ("the exact fixed-point algorithm's sums of squares (up to 2^62, compiler/sim/transformer_ops.py) exceed "
                "the 2^24 that OpenVINO's f32 arithmetic keeps exact")
 _TFLITE_LN = "TFLite has no LayerNormalization kernel (its converter decomposes it into mean, rsqrt and mul ops)"
-_NO_FORM = "no form on this target yet"
 _TFLITE_DIV = ("a constant divisor becomes Mul before (DivToMul); a Div of two activations: not built yet "
                "(the LiteRT runtime's DIV takes int8 per-tensor; its rounding is not yet measured)")
 _TFLITE_SUB = ("a constant operand becomes Add before (SubToAdd); a Sub of two activations: not built yet "
@@ -180,7 +182,7 @@ _FREEZES = "freezes its channel group: channels are not pruned through it"
 _NO_TORCH = "no torch form yet: fine-tuning refuses it"
 _HLS_LOWERED = {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN,
                 "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-                "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC}
+                "Div": _FIXED_DIV, "DynamicQuantizeLinear": _DYNAMIC}
 
 #: table -> {op: why the table does not handle it}
 UNSUPPORTED: dict[str, dict[str, str]] = {
@@ -189,7 +191,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
               "Rescale": "fixed-point only"},
     "fixed": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
               "ConvInteger": _INTEGER, "MatMulInteger": _INTEGER, "Requantize": _INTEGER,
-              "Div": _NO_FORM, "DynamicQuantizeLinear": _DYNAMIC},
+              "Div": _FIXED_DIV, "DynamicQuantizeLinear": _DYNAMIC},
     "tflite": {**dict.fromkeys(_QUANTIZERS, _AFFINE), "BatchNormalization": _FOLDED_BN, "Dropout": "removed before",
                "Identity": "removed before", "MatMul": _MATMUL, "ConvInteger": _AFFINE, "MatMulInteger": _AFFINE,
                "Requantize": _AFFINE, "Rescale": "fixed-point only", "Div": _TFLITE_DIV, "PRelu": _TFLITE_PRELU,
@@ -220,7 +222,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
                                    _BUFFERED)},
     "hls-kernel": {**_HLS_LOWERED, "FromFloat": _PORTS, "ToFloat": _PORTS},
     "assign-types": {**dict.fromkeys(_QUANTIZERS, _LOWERED), "ConvInteger": _INTEGER,
-                     "MatMulInteger": _INTEGER, "Requantize": _INTEGER, "Div": _NO_FORM,
+                     "MatMulInteger": _INTEGER, "Requantize": _INTEGER, "Div": _FIXED_DIV,
                      "DynamicQuantizeLinear": _DYNAMIC},
     "quantize-affine": {"BipolarQuant": "no int8 form on a run-time value (folded into constant weights)",
                         "Trunc": "no int8 form on a run-time value (folded into constant weights)",
