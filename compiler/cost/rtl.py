@@ -4,8 +4,8 @@ and the core's delay lines), not re-derived from the model.
 
 The emitter's statements are counted as primitives of a 7-series fabric (6-input LUTs, CARRY4 chains):
 - adder: a declared node `n = (a + b)` / `(a - b)` (the adder trees of the constant-coefficient sums, the
-  CSD digits of a product, the bias) of width W bits: ADD_LUT LUTs per bit, plus SHIFT_ADD_LUT per bit
-  when an operand is shifted (a product's digits; Yosys maps those worse than the trees' plain sums);
+  CSD digits of a product, the bias) of width W bits: ADD_LUT LUTs per bit (ADD_LUT_UNSIGNED when the
+  layer reads unsigned values, e.g. after a ReLU), plus SHIFT_ADD_LUT per bit when an operand is shifted;
 - comparison-select: `(a < b ? c : d)` of width W (ReLU, max pooling, clamps): CMP_LUT LUTs per bit;
 - cast (one hwc_cast instance, templates/rtl/hwc_cast.v): rounding when bits are dropped with a rounding
   mode (an incrementer of the kept IW - S + 1 bits) and saturation when the kept range exceeds the
@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from .figures import Figure, Figures, LayerFigures, sum_layers
 
 # LUTs per primitive bit: non-negative least squares on the per-layer Yosys counts (relative error weighted)
-ADD_LUT = 0.72  # an adder bit (Yosys merges the trees into $macc compressors: under one LUT per bit)
-SHIFT_ADD_LUT = 1.37  # more per bit of an adder with a shifted operand (the CSD digits of one product)
-CMP_LUT = 0.69  # a compared-and-selected bit
-CAST_ROUND_LUT = 1.18  # an incremented bit of a rounding cast
-CAST_SAT_LUT = 0.15  # a compared bit of a saturating cast (the bounds are constants: mostly folded)
+ADD_LUT = 1.09  # an adder bit of a layer reading signed values (Yosys maps the trees as $macc compressors)
+ADD_LUT_UNSIGNED = 0.77  # ... reading unsigned values (zero-extended: the high bits fold to half adders)
+SHIFT_ADD_LUT = 0.13  # more per bit of an adder with a shifted operand (the CSD digits of one product)
+CMP_LUT = 0.90  # a compared-and-selected bit
+CAST_ROUND_LUT = 1.07  # an incremented bit of a rounding cast
+CAST_SAT_LUT = 0.08  # a compared bit of a saturating cast (the bounds are constants: mostly folded)
 
 _DECL = re.compile(r"^(?:reg|wire)\s+(?:signed\s+)?\[(\d+):0\]\s+(\w+)")
 _ASSIGN = re.compile(r"^(?:always @\* |wire (?:signed )?\[\d+:0\] )?(\w+) = (.+);$")
@@ -54,10 +55,12 @@ class Counts:
     round_bits: int = 0
     sat_bits: int = 0
     reg_bits: int = 0
+    unsigned_inputs: bool = False  # the layer reads unsigned values (zero-extended by one bit)
     dsps: int = 0
 
     def luts(self) -> int:
-        return round(ADD_LUT * self.adder_bits + SHIFT_ADD_LUT * self.shift_bits + CMP_LUT * self.select_bits
+        add = ADD_LUT_UNSIGNED if self.unsigned_inputs else ADD_LUT
+        return round(add * self.adder_bits + SHIFT_ADD_LUT * self.shift_bits + CMP_LUT * self.select_bits
                      + CAST_ROUND_LUT * self.round_bits + CAST_SAT_LUT * self.sat_bits)
 
 
@@ -67,6 +70,7 @@ def count(lines: list[str]) -> Counts:
     width: dict[str, int] = {}
     for raw in lines:
         line = raw.strip()
+        c.unsigned_inputs |= "$signed({1'b0, x" in line
         if m := _DECL.match(line):
             width[m.group(2)] = int(m.group(1)) + 1
         if m := _REG.match(line):
