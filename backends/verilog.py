@@ -199,8 +199,8 @@ class VerilogBackend(Backend):
         manifest = {"top": TOP, "io": io, "stages": stages, "mult": mult, "latency": design.latency,
                     "sources": design.sources()}
         mults = {r["node"]: r["multipliers"] for r in design.rows()}
-        figs = rtl_figures([(n.name, n.op, l.lines, mults.get(n.name, 0)) for _, n, l, _ in design.layers], design.core,
-                           design.latency)
+        figs = rtl_figures([(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency) for _, n, l, _ in design.layers],
+                           design.core, design.latency)
         files.append(write_manifest(outdir, "verilog", manifest, files, figs.to_json()))
         summary = [f"compiled {source} for --target verilog (--rtl-io {io}, --rtl-stages {stages}, --rtl-mult {mult}): "
                    f"latency {design.latency} cycles, one sample per cycle",

@@ -101,17 +101,19 @@ def count(lines: list[str]) -> Counts:
     return c
 
 
-def layer_figures(node: str, op: str, lines: list[str], multipliers: int = 0) -> LayerFigures:
+def layer_figures(node: str, op: str, lines: list[str], multipliers: int = 0, latency: int = 0) -> LayerFigures:
     c = count(lines)
-    figs = [Figure("multipliers", multipliers), Figure("lut", c.luts()), Figure("ff", c.reg_bits)]
+    figs = [Figure("multipliers", multipliers), Figure("lut", c.luts()), Figure("ff", c.reg_bits),
+            Figure("latency", latency)]
     if c.dsps:
         figs.append(Figure("dsp", c.dsps))
     return LayerFigures(node, op, figs)
 
 
-def rtl_figures(layers: list[tuple[str, str, list[str], int]], core: list[str], latency: int,
+def rtl_figures(layers: list[tuple[str, str, list[str], int, int]], core: list[str], latency: int,
                 part: str | None = None) -> Figures:
-    """layers: (node, op, emitted lines, constant multiplications after zero-skipping) in design order;
+    """layers: (node, op, emitted lines, constant multiplications after zero-skipping, latency in cycles)
+    in design order; the design's latency is the longest path through them (the emitter's);
     core: the core's lines (the hwc_delay registers that align the layers' inputs count in the total only)."""
     out = [layer_figures(*layer) for layer in layers]
     total = sum_layers(out, ("multipliers", "lut", "ff", "dsp"))
