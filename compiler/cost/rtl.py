@@ -41,6 +41,7 @@ _CAST = re.compile(r"hwc_cast #\(\.IW\((\d+)\), \.S\((-?\d+)\), \.OW\((\d+)\), \
                    r"\.OVF\((\d)\)\)")
 _DELAY = re.compile(r"hwc_delay #\(\.W\((\d+)\), \.D\((\d+)\)\)")
 _BINARY = re.compile(r" [+-] ")
+_PRODUCT = re.compile(r" \* -?\d+'sd\d+\)")  # x * constant, mapped to a DSP (--rtl-mult dsp/auto)
 _SELECT = re.compile(r" [<>]=? [^?]*\?")
 
 
@@ -88,9 +89,8 @@ def count(lines: list[str]) -> Counts:
         elif m := _ASSIGN.match(line):
             w = width.get(m.group(1), 0)
             expr = m.group(2)
-            if " * " in expr:
-                c.dsps += 1
-            elif _SELECT.search(expr):
+            c.dsps += len(_PRODUCT.findall(expr))
+            if _SELECT.search(expr):
                 c.select_bits += w * len(_SELECT.findall(expr))
             elif _BINARY.search(expr):
                 k = len(_BINARY.findall(expr))

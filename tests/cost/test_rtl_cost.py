@@ -68,3 +68,13 @@ def test_estimate_within_25_percent_of_yosys(tmp_path):
         assert meas > 0 and abs(est - meas) <= 0.25 * meas, (name, est, meas)
     shown = hwc("inspect", out).stdout
     assert f"lut {total['lut', 'measured']:,} LUT (measured; estimated {total['lut', 'estimated']:,}, error" in shown
+
+
+def test_dsp_products_are_counted_with_their_adders(tmp_path):
+    out = tmp_path / "dsp"
+    r = hwc("compile", tiny_model(tmp_path / "m.onnx"), "--target", "verilog", "--wbits", "8", "--rtl-mult", "dsp",
+            "-o", out)
+    assert r.returncode == 0, r.stderr
+    products = sum(l["multipliers"] for l in json.loads((out / "rtl.json").read_text())["layers"])
+    total = {f["name"]: f["value"] for f in json.loads((out / "hwc.json").read_text())["figures"]["total"]}
+    assert products > 0 and total["dsp"] == products and total["lut"] > 0
