@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..compiler.cost.tflite import PARAMETER_CACHE  # noqa: E402  (one definition, shared with the cost model)
+from .tflite_versions import EDGETPU_MAX_VERSIONS
 
 # TFLite operator -> the limitation Coral documents for it ("" when none). Transcribed from the
 # supported-operations table of coral.ai/docs/edgetpu/models-intro (compiler v16, runtime v13+).
@@ -37,11 +38,6 @@ SUPPORTED = {
     "SPLIT": "not the batch dimension", "SQUEEZE": "", "STRIDED_SLICE": "", "SUB": "", "SUM": "",
     "SQUARED_DIFFERENCE": "", "TANH": "", "TRANSPOSE": "", "TRANSPOSE_CONV": "",
 }
-# Newest operator versions the v16 compiler is known to read (the converter's int8 versions); a newer
-# version is refused ("Operation version not supported").
-MAX_VERSION = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 5, "ADD": 2, "MUL": 3, "AVERAGE_POOL_2D": 2,
-               "MAX_POOL_2D": 2, "MEAN": 2, "SOFTMAX": 2, "LOGISTIC": 2, "TANH": 2, "CONCATENATION": 2, "RESHAPE": 1,
-               "PAD": 2, "QUANTIZE": 2, "RELU": 2, "RESIZE_NEAREST_NEIGHBOR": 2}
 _NO_FUSED = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "CONCATENATION")
 
 
@@ -65,7 +61,7 @@ def op_problem(o: OpInfo) -> str | None:
     """Why the Edge TPU compiler would not map this operator (None: it maps)."""
     if o.op not in SUPPORTED:
         return f"{o.op} is not an Edge TPU operation"
-    if o.version > MAX_VERSION.get(o.op, 1):
+    if o.version > EDGETPU_MAX_VERSIONS.get(o.op, 1):
         return f"operator version {o.version} is newer than the compiler reads"
     for shape, dtype in o.inputs + o.outputs:
         if dtype not in ("int8", "uint8"):

@@ -342,7 +342,9 @@ class Project:
         out_v = n.output
         out_port = next((name for src, name, _ in self.outputs if src is out_v and len(out_v.uses) == 1), None)
         out = out_port or self.names[id(out_v)]
-        layer = self.emitter.emit(k, n, [f"{self.names[id(v)]}_a" if v.const is None else self.names[id(v)] for v in ins],
+        # input buffers are named after the stream they read (a value read by several layers has one per
+        # reader), apart from the producer's own output buffer `{out}_a`
+        layer = self.emitter.emit(k, n, [f"{s}_in" if v.const is None else self.names[id(v)] for v, s in zip(ins, streams)],
                                   f"{out}_a")
         layer.comment = comment(f"{n.op} '{n.name}'")
         layer.decls = [] if out_port else [f"{self._stype(out_v)} {out};"]
@@ -362,8 +364,8 @@ class Project:
                 if v.const is not None:
                     continue
                 c, p = stream_shape(v)
-                pre += [f"{self.types[id(v)]} {self.names[id(v)]}_a[{c * p}];",
-                        f"hwc::stream_to_array<{self.types[id(v)]}, {c}, {p}>({s_name}, {self.names[id(v)]}_a);"]
+                pre += [f"{self.types[id(v)]} {s_name}_in[{c * p}];",
+                        f"hwc::stream_to_array<{self.types[id(v)]}, {c}, {p}>({s_name}, {s_name}_in);"]
             c, p = stream_shape(out_v)
             pre.append(f"{t_out} {out}_a[{c * p}];")
             post.append(f"hwc::array_to_stream<{t_out}, {c}, {p}>({out}_a, {out});")
@@ -454,7 +456,8 @@ class Project:
         (outdir / "tb_data").mkdir()
         headers = importlib.resources.files("hwc.templates") / "hls"
         used = []
-        for h in KERNEL_HEADERS:
+        extra = sorted({layer.header for layer in self.layers if layer.header})  # e.g. hwc_transformer.h
+        for h in KERNEL_HEADERS + tuple(extra):
             src = headers / h
             if src.is_file():
                 (fw / "hwc" / h).write_text(src.read_text())

@@ -11,42 +11,40 @@ Options (compiler/options.py): wbits (2..8 here), abits (8 or unset), calibratio
 instead of int8 I/O), target (tflite | edgetpu); verify: the LiteRT resolvers of `VerifyOptions`,
 random inputs drawn with `seed`.
 
-Layout: the IR is NCHW; every IR value gets a permutation p with tflite_tensor = ir_value.transpose(p)
-(NHWC (0, 2, 3, 1) around convolutions and pools, identity for FULLY_CONNECTED). IR Transposes only
-relate permutations and emit nothing; a flatten of a channels-last tensor into a Dense permutes the
-Dense's weight rows instead of transposing data. A model that would need a TRANSPOSE op is refused.
+Layout (backends/tflite_layout.py): the IR is NCHW; every IR value gets a permutation p with
+tflite_tensor = ir_value.transpose(p) (NHWC around convolutions and pools); a model that would need a
+TRANSPOSE op is refused. The flatbuffer: backends/tflite_writer.py (one writer per IR op).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..compiler.errors import HwcError
-from ..compiler.ir.graph import Graph, Node, Value
-from ..compiler.ir.types import AffineType, FloatType, IntType
-from ..compiler.options import RESOLVERS, CompileOptions, VerifyOptions
+from ..compiler.ir.graph import Graph, Value
+from ..compiler.ir.types import AffineType, FloatType
+from ..compiler.options import CompileOptions, VerifyOptions
 from ..compiler.ranges import DEFAULT_INPUT_RANGE
-from ..compiler.sim import tflite_ops as T
 from .base import Backend, CompileResult, VerifyReport, uniform_inputs, write_manifest
-from .edgetpu_report import OpInfo, render
+from .edgetpu_report import render
 from .tflite_agreement import reference_agreement
+from .tflite_layout import Layout, edge_in, edge_out, io_values, plan_layout
+from .tflite_writer import _dtype, _Writer, write_model
 
 DEFAULT_MODE = "tflite-xnnpack"  # what Interpreter(model_path) runs by default
-SPATIAL = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Resize")
-TIED = ("FromFloat", "ToFloat", "Cast", "Relu", "Sigmoid", "Tanh", "Add", "Mul", "Concat", "Pad", "Softmax") + T.LUT_OPS
 
 
 # ---- lowering --------------------------------------------------------------------------------
 
 def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Graph, dict, list[str]]:
     """The affine int8 IR of `graph` (a clone): returns (graph, input ranges, notes)."""
+    from ..compiler.passes.exact_float_output import ExactFloatOutput
     from ..compiler.passes.quantize_affine import QuantizeAffine
+    from ..compiler.passes.widen_activations import WidenActivations
     from ..compiler.pipeline import optimize
     from ..compiler.ranges import calibrate, intervals
 
@@ -69,378 +67,30 @@ def lower(graph: Graph, options: CompileOptions, source: str = "") -> tuple[Grap
         for v in floats:
             ranges[v.name] = input_range
     in_ranges = {v.name: [float(x) for x in ranges[v.name]] for v in floats if v.name in ranges}
-    qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=options.quant.abits_for(options.target))
+    abits = options.quant.abits_for(options.target)
+    if abits not in (8, 16):
+        raise HwcError(f"--abits {abits}: TFLite activations are 8 bits, or 16 in its 16x8 mode; use --abits 8 or 16")
+    if abits == 16 and (options.target != "tflite" or options.tflite.float_io):
+        raise HwcError("--abits 16 (TFLite's 16x8 mode) is built for --target tflite with int16 I/O: the Edge TPU "
+                       "computes int8 only; leave out --float-io")
+    qa = QuantizeAffine(ranges, wbits=options.quant.wbits, abits=8 if abits == 16 else abits)
     qa.run(g)
+    if abits == 16:  # TFLite's 16x8 mode: int16 activations over the same ranges, int8 weights, int64 biases
+        if qa.carried:
+            raise HwcError("--abits 16: the model carries its own activation quantizers (kept exactly in int8); "
+                           "leave --abits out")
+        WidenActivations().run(g)
+    exact = ExactFloatOutput(lambda v: v in qa.carried)  # the model's unquantized float output, exactly
+    if options.target == "tflite":  # the Edge TPU keeps every layer int8 (mapped), the note says by how much
+        exact.run(g)
     g.verify()
     if calib is None and input_range is None and qa.ranged:
         notes.append(f"no --calib data: activation ranges from interval analysis with inputs in "
                      f"{list(DEFAULT_INPUT_RANGE)} (give --calib X or --input-range LO,HI)")
+    notes += [f"{name}: the model leaves this layer's output unquantized; computed exactly in float32 (DEQUANTIZE, "
+              "float FULLY_CONNECTED: power-of-two scales, every partial sum below 2^24 steps), on the CPU"
+              for name in exact.rewritten]
     return g, in_ranges, notes + qa.notes
-
-
-# ---- layout ----------------------------------------------------------------------------------
-
-@dataclass
-class Layout:
-    perm: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(value) -> p: tflite = ir.transpose(p)
-    fold: dict[int, np.ndarray] = field(default_factory=dict)  # id(Dense) -> weight row order
-
-    def of(self, v: Value) -> tuple[int, ...]:
-        return self.perm.get(id(v), tuple(range(v.type.rank)))
-
-    def shape(self, v: Value) -> list[int]:
-        return [1 if v.type.shape[i] is None else v.type.shape[i] for i in self.of(v)]
-
-
-def _compatible(p, shape) -> bool:
-    """p moves no axis of size > 1 past another: the row-major bytes are those of the IR tensor."""
-    big = [i for i in p if shape[i] is None or shape[i] > 1]
-    return big == sorted(big)
-
-
-def plan_layout(graph: Graph) -> Layout:
-    lay = Layout()
-    perm = lay.perm
-
-    def put(v: Value, p, node: Node) -> bool:
-        p = tuple(p)
-        if id(v) in perm:
-            if perm[id(v)] != p:
-                raise HwcError(f"layout conflict: {v.name} would be both {list(perm[id(v)])} and {list(p)} "
-                               "(a TRANSPOSE op would be needed)", node=node.name, op=node.op)
-            return False
-        perm[id(v)] = p
-        return True
-
-    order = graph.toposort()
-    for n in order:
-        if n.op in SPATIAL:
-            put(n.inputs[0], T.NHWC, n)
-            put(n.output, T.NHWC, n)
-        elif n.op == "Dense":
-            put(n.inputs[0], (0, 1), n)
-            put(n.output, (0, 1), n)
-        elif n.op == "Softmax":
-            r, ax = n.output.type.rank, n.attrs["axis"] % n.output.type.rank
-            put(n.output, [i for i in range(r) if i != ax] + [ax], n)
-    runtime = [v for v in graph.inputs] + [o for n in order for o in n.outputs]
-    while True:
-        changed = True
-        while changed:
-            changed = False
-            for n in order:
-                if n.op in TIED:
-                    group = [v for v in n.inputs if v is not None and v.const is None] + [n.output]
-                    known = [perm[id(v)] for v in group if id(v) in perm]
-                    if known:
-                        for v in group:
-                            changed |= put(v, known[0], n)
-                elif n.op == "Transpose":
-                    t, x, y = list(n.attrs["perm"]), n.inputs[0], n.output
-                    if id(x) in perm:
-                        changed |= put(y, [t.index(j) for j in perm[id(x)]], n)
-                    elif id(y) in perm:
-                        changed |= put(x, [t[j] for j in perm[id(y)]], n)
-        free = next((v for v in runtime if id(v) not in perm), None)
-        if free is None:
-            break
-        perm[id(free)] = tuple(range(free.type.rank))
-    for n in order:
-        if n.op == "Reshape":
-            x, y = n.inputs[0], n.output
-            if not _compatible(perm[id(y)], y.type.shape):
-                raise HwcError("this Reshape produces a channels-last tensor in another order; a TRANSPOSE op "
-                               "would be needed", node=n.name, op=n.op)
-            if _compatible(perm[id(x)], x.type.shape):
-                continue
-            users = [u.node for u in y.uses]
-            px = perm[id(x)]
-            if y.type.rank != 2 or px[0] != 0 or y in graph.outputs or not users or \
-                    any(u.op != "Dense" or u.inputs[0] is not y for u in users):
-                raise HwcError("a Reshape of a channels-last tensor that does not feed Dense layers would need a "
-                               "TRANSPOSE op", node=n.name, op=n.op)
-            inner = [d for d in x.type.shape[1:]]
-            idx = np.arange(math.prod(inner)).reshape(inner).transpose([p - 1 for p in px[1:]]).reshape(-1)
-            for u in users:
-                lay.fold[id(u)] = idx
-    return lay
-
-
-# ---- the flatbuffer --------------------------------------------------------------------------
-
-def _dtype(v: Value) -> str:
-    t = v.type.elem
-    if isinstance(t, AffineType):
-        t = t.storage
-    if isinstance(t, FloatType):
-        return "float32"
-    return {IntType(8): "int8", IntType(8, False): "uint8", IntType(32): "int32"}[t]
-
-
-def _is_edge(graph: Graph, n: Node, float_io: bool) -> bool:
-    """A boundary conversion the host performs (not written into the model)."""
-    if n.op == "FromFloat" or n.op == "ToFloat":
-        return not float_io
-    if n.op == "Cast":
-        return n.inputs[0] in graph.inputs or (n.output in graph.outputs and not T.is_int8(n.output))
-    return False
-
-
-def edge_in(graph: Graph, v: Value, float_io: bool) -> Node | None:
-    """The host-side conversion node that graph input v feeds (possibly through a memory-order Transpose)."""
-    for u in v.uses:
-        n = u.node
-        if n.op == "Transpose" and len(n.output.uses) == 1:
-            n = n.output.uses[0].node
-        if _is_edge(graph, n, float_io):
-            return n
-    return None
-
-
-def edge_out(graph: Graph, v: Value, float_io: bool) -> Node | None:
-    """The host-side conversion node that computes graph output v (possibly through a memory-order Transpose)."""
-    n = v.producer
-    if n is not None and n.op == "Transpose" and n.inputs[0].producer is not None:
-        n = n.inputs[0].producer if _is_edge(graph, n.inputs[0].producer, float_io) else n
-    return n if n is not None and _is_edge(graph, n, float_io) else None
-
-
-def io_values(graph: Graph, float_io: bool) -> tuple[list[Value], list[Value]]:
-    """The IR values that are the model file's inputs and outputs (after host-side edge conversions)."""
-    ins = [e.output if (e := edge_in(graph, v, float_io)) is not None else v for v in graph.inputs]
-    outs = [e.inputs[0] if (e := edge_out(graph, v, float_io)) is not None else v for v in graph.outputs]
-    return ins, outs
-
-
-# ops whose builtin kernels treat a SIMD prefix and a scalar tail of the flat tensor differently
-ORDER_DEPENDENT = ("FromFloat", "ToFloat", "Mul")
-
-
-def explicit_memory_order(graph: Graph, lay: Layout) -> bool:
-    """Put ORDER_DEPENDENT nodes whose tensors are stored permuted between IR Transposes to and from the
-    stored order, so that the simulator sees the elements in memory order. The Transposes emit nothing."""
-    changed = False
-    for n in [n for n in graph.toposort() if n.op in ORDER_DEPENDENT]:
-        p = lay.of(n.output)
-        if _compatible(p, n.output.type.shape):
-            continue
-        ins = [graph.add_node("Transpose", [v], {"perm": list(p)}, name=f"{n.name}_to_memory_order").output
-               for v in n.inputs]
-        t = n.output.type
-        inner = graph.add_node(n.op, ins, dict(n.attrs), name=f"{n.name}_in_memory_order",
-                               output_types=[t.with_shape([t.shape[i] for i in p])])
-        back = graph.add_node("Transpose", [inner.output], {"perm": [int(i) for i in np.argsort(p)]},
-                              name=f"{n.name}_from_memory_order", output_types=[t])
-        name = n.output.name
-        graph.replace_all_uses(n.output, back.output)
-        graph.remove_node(n)
-        graph.rename(back.output, name)
-        changed = True
-    if changed:
-        graph.sort()
-        graph.verify()
-    return changed
-
-
-class _Writer:
-    def __init__(self, graph: Graph, lay: Layout, float_io: bool):
-        from .tflite_flatbuffer import TfliteBuilder
-
-        self.g, self.lay, self.float_io = graph, lay, float_io
-        self.b = TfliteBuilder(description=f"hwc: {graph.name}")
-        self.tensor: dict[int, int] = {}
-        self.ops: list[OpInfo] = []
-        self.op_outputs: list[list[int]] = []
-        self.op_inputs: list[list[int]] = []
-        self.delegated: list[bool] = []
-
-    # tensors
-    def t(self, v: Value) -> int:
-        if id(v) not in self.tensor:
-            q = v.type.elem if isinstance(v.type.elem, AffineType) else None
-            self.tensor[id(v)] = self.b.add_tensor(
-                v.name, self.lay.shape(v), _dtype(v),
-                scale=list(q.scale) if q else None, zero_point=list(q.zero_point) if q else None)
-        return self.tensor[id(v)]
-
-    def alias(self, v: Value, of: Value) -> None:
-        self.tensor[id(v)] = self.t(of)
-
-    def const(self, name: str, data, dtype: str, scale=None, zp=None, qdim: int = 0) -> int:
-        data = np.asarray(data)
-        return self.b.add_tensor(name, list(data.shape), dtype, data=data, scale=scale, zero_point=zp,
-                                 quantized_dimension=qdim)
-
-    def op(self, node: Node, op: str, ins: list[int], outs: list[int], delegated: bool, params: int = 0,
-           edge: bool = False, version: int | None = None, extra: dict | None = None, **kw) -> None:
-        from .tflite_flatbuffer import op_version
-
-        if version is None:
-            version = op_version(op, num_inputs=len(ins))
-        self.b.add_operator(op, ins, outs, version=version, **kw)
-        self.ops.append(OpInfo(op, version, node.name, node.op, self._runtime(ins), self._runtime(outs), params,
-                               kw.get("fused_activation"), edge, extra or {}))
-        self.op_inputs.append(list(ins))
-        self.op_outputs.append(list(outs))
-        self.delegated.append(bool(delegated))
-
-    def _runtime(self, ids: list[int]) -> list[tuple[tuple[int, ...], str]]:
-        """(shape, dtype) of the non-constant tensors among `ids` (what the Edge TPU report checks)."""
-        out = []
-        for i in ids:
-            t = self.b.tensor(i) if i >= 0 else None
-            if t is not None and self.b._buffers[t.buffer].data is None:
-                out.append((tuple(t.shape), _tname(t.type)))
-        return out
-
-    # the model
-    def build(self) -> bytes:
-        g = self.g
-        for n in g.toposort():
-            self.node(n)
-        in_v, out_v = io_values(g, self.float_io)
-        ins, outs = [self.t(v) for v in in_v], [self.t(v) for v in out_v]
-        self.b.set_inputs(ins)
-        self.b.set_outputs(outs)
-        self.io = (ins, outs)
-        return self.b.to_bytes()
-
-    def node(self, n: Node) -> None:  # noqa: C901 - one branch per IR op
-        g, lay = self.g, self.lay
-        x = n.inputs[0] if n.inputs else None
-        if _is_edge(g, n, self.float_io):
-            return
-        takes = T.xnnpack_takes(n) if n.op not in ("FromFloat", "ToFloat") else True
-        if n.op == "Transpose":
-            before_edge = x in g.inputs and any(_is_edge(g, u.node, self.float_io) for u in n.output.uses)
-            after_edge = n.output in g.outputs and _is_edge(g, x.producer, self.float_io)
-            if before_edge or after_edge:
-                return  # a memory-order Transpose on the host side of a host-side conversion
-        if n.op == "FromFloat":
-            self.op(n, "QUANTIZE", [self.t(x)], [self.t(n.output)], True, edge=True)
-        elif n.op == "ToFloat":
-            self.op(n, "DEQUANTIZE", [self.t(x)], [self.t(n.output)], True, edge=True)
-        elif n.op == "Cast":
-            self.op(n, "QUANTIZE", [self.t(x)], [self.t(n.output)], takes, version=1)
-        elif n.op == "Transpose":
-            self.alias(n.output, x)
-        elif n.op == "Reshape":
-            if lay.shape(n.output) == lay.shape(x):
-                self.alias(n.output, x)
-            else:
-                shape = lay.shape(n.output)
-                st = self.const(f"{n.name}_shape", np.asarray(shape, np.int32), "int32")
-                self.op(n, "RESHAPE", [self.t(x), st], [self.t(n.output)], True, new_shape=shape)
-        elif n.op == "Dense":
-            self.dense(n)
-        elif n.op == "Conv":
-            self.conv(n)
-        elif n.op in ("MaxPool", "AveragePool"):
-            a = n.attrs
-            self.op(n, "MAX_POOL_2D" if n.op == "MaxPool" else "AVERAGE_POOL_2D", [self.t(x)], [self.t(n.output)],
-                    takes, padding=T.window_padding(n), strides=tuple(a["strides"]), filter=tuple(a["kernel_shape"]))
-        elif n.op == "GlobalAveragePool":
-            axes = self.const(f"{n.name}_axes", np.asarray([1, 2], np.int32), "int32")
-            self.op(n, "MEAN", [self.t(x), axes], [self.t(n.output)], takes, keep_dims=True)
-        elif n.op in ("Add", "Mul"):
-            from .tflite_flatbuffer import op_version
-
-            ver = None
-            if n.op == "Mul":
-                ver = op_version("MUL", input_scales=[T.qparams(v)[0] for v in n.inputs],
-                                 output_scale=T.qparams(n.output)[0])
-            self.op(n, n.op.upper(), [self.t(v) for v in n.inputs], [self.t(n.output)], takes, version=ver)
-        elif n.op == "Concat":
-            axis = lay.of(n.output).index(n.attrs["axis"] % n.output.type.rank)
-            self.op(n, "CONCATENATION", [self.t(v) for v in n.inputs], [self.t(n.output)], takes, axis=axis)
-        elif n.op == "Pad":
-            p, r = n.attrs["pads"], x.type.rank
-            pads = np.asarray([[p[i], p[r + i]] for i in lay.of(x)], np.int32)
-            pt = self.const(f"{n.name}_paddings", pads, "int32")
-            self.op(n, "PAD", [self.t(x), pt], [self.t(n.output)], takes, extra={"batch_padding": bool(pads[0].any())})
-        elif n.op == "Relu":
-            self.op(n, "RELU", [self.t(x)], [self.t(n.output)], takes, version=2)
-        elif n.op in ("Sigmoid", "Tanh", "Softmax"):
-            name = {"Sigmoid": "LOGISTIC", "Tanh": "TANH", "Softmax": "SOFTMAX"}[n.op]
-            self.op(n, name, [self.t(x)], [self.t(n.output)], takes, **({"beta": 1.0} if n.op == "Softmax" else {}))
-        elif n.op == "Resize":
-            hw = lay.shape(n.output)[1:3]
-            st = self.const(f"{n.name}_size", np.asarray(hw, np.int32), "int32")
-            self.op(n, "RESIZE_NEAREST_NEIGHBOR", [self.t(x), st], [self.t(n.output)], False, version=2)
-        elif n.op in T.LUT_OPS:
-            shape = lay.shape(n.output)
-            i32 = self.b.add_tensor(f"{n.name}_index", shape, "int32")
-            idx = self.b.add_tensor(f"{n.name}_index_128", shape, "int32")
-            k = self.const(f"{n.name}_128", np.asarray([128], np.int32), "int32")
-            q = n.output.type.elem
-            table = self.const(f"{n.name}_table", T.lut_table(n), "int8", scale=list(q.scale), zp=list(q.zero_point))
-            self.op(n, "CAST", [self.t(x)], [i32], False, version=3)
-            self.op(n, "ADD", [i32, k], [idx], False, version=1)
-            self.op(n, "GATHER", [table, idx], [self.t(n.output)], False, version=2, params=256)
-        else:
-            raise HwcError(f"no TFLite operator for {n.op}", node=n.name, op=n.op)
-
-    def _bias(self, n: Node, w_scales) -> int:
-        b = n.inputs[2]
-        return self.const(f"{n.name}_bias", np.asarray(b.const, np.int32), "int32", scale=list(b.type.elem.scale),
-                          zp=[0] * len(w_scales))
-
-    def dense(self, n: Node) -> None:
-        wt = n.inputs[1].type.elem
-        w = np.asarray(n.inputs[1].const)
-        if id(n) in self.lay.fold:
-            w = w[self.lay.fold[id(n)]]
-        wq = self.const(f"{n.name}_weights", w.T, "int8", scale=list(wt.scale), zp=list(wt.zero_point), qdim=0)
-        ins = [self.t(n.inputs[0]), wq]
-        if not any(wt.zero_point):  # XNNPACK fails to prepare (not: declines) weights with a zero point and a bias
-            ins.append(self._bias(n, wt.scale))
-        self.op(n, "FULLY_CONNECTED", ins, [self.t(n.output)], T.xnnpack_takes(n),
-                params=w.size + 4 * w.shape[1], fused_activation=n.attrs["activation"])
-
-    def conv(self, n: Node) -> None:
-        a, x = n.attrs, n.inputs[0]
-        wt = n.inputs[1].type.elem
-        w = np.asarray(n.inputs[1].const)
-        padding = T.window_padding(n)
-        src = self.t(x)
-        if padding is None:  # explicit pads: a PAD (with the input zero point) and a VALID convolution
-            p = a["pads"]
-            pads = np.asarray([[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]], np.int32)
-            shape = self.lay.shape(x)
-            shape = [shape[0], shape[1] + p[0] + p[2], shape[2] + p[1] + p[3], shape[3]]
-            s, z = T.qparams(x)
-            padded = self.b.add_tensor(f"{n.name}_padded", shape, "int8", scale=[s], zero_point=[z])
-            self.op(n, "PAD", [src, self.const(f"{n.name}_paddings", pads, "int32")], [padded], True)
-            src, padding = padded, "VALID"
-        dm = T.depthwise_multiplier(n)
-        opts = dict(padding=padding, strides=tuple(a["strides"]), dilation=tuple(a["dilations"]),
-                    fused_activation=a["activation"])
-        if dm is None:
-            wq = self.const(f"{n.name}_weights", w.transpose(0, 2, 3, 1), "int8", scale=list(wt.scale),
-                            zp=list(wt.zero_point), qdim=0)
-            op = "CONV_2D"
-        else:
-            wq = self.const(f"{n.name}_weights", w.transpose(1, 2, 3, 0), "int8", scale=list(wt.scale),
-                            zp=list(wt.zero_point), qdim=3)
-            op, opts["depth_multiplier"] = "DEPTHWISE_CONV_2D", dm
-        self.op(n, op, [src, wq, self._bias(n, wt.scale)], [self.t(n.output)], T.xnnpack_takes(n),
-                params=w.size + 4 * w.shape[0], **opts)
-
-
-def _tname(t: int) -> str:
-    from ai_edge_litert import schema_py_generated as S
-
-    return {S.TensorType.INT8: "int8", S.TensorType.UINT8: "uint8", S.TensorType.INT32: "int32",
-            S.TensorType.FLOAT32: "float32", S.TensorType.INT16: "int16", S.TensorType.INT64: "int64"}.get(t, str(t))
-
-
-def write_model(graph: Graph, float_io: bool) -> tuple[bytes, _Writer, Layout]:
-    """Plan the layout (making memory order explicit where the arithmetic depends on it) and write the model."""
-    lay = plan_layout(graph)
-    if explicit_memory_order(graph, lay):
-        lay = plan_layout(graph)
-    w = _Writer(graph, lay, float_io)
-    return w.build(), w, lay
 
 
 # ---- the backend -----------------------------------------------------------------------------
@@ -466,7 +116,7 @@ class TfliteBackend(Backend):
             "float_io": float_io, "input_ranges": in_ranges,
             "input_perms": [list(lay.of(v)) for v in io_values(g, float_io)[0]],
             "output_perms": [list(lay.of(v)) for v in io_values(g, float_io)[1]],
-            "wbits": options.quant.wbits, "abits": 8,
+            "wbits": options.quant.wbits, "abits": _abits(g),
             "delegated": writer.delegated, "op_inputs": writer.op_inputs, "op_outputs": writer.op_outputs,
         }
         (outdir / "model.tflite").write_bytes(model)
@@ -475,15 +125,15 @@ class TfliteBackend(Backend):
         (outdir / "edgetpu_report.txt").write_text(report)
         (outdir / "README.md").write_text(_readme(g, writer, lay, float_io, notes, target))
         files += ["edgetpu_report.txt", "README.md"]
-        manifest = {"wbits": options.quant.wbits, "abits": 8, "float_io": float_io, "calib": options.calib.path,
+        manifest = {"wbits": options.quant.wbits, "abits": _abits(g), "float_io": float_io, "calib": options.calib.path,
                     "input_range": options.quant.input_range_text}
         from ..compiler.cost.tflite import tflite_figures
         from .edgetpu_report import analyse
 
         figs = tflite_figures(g, writer.ops, analyse(writer.ops)[0], target)
         files.append(write_manifest(outdir, target, manifest, files, figs.to_json()))
-        summary = [f"compiled for --target {target}: int8 TFLite, {len(writer.ops)} operators, wbits "
-                   f"{manifest['wbits']}, {'float32' if float_io else 'int8'} I/O"]
+        summary = [f"compiled for --target {target}: {'16x8' if _abits(g) == 16 else 'int8'} TFLite, {len(writer.ops)} operators, wbits "
+                   f"{manifest['wbits']}, {_io_kinds(g, float_io)}"]
         summary += [f"  {o.op:<22} {o.node}" for o in writer.ops]
         summary += [line for line in report.splitlines() if line.startswith(("mapped", "first", "runs", "param"))]
         summary += [f"note: {x}" for x in notes]
@@ -705,7 +355,9 @@ def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str],
         *io, "",
         ("The model converts float32 in and out itself (QUANTIZE/DEQUANTIZE)." if float_io else
          "Inputs and outputs are int8: quantize on the host as real = scale * (q - zero_point) (scales and zero "
-         "points are in the model), e.g. q = clip(round(x / scale) + zero_point, -128, 127)."),
+         "points are in the model), e.g. q = clip(round(x / scale) + zero_point, -128, 127)."
+         + (" A float32 output is the model's own unquantized output, computed exactly by a float32 layer (Notes)."
+            if any(_dtype(t) == "float32" for t in out_v) else "")),
         "", "## Verify", "",
         "`hwc verify DIR [--resolver ref|xnnpack|builtin]` runs LiteRT on random inputs and compares with the "
         "simulator bit for bit.", "",
@@ -715,6 +367,18 @@ def _readme(g: Graph, w: _Writer, lay: Layout, float_io: bool, notes: list[str],
     if notes:
         lines += ["", "## Notes", "", *[f"- {x}" for x in notes]]
     return "\n".join(lines) + "\n"
+
+
+def _abits(g: Graph) -> int:
+    """16 for the 16x8 mode (int16 activations), else 8."""
+    return 16 if any(isinstance(v.type.elem, AffineType) and v.type.elem.storage.bits == 16 for v in g.values()) else 8
+
+
+def _io_kinds(g: Graph, float_io: bool) -> str:
+    """"int8 I/O", or e.g. "int8 input, float32 output" (an exact float output layer)."""
+    ins, outs = io_values(g, float_io)
+    i, o = ("/".join(sorted({_dtype(v) for v in vs})) for vs in (ins, outs))
+    return f"{i} I/O" if i == o else f"{i} input, {o} output"
 
 
 def _host_perm(g: Graph, v: Value, t: Value, lay: Layout) -> tuple[int, ...]:

@@ -8,6 +8,8 @@ so that the check stays a small part of the compile time."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..compiler.ir.graph import Graph
@@ -70,5 +72,31 @@ def reference_agreement(reference: Graph, tflite: Graph, ranges: dict, mode: str
     if equal.all():
         return f"the model's own quantization: TFLite reproduces its outputs exactly on {n} of {n} random inputs"
     return (f"the model's own quantization: TFLite reproduces its outputs exactly on {int(equal.sum())} of {n} random "
-            f"inputs, largest difference {worst:.4g} (TFLite requantizes every layer in int8 with its own rounding: "
-            "ties away from zero, 8-bit ranges)")
+            f"inputs, largest difference {worst:.4g} ({why_not_exact(reference, tflite)})")
+
+
+def _pow2(s: float) -> bool:
+    return s > 0 and math.frexp(s)[0] == 0.5
+
+
+def why_not_exact(reference: Graph, tflite: Graph) -> str:
+    """The arithmetic reason TFLite's int8 form differs from the model's own quantizers."""
+    reasons = []
+    own = QUANTIZERS | {"Bipolar"}
+    own_out = {v.name for v in reference.outputs if v.producer is not None and v.producer.op in own}
+    own_in = {v.name for v in reference.inputs if v.uses and all(u.node.op in own for u in v.uses)}
+    fed = [u.node.output for v in tflite.inputs if v.name not in own_in for u in v.uses if u.node.op == "FromFloat"]
+    if fed:
+        reasons.append("a float input the model leaves unquantized is quantized to 8 bits")
+    held = [v.producer.inputs[0] for v in tflite.outputs if isinstance(v.type.elem, FloatType) and v.producer is not None
+            and v.producer.op == "ToFloat" and v.name not in own_out]
+    if held:
+        reasons.append("a float output the model leaves unquantized is held in 8 bits")
+    # the values TFLite quantizes for that output by their range (not the model's scales)
+    ours = {id(v) for v in held + fed} | {id(v.producer.inputs[0]) for v in held
+                                    if v.producer is not None and v.producer.op in ("Softmax", "Sigmoid", "Tanh")}
+    scales = [s for v in tflite.values() if isinstance(v.type.elem, AffineType) and id(v) not in ours
+              and v.type.elem.storage.bits <= 16 for s in v.type.elem.scale]  # biases: s_in·s_w, derived
+    if not all(_pow2(s) for s in scales):
+        reasons.append("scales that are not powers of two: TFLite's fixed-point multipliers round")
+    return "; ".join(reasons) or "requantization ties: TFLite rounds them its own way"

@@ -13,7 +13,7 @@ What it guarantees, because the Edge TPU compiler v16 reads files this way:
   packs with alignment 1, so `_AlignedBufferT` packs the vector itself);
 - every operator code has both ``builtin_code`` and ``deprecated_builtin_code``
   (``min(code, 127)``) set, and a conservative version from `OP_VERSIONS` (the
-  version the TF converter gives the int8 form of the op, see below);
+  version the TF converter gives the int8 form of the op, backends/tflite_versions.py);
 - shapes are static (the caller gives them; batch 1 is the usual choice).
 
 Example::
@@ -36,6 +36,8 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as S
 
+from .tflite_versions import OP_VERSIONS, op_version
+
 __all__ = [
     "OP_VERSIONS",
     "TfliteBuilder",
@@ -43,44 +45,6 @@ __all__ = [
     "op_version",
     "check_buffer_alignment",
 ]
-
-# Op versions the TF converter (tensorflow/lite/tools/versioning/op_version.cc,
-# GetBuiltinOperatorVersion) assigns to the int8 form of each op. The Edge TPU
-# compiler v16 refuses versions newer than the ones it knows, so we never go higher.
-#   CONV_2D            3  int8 in, int8 filter, int8 out (per-channel filter is v3 too)
-#   DEPTHWISE_CONV_2D  3  int8 (dilation does not raise it for int8)
-#   FULLY_CONNECTED    4  int8 with bias; 5 if keep_num_dims; 6 if only 2 inputs (no bias)
-#   ADD                2  int8
-#   MUL                2  int8; 3 if s_in1 * s_in2 / s_out >= 1 (see `op_version`)
-#   AVERAGE_POOL_2D    2  int8
-#   MAX_POOL_2D        2  int8
-#   MEAN               2  int8
-#   SOFTMAX            2  int8
-#   LOGISTIC           2  int8
-#   TANH               2  int8
-#   CONCATENATION      2  int8
-#   RESHAPE            1  (no type-dependent version)
-#   PAD                2  int8, rank <= 4
-#   QUANTIZE           1  float32 -> int8/uint8 per tensor (2 is int16 output)
-#   DEQUANTIZE         2  int8 -> float32 per tensor (1 is uint8)
-OP_VERSIONS: dict[str, int] = {
-    "CONV_2D": 3,
-    "DEPTHWISE_CONV_2D": 3,
-    "FULLY_CONNECTED": 4,
-    "ADD": 2,
-    "MUL": 2,
-    "AVERAGE_POOL_2D": 2,
-    "MAX_POOL_2D": 2,
-    "MEAN": 2,
-    "SOFTMAX": 2,
-    "LOGISTIC": 2,
-    "TANH": 2,
-    "CONCATENATION": 2,
-    "RESHAPE": 1,
-    "PAD": 2,
-    "QUANTIZE": 1,
-    "DEQUANTIZE": 2,
-}
 
 _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (S.TensorType.INT8, np.int8),
@@ -112,26 +76,6 @@ def builtin_code(op: str | int) -> int:
         return int(getattr(S.BuiltinOperator, op))
     except AttributeError:
         raise ValueError(f"unknown TFLite builtin operator {op!r}") from None
-
-
-def op_version(op: str, *, input_scales: Sequence[float] | None = None, output_scale: float | None = None,
-               num_inputs: int | None = None, keep_num_dims: bool = False) -> int:
-    """Return the conservative int8 op version for `op`, refined where the converter refines it.
-
-    MUL becomes version 3 when ``s_in1 * s_in2 / s_out >= 1`` (pass `input_scales` and
-    `output_scale`); FULLY_CONNECTED becomes 5 with `keep_num_dims` and 6 with only two
-    inputs (no bias). Everything else comes from `OP_VERSIONS` (1 for ops not listed).
-    """
-    v = OP_VERSIONS.get(op, 1)
-    if op == "MUL" and input_scales is not None and output_scale:
-        if input_scales[0] * input_scales[1] / output_scale >= 1.0:
-            v = 3
-    if op == "FULLY_CONNECTED":
-        if num_inputs == 2:
-            v = 6
-        elif keep_num_dims:
-            v = 5
-    return v
 
 
 class _AlignedBufferT(S.BufferT):

@@ -21,6 +21,11 @@ from .ir.static import is_static
 CHANNEL_PRESERVING = frozenset({"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "Selu", "Identity",
                                 "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Resize",
                                 "Cast", "BatchNormalization", "Quant", "Trunc", "Rescale"})
+LAYERS = frozenset({"Dense", "Conv"})
+ELEMENTWISE = frozenset({"Add", "Sub", "Mul"})
+# every op the walk carries channels through (Concat on axis 1, a flattening Reshape, Pad off the channel axis);
+# any other op on the path freezes the group: its channels are not pruned
+CHANNEL_OPS = CHANNEL_PRESERVING | LAYERS | ELEMENTWISE | {"Concat", "Reshape", "Pad"}
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,14 @@ def find_group(graph: Graph, source: Node) -> Group:
         # backward: who else produces these channels (reached through a residual Add)
         p = v.producer
         if id(v) in backward and p is not None and p not in g.sources and m.block == 1:
-            if p.op in ("Dense", "Conv") and not _depthwise(p):
+            if p.op in LAYERS and not _depthwise(p):
                 add_source(p, m.offset)
             elif p.op in CHANNEL_PRESERVING or _depthwise(p):
                 if (p.op == "Quant" and _per_channel(p)) or p.op in ("BatchNormalization", "Rescale") or _depthwise(p):
                     if p not in g.passthrough:
                         g.passthrough.append(p)
                 add(Member(p.inputs[0], m.offset), from_consumer=True)
-            elif p.op in ("Add", "Sub", "Mul"):
+            elif p.op in ELEMENTWISE:
                 for x in p.inputs:
                     if x.const is None:
                         add(Member(x, m.offset), from_consumer=True)
@@ -132,7 +137,7 @@ def find_group(graph: Graph, source: Node) -> Group:
                     if u not in g.passthrough:
                         g.passthrough.append(u)
                 add(Member(u.output, m.offset, m.block))
-            elif u.op in ("Add", "Sub", "Mul") and all(x.const is None for x in u.inputs):
+            elif u.op in ELEMENTWISE and all(x.const is None for x in u.inputs):
                 if any(x.type.shape != v.type.shape for x in u.inputs):
                     g.frozen = f"{u.name}: broadcasting over channels"
                     break
@@ -140,7 +145,7 @@ def find_group(graph: Graph, source: Node) -> Group:
                 for x in u.inputs:
                     if x is not v:
                         add(Member(x, m.offset, m.block), from_consumer=True)
-            elif u.op in ("Add", "Sub", "Mul"):  # with a constant: per-channel constants are sliced
+            elif u.op in ELEMENTWISE:  # with a constant: per-channel constants are sliced
                 c = next(x for x in u.inputs if x.const is not None)
                 if c.type.rank >= 1 and math.prod(c.type.shape) > 1:
                     g.frozen = f"{u.name}: a per-channel constant operand"

@@ -11,7 +11,8 @@ from .errors import HwcError
 from .frontend.onnx_loader import load_onnx
 from .ir.graph import Graph
 from .ir.types import FixedType
-from .passes.assign_types import AssignTypes, Decision, TypeWarning, input_port_type
+from .passes.assign_types import AssignTypes, Decision
+from .passes.fixed_type_rules import TypeWarning, input_port_type
 from .passes.base import PassManager
 from .passes.fold_constants import FoldConstants
 from .passes.fuse_matmul_add import FuseMatMulAdd

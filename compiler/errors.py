@@ -38,3 +38,9 @@ class HwcError(Exception):
         """The same error with the file (and node) filled in where they were not known yet."""
         return HwcError(self.reason, self.path or (str(path) if path else None),
                         self.node if self.node is not None else node, self.op or op)
+
+
+# why DynamicQuantizeLinear is refused by every hardware target (fixed point and int8 alike)
+DYNAMIC_QUANT_REFUSAL = ("computes its scale and zero point from each input's min and max at run time; fixed-point "
+                         "and int8 hardware needs them at compile time (export with static quantization, or "
+                         "compile the float model)")

@@ -1,6 +1,7 @@
 """Quantization-aware distillation: fine-tune a graph with PyTorch toward the float model.
 
-The student is the (pruned, quantized) graph, run op by op by a small torch interpreter of the IR;
+The student is the (pruned, quantized) graph, run op by op by the torch interpreter of the IR
+(`finetune_interpreter.py`);
 its trainable parameters are the weights and biases of Dense/Conv layers, and pruned (zero)
 weights stay zero (masked gradients). The teacher is the unpruned float graph: the loss compares
 the two graphs' outputs on the given inputs, so no labels are needed (classifiers: KL divergence of
@@ -14,108 +15,12 @@ exactly what training saw. PyTorch is optional: without it this raises a clear e
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .errors import HwcError
+from .finetune_interpreter import Interpreter, torch_module
 from .ir.graph import Graph, Node
 from .quantize.grid import as_matrix, from_matrix
 from .sim.run import simulate
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise HwcError("fine-tuning needs PyTorch (pip install torch==2.13.0)") from None
-    return torch
-
-
-def _pool_pads(node: Node):
-    nd = len(node.attrs["kernel_shape"])
-    p = node.attrs["pads"]
-    pads = []
-    for i in reversed(range(nd)):
-        pads += [p[i], p[nd + i]]
-    return pads
-
-
-class _Interpreter:
-    """Runs an IR graph with torch ops; Dense/Conv weights come from `params`."""
-
-    def __init__(self, graph: Graph, params: dict, fake_quant, act_quant=None):
-        self.graph, self.params, self.fake_quant = graph, params, fake_quant
-        self.act_quant = act_quant or (lambda name, y: y)
-
-    def __call__(self, x):
-        torch = _torch()
-        F = torch.nn.functional
-        env = {id(self.graph.inputs[0]): self.act_quant(self.graph.inputs[0].name, x)}
-
-        def val(v):
-            if v is None:
-                return None
-            if v.const is not None:
-                return torch.as_tensor(np.array(v.const, np.float32))
-            return env[id(v)]
-
-        for n in self.graph.toposort():
-            a = n.attrs
-            ins = [val(v) for v in n.inputs]
-            if n.op in ("Dense", "Conv"):
-                w = self.fake_quant(n, self.params[n.name + ".w"])
-                b = self.params.get(n.name + ".b")
-                if n.op == "Dense":
-                    y = ins[0] @ w + (b if b is not None else 0)
-                else:
-                    nd = w.ndim - 2
-                    p = a["pads"]
-                    x = F.pad(ins[0], [q for i in reversed(range(nd)) for q in (p[i], p[nd + i])])
-                    conv = F.conv1d if nd == 1 else F.conv2d
-                    y = conv(x, w, b, stride=a["strides"], dilation=a["dilations"], groups=a["group"])
-            elif n.op == "Relu":
-                y = torch.relu(ins[0])
-            elif n.op == "LeakyRelu":
-                y = F.leaky_relu(ins[0], a["alpha"])
-            elif n.op == "Clip":
-                y = torch.clamp(ins[0], a["min"], a["max"])
-            elif n.op == "Sigmoid":
-                y = torch.sigmoid(ins[0])
-            elif n.op == "Tanh":
-                y = torch.tanh(ins[0])
-            elif n.op == "Softmax":
-                y = torch.softmax(ins[0], a["axis"])
-            elif n.op == "MaxPool":
-                nd = len(a["kernel_shape"])
-                x = F.pad(ins[0], _pool_pads(n), value=-math.inf)
-                pool = F.max_pool1d if nd == 1 else F.max_pool2d
-                y = pool(x, a["kernel_shape"], a["strides"], dilation=a["dilations"], ceil_mode=a["ceil_mode"])
-            elif n.op == "AveragePool" and not any(a["pads"]) and not a["ceil_mode"]:
-                pool = F.avg_pool1d if len(a["kernel_shape"]) == 1 else F.avg_pool2d
-                y = pool(ins[0], a["kernel_shape"], a["strides"])
-            elif n.op == "GlobalAveragePool":
-                y = ins[0].mean(dim=tuple(range(2, ins[0].ndim)), keepdim=True)
-            elif n.op == "GlobalMaxPool":
-                y = ins[0].amax(dim=tuple(range(2, ins[0].ndim)), keepdim=True)
-            elif n.op == "Reshape":
-                y = ins[0].reshape([ins[0].shape[0] if d is None else d for d in a["shape"]])
-            elif n.op == "Transpose":
-                y = ins[0].permute(a["perm"])
-            elif n.op in ("Add", "Sub", "Mul", "Div"):
-                y = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div}[n.op](ins[0], ins[1])
-            elif n.op == "Concat":
-                y = torch.cat(ins, dim=a["axis"])
-            elif n.op == "BatchNormalization":
-                s, b, m, v = ins[1:]
-                shape = (1, -1) + (1,) * (ins[0].ndim - 2)
-                y = (ins[0] - m.reshape(shape)) / torch.sqrt(v.reshape(shape) + a["epsilon"]) * s.reshape(shape) + b.reshape(shape)
-            elif n.op in ("Identity", "Dropout"):
-                y = ins[0]
-            else:
-                raise HwcError(f"fine-tuning does not support {n.op} yet", node=n.name, op=n.op)
-            env[id(n.output)] = self.act_quant(n.output.name, y)
-        return env[id(self.graph.outputs[0])]
 
 
 def _layer_grid(grids: dict, node: Node, wm: np.ndarray, rescale: bool):
@@ -150,9 +55,9 @@ def _act_fake_quant(torch, types: dict):
 
 
 def _pow2_fake_quant(torch, bits: int | None):
-    """w -> the value the quantizer will give it (assign_types.quantize_weights: the same power-of-two
+    """w -> the value the quantizer will give it (weight_mantissas.quantize_weights: the same power-of-two
     scale choice, round half to even, saturate), with a straight-through gradient."""
-    from .passes.assign_types import quantize_weights
+    from .passes.weight_mantissas import quantize_weights
 
     def fq(node, w):
         if not bits:
@@ -173,7 +78,7 @@ def finetune(graph: Graph, teacher: Graph, data: list[np.ndarray], epochs: int, 
     output); act_types: {value name: FixedType}; masks: {node name: bool array of weights that
     stay 0} (default: the weights that are 0 now, when no grids are given). The weights kept are
     those of the epoch (or the start) with the least loss over all of `data`."""
-    torch = _torch()
+    torch = torch_module()
     torch.manual_seed(seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one thread: the same result on every run and machine
@@ -209,7 +114,7 @@ def _train(torch, graph, teacher, data, epochs, wbits, lr, batch, seed, temperat
             if n.input(2) is not None and n.inputs[2].const is not None:
                 params[n.name + ".b"] = torch.nn.Parameter(torch.as_tensor(np.array(n.inputs[2].const, np.float32)))
     fq = _grid_fake_quant(torch, grids, rescale) if grids else _pow2_fake_quant(torch, wbits)
-    model = _Interpreter(graph, params, fq, _act_fake_quant(torch, act_types) if act_types else None)
+    model = Interpreter(graph, params, fq, _act_fake_quant(torch, act_types) if act_types else None)
     opt = torch.optim.Adam(list(params.values()), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, epochs))
     gen = torch.Generator().manual_seed(seed)

@@ -10,6 +10,7 @@ from .passes.div_to_mul import DivToMul
 from .passes.fold_batchnorm import FoldBatchNorm
 from .passes.fold_batchnorm_into_next import FoldBatchNormIntoNext
 from .passes.fold_constants import FoldConstants
+from .passes.fuse_gelu import FuseGelu
 from .passes.fuse_matmul_add import FuseMatMulAdd
 from .passes.fuse_swish import FuseSwish
 from .passes.merge_affine_chain import MergeAffineChain
@@ -27,9 +28,10 @@ def canonical() -> list:
     """Canonicalisation, so that equivalent exports look alike to every backend: transpose pairs cancel,
     constant Div/Sub become Mul/Add, affine chains merge into one per-channel BatchNormalization that folds
     into the neighbouring Conv/Dense where exact (each rounds once in float; see the passes' docstrings);
-    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish; BipolarQuant with scale 1 becomes Bipolar;
+    x·Sigmoid(x) and x·HardSigmoid(x) become Swish and HardSwish, x·0.5·(1 + erf(x/√2)) Gelu (first, before
+    the affine chains merge); BipolarQuant with scale 1 becomes Bipolar;
     a PRelu with one slope becomes LeakyRelu."""
-    return [CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
+    return [FuseGelu(), CancelTransposes(), DivToMul(), SubToAdd(), FuseMatMulAdd(), MergeAffineChain(), FoldBatchNorm(),
             FoldBatchNormIntoNext(), FuseSwish(), BipolarQuantToBipolar(), PReluToLeakyRelu()]
 
 

@@ -150,6 +150,16 @@ def _pad(node, x, get, graph):
     return min(x[0], v), max(x[1], v)
 
 
+def _layer_norm(node, x, get, graph):
+    """|x_i - mean| / std <= sqrt(K - 1) over K values (equality when all but one are equal), so
+    y_i lies within bias_i -+ sqrt(K - 1) * |scale_i|."""
+    k = math.prod(node.inputs[0].type.shape[node.attrs["axis"]:])
+    g = np.abs(static_f64(node.inputs[1]))
+    b = static_f64(node.input(2)) if node.input(2) is not None else np.zeros_like(g)
+    r = math.sqrt(max(k - 1, 0)) * g
+    return float((b - r).min()), float((b + r).max())
+
+
 def _keep(node, x, get, graph):
     return x
 
@@ -166,9 +176,9 @@ INTERVALS = {
     "DynamicQuantizeLinear": lambda *a: (0.0, 255.0),  # uint8 values (every hardware target refuses the op)
     "Add": _binary, "Sub": _binary, "Mul": _binary, "Div": _binary, "MatMul": _matmul,
     "ConvInteger": _integer_product, "MatMulInteger": _integer_product,
-    "Concat": _concat, "BatchNormalization": _batchnorm, "Pad": _pad,
+    "Concat": _concat, "BatchNormalization": _batchnorm, "Pad": _pad, "LayerNormalization": _layer_norm,
     **dict.fromkeys(("Reshape", "Transpose", "Identity", "Dropout", "Resize", "Cast", "MaxPool", "GlobalMaxPool",
-                     "AveragePool", "GlobalAveragePool", "Quant", "BipolarQuant", "Trunc", "QuantizeLinear",
+                     "AveragePool", "GlobalAveragePool", "Gather", "Quant", "BipolarQuant", "Trunc", "QuantizeLinear",
                      "DequantizeLinear"), _keep),
 }
 

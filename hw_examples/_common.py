@@ -85,6 +85,12 @@ def write_digits_data():
     return x_tr, x_te, y_tr, y_te
 
 
+def write_digits_images():
+    """`write_digits_data`, its x as [N, 1, 8, 8] images."""
+    x_tr, x_te, y_tr, y_te = write_digits_data()
+    return x_tr.reshape(-1, 1, 8, 8), x_te.reshape(-1, 1, 8, 8), y_tr, y_te
+
+
 # --------------------------------------------------------------------------- training
 def train(model, x, y, *, epochs, lr, batch_size=64, weight_decay=0.0, seed=SEED, log_every=0):
     """Adam + cosine LR, cross-entropy, mini-batches drawn with a fixed torch.Generator."""
@@ -167,6 +173,84 @@ def export_brevitas(model, example_shape, qonnx_path=None, qcdq_path=None):
     if qcdq_path is not None:
         export_onnx_qcdq(model, x, str(qcdq_path), **kw)
         onnx.checker.check_model(onnx.load(str(qcdq_path)), full_check=True)
+
+
+# --------------------------------------------------------------------------- Brevitas layers
+def quant_input():
+    """8-bit unsigned input quantizer with a power-of-two scale (inputs in [0, 1])."""
+    import brevitas.nn as qnn
+    from brevitas.quant import Uint8ActPerTensorFixedPoint
+
+    return qnn.QuantIdentity(act_quant=Uint8ActPerTensorFixedPoint, return_quant_tensor=True)
+
+
+def quant_relu(bits):
+    """ReLU quantized to `bits` unsigned bits, power-of-two scale."""
+    import brevitas.nn as qnn
+    from brevitas.quant import Uint8ActPerTensorFixedPoint
+
+    return qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=bits, return_quant_tensor=True)
+
+
+def pow2_weights(bits):
+    """Keyword arguments of a QuantLinear/QuantConv2d: `bits`-bit weights with a power-of-two scale, Int16Bias."""
+    from brevitas.quant import Int8WeightPerTensorFixedPoint, Int16Bias
+
+    return dict(weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=bits, bias_quant=Int16Bias,
+                return_quant_tensor=False)
+
+
+# --------------------------------------------------------------------------- one example, end to end
+def float_example(out_dir, build, data, *, epochs, lr, batch, example_shape, test_data, after_export=None,
+                  **export_kw):
+    """Seed, data() -> (x_tr, x_te, y_tr, y_te), build(), train, export out_dir/model.onnx, check it with
+    `after_export(path)`, print the test accuracy (torch and onnxruntime) and record it in accuracy.json."""
+    set_determinism()
+    x_tr, x_te, y_tr, y_te = data()
+    model = build()
+    with Timer() as t:
+        train(model, x_tr, y_tr, epochs=epochs, lr=lr, batch_size=batch)
+    onnx_path = out_dir / "model.onnx"
+    export_float(model, example_shape, onnx_path, **export_kw)
+    if after_export is not None:
+        after_export(onnx_path)
+    acc_torch = torch_accuracy(model, x_te, y_te)
+    acc_ort = ort_accuracy(onnx_path, x_te, y_te)
+    n_params = sum(p.numel() for p in model.parameters())
+    n_buffers = sum(b.numel() for n, b in model.named_buffers() if "running" in n)
+    stats = f" (+{n_buffers} BN running stats)" if n_buffers else ""
+    print(f"{out_dir.name}: params={n_params}{stats} train_time={t.seconds:.1f}s "
+          f"test_acc torch={acc_torch:.4f} onnxruntime={acc_ort:.4f}")
+    update_accuracy_json({f"{out_dir.name}/model.onnx": {
+        "test_data": test_data, "accuracy": acc_ort, "measured_with": "onnxruntime"}})
+
+
+def brevitas_example(out_dir, build, data, *, epochs, lr, batch, example_shape, test_data, qcdq=True):
+    """Seed, data(), build() (a Brevitas model), train, export out_dir/model_qonnx.onnx (and model_qcdq.onnx),
+    check that every scale is a power of two, print the test accuracy (Brevitas, qonnx, onnxruntime on the QCDQ
+    file) and record the exported files' accuracy in accuracy.json."""
+    set_determinism()
+    x_tr, x_te, y_tr, y_te = data()
+    model = build()
+    with Timer() as t:
+        train(model, x_tr, y_tr, epochs=epochs, lr=lr, batch_size=batch)
+    acc_brevitas = torch_accuracy(model, x_te, y_te)
+    qonnx_path, qcdq_path = out_dir / "model_qonnx.onnx", (out_dir / "model_qcdq.onnx" if qcdq else None)
+    export_brevitas(model, example_shape, qonnx_path, qcdq_path)
+    exps = {p.name: check_pow2_scales(p) for p in (qonnx_path, qcdq_path)} if qcdq else check_pow2_scales(qonnx_path)
+    acc_qonnx = qonnx_accuracy(qonnx_path, x_te, y_te)
+    entries = {f"{out_dir.name}/model_qonnx.onnx": {
+        "test_data": test_data, "accuracy": acc_qonnx, "measured_with": "qonnx"}}
+    accs = f"brevitas={acc_brevitas:.4f} qonnx={acc_qonnx:.4f}"
+    if qcdq:
+        acc_qcdq = ort_accuracy(qcdq_path, x_te, y_te)
+        entries[f"{out_dir.name}/model_qcdq.onnx"] = {
+            "test_data": test_data, "accuracy": acc_qcdq, "measured_with": "onnxruntime"}
+        accs += f" qcdq/onnxruntime={acc_qcdq:.4f}"
+    n_params = sum(p.numel() for n, p in model.named_parameters() if n.endswith(("weight", "bias")))
+    print(f"{out_dir.name}: power-of-two scale exponents {exps}")
+    print(f"{out_dir.name}: params={n_params} train_time={t.seconds:.1f}s test_acc {accs}")
+    update_accuracy_json(entries)
 
 
 # --------------------------------------------------------------------------- checks / eval

@@ -68,7 +68,7 @@ def add_quant_options(p) -> None:
     g.add_argument("--wbits", type=int, default=8, help="weight bits, 1..8 (1 = binary ±2^k) [8]")
     g.add_argument("--abits", type=int, default=None,
                    help="activation (feature) bits, 2..32 [16 for sim and the HLS targets, 8 for tflite, edgetpu, "
-                        "openvino, ncs2]")
+                        "openvino, ncs2]; tflite takes 8 or 16 (its 16x8 mode)")
     g.add_argument("--input-bits", type=int, help="bits of the input port [max(abits, 8)]")
     g.add_argument("--output-bits", type=int, default=16, help="bits of the output port [16]")
     g.add_argument("--ternary", action="store_true", help="with --wbits 2: weights in {-1, 0, 1}·2^k")

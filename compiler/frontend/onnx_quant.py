@@ -10,7 +10,7 @@ import onnx
 
 from ..ir.types import F32, elem_from_numpy, IntType
 from .context import Ctx
-from .onnx_ops import _spatial_attrs
+from .onnx_attrs import spatial_attrs
 
 _QDQ_TYPES = {np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32)}
 
@@ -129,7 +129,7 @@ def MatMulInteger(ctx: Ctx, A, B, a_zero_point=None, b_zero_point=None):
 def ConvInteger(ctx: Ctx, x, w, x_zero_point=None, w_zero_point=None, *, auto_pad="NOTSET", dilations=None, group=1,
                 kernel_shape=None, pads=None, strides=None):
     kernel = list(kernel_shape or w.type.shape[2:])
-    s, p, d = _spatial_attrs(ctx, x.type, kernel, strides, pads, dilations, auto_pad)
+    s, p, d = spatial_attrs(ctx, x.type, kernel, strides, pads, dilations, auto_pad)
     return ctx.emit("ConvInteger", [x, w, x_zero_point, w_zero_point], strides=s, pads=p, dilations=d, group=int(group))
 
 

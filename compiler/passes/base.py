@@ -21,12 +21,14 @@ class PassManager:
     """Run passes in order, repeating the list until none changes the graph (at most `max_rounds`).
 
     With `verify=True` the graph is verified after every pass that changed it (the tests do this).
+    With `fixed_point=False` the list runs once: a lowering whose steps each do their part once, in order.
     """
 
-    def __init__(self, passes: Sequence[Pass], max_rounds: int = 20, verify: bool = False):
+    def __init__(self, passes: Sequence[Pass], max_rounds: int = 20, verify: bool = False, fixed_point: bool = True):
         self.passes = list(passes)
-        self.max_rounds = max_rounds
+        self.max_rounds = max_rounds if fixed_point else 1
         self.verify = verify
+        self.fixed_point = fixed_point
 
     def run(self, graph: Graph) -> dict[str, int]:
         """Returns how many times each pass changed the graph."""
@@ -39,7 +41,7 @@ class PassManager:
                     changes[p.name] += 1
                     if self.verify:
                         graph.verify()
-            if not changed:
+            if not changed or not self.fixed_point:
                 return changes
         raise IRError(f"passes did not reach a fixed point in {self.max_rounds} rounds: {changes}")
 

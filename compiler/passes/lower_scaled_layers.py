@@ -24,7 +24,7 @@ from ..ir.static import is_static, static_f64
 from ..ir.types import F32, FixedType, Overflow, Rounding
 from ..sim.fixed import from_float
 from ..sim.float_ops import batchnorm_affine, qonnx_int_range
-from .assign_types import exact_int_type
+from .fixed_type_rules import exact_int_type
 from .base import Pass
 from .fold_batchnorm_into_next import input_shift
 from .lower_quantizers import QONNX_ROUNDING

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..ir.graph import Graph
 from ..ir.types import FixedType
-from ..passes.assign_types import type_for_range
+from ..passes.fixed_type_rules import type_for_range
 from ..quant_config import QuantConfig
 from ..sim.fixed import from_float, to_float
 from ..sim.run import simulate

@@ -19,6 +19,7 @@ from ..ir.types import FixedType, FloatType
 from . import float_ops
 from .exact import int_conv, int_matmul, max_abs
 from .fixed import cast, from_float, to_float, type_bounds
+from .transformer_ops import TRANSFORMER_OPS
 
 
 def _in(node: Node, i: int) -> FixedType:
@@ -345,7 +346,7 @@ FIXED_OPS = {
     "Reshape": _moving(float_ops.reshape), "Transpose": _moving(float_ops.transpose), "Pad": _moving(pad),
     "Resize": _moving(float_ops.resize), "Identity": _moving(float_ops.identity),
     "FromFloat": from_float_op, "ToFloat": to_float_op, "Rescale": rescale, "Cast": cast_op,
-    "Bipolar": bipolar, "PRelu": prelu, **{op: _table_fn(op) for op in tables.WIDE_TABLES},
+    "Bipolar": bipolar, "PRelu": prelu, **{op: _table_fn(op) for op in tables.WIDE_TABLES}, **TRANSFORMER_OPS,
 }
 
 

@@ -22,6 +22,7 @@ from .inputs import check_inputs
 from .fixed_ops import FIXED_OPS, run_node as run_fixed_node
 from .tflite_ops import TFLITE_MODES  # [tflite]
 from .openvino_ops import OPENVINO_MODES  # [openvino]
+from .openvino_fp16 import FP16_MODES  # [openvino]
 
 
 class _FixedMode(dict):
@@ -33,7 +34,8 @@ class _FixedMode(dict):
 
 MODES: dict[str, Mapping[str, Callable]] = {"float": FLOAT_OPS, "fixed": _FixedMode()}
 MODES.update(TFLITE_MODES)  # [tflite] "tflite-ref", "tflite-xnnpack", "tflite-builtin" (sim/tflite_ops.py)
-MODES.update(OPENVINO_MODES)  # [openvino] "openvino", "openvino-fp16" (sim/openvino_ops.py)
+MODES.update(OPENVINO_MODES)  # [openvino] "openvino" (sim/openvino_ops.py)
+MODES.update(FP16_MODES)  # [openvino] "openvino-fp16", "openvino-fp16-bound-<precision>" (sim/openvino_fp16.py)
 
 
 CHUNK_ELEMS = 1 << 17  # values in the largest per-chunk intermediate (measured best on 1-2 MB caches)

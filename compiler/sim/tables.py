@@ -39,10 +39,11 @@ FUNCTIONS = {
     "HardSwish": lambda x: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0),
     "Swish": lambda x, alpha: x * _sigmoid(alpha * x),
     "Gelu": _gelu,
+    "Erf": lambda x: _erf(x).astype(np.float64),
 }
 TABLE_PARAMS = {"Selu": ("alpha", "gamma"), "Elu": ("alpha",), "Swish": ("alpha",), "Gelu": ("approximate",)}
 # activations that are tables over the whole input range (Sigmoid and Tanh saturate: a fixed range)
-WIDE_TABLES = ("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu")
+WIDE_TABLES = ("Selu", "Elu", "Softplus", "HardSwish", "Swish", "Gelu", "Erf")
 
 
 def table_params(node) -> tuple:

@@ -25,8 +25,11 @@ import functools
 import numpy as np
 
 from ..ir.graph import Node
-from ..ir.types import AffineType, IntType
+from ..ir.types import AffineType, FloatType, IntType
 from . import tflite_arith as ta
+from . import tflite_layers as tl
+from . import tflite_16x8 as t16
+from . import tflite_requant as tr
 from .exact import int_conv
 from .float_ops import FLOAT_OPS, resize_indices
 
@@ -72,8 +75,10 @@ def weight_zero_points(node: Node) -> np.ndarray:
 def xnnpack_takes(node: Node) -> bool:
     """Whether the default XNNPACK delegate runs this node (else the builtin kernel does)."""
     op = node.op
+    if any(v is not None and is_16x8(v) for v in list(node.inputs) + list(node.outputs)):
+        return False  # XNNPACK has no int16 operator
     if op in ("Dense", "Conv"):
-        return not weight_zero_points(node).any()
+        return isinstance(node.inputs[1].type.elem, FloatType) or not weight_zero_points(node).any()
     if op == "Add":
         so = _F32(qparams(node.output)[0])
         return all(2.0**-10 <= _F32(qparams(v)[0]) / so < 2.0**8 for v in node.inputs)
@@ -161,6 +166,8 @@ def from_float(node, x, *, mode):
     double(s)) + z on the scalar tail of each invoke (measured, docs/TFLITE.md)."""
     s, z = qparams(node.output)
     x = np.asarray(x, np.float32)
+    if is_16x8(node.output):  # host-side only (the 16x8 mode has int16 I/O)
+        return t16.quantize_host(x, s)
     if mode != "builtin":
         return ta.quantize(x, s, z, mode=mode)
 
@@ -203,7 +210,33 @@ def cast(node, x, *, mode):
 
 # ---- dense algebra ---------------------------------------------------------------------------
 
+FLOAT_ACTIVATION = {None: (-np.inf, np.inf), "RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def float_dense(node, x, w, b=None):
+    """Float32 FULLY_CONNECTED (every resolver): made only by ExactFloatOutput where every partial sum is
+    an integer multiple of the same power of two below 2^24 of them, so f32 sums are exact in any order
+    and equal the float64 sum computed here; then the fused activation's clamp."""
+    y = np.asarray(x, np.float64) @ np.asarray(w, np.float64)
+    if b is not None:
+        y = y + np.asarray(b, np.float64)
+    lo, hi = FLOAT_ACTIVATION[fused_activation(node)]
+    return np.clip(y, lo, hi).astype(_F32)
+
+
+def is_16x8(v) -> bool:
+    """An int16 activation of the 16x8 mode (compiler/sim/tflite_16x8.py)."""
+    t = v.type.elem
+    return isinstance(t, AffineType) and t.storage.bits == 16
+
+
 def dense(node, x, w, b=None, *, mode):
+    if isinstance(node.inputs[0].type.elem, FloatType):
+        return float_dense(node, x, w, b)
+    if is_16x8(node.inputs[0]):
+        acc = np.asarray(x, np.int64) @ np.asarray(w, np.int64) + (0 if b is None else np.asarray(b, np.int64))
+        r = t16.requantize(acc, qparams(node.inputs[0])[0], affine(node.inputs[1]).scale, qparams(node.output)[0])
+        return t16.finish(r, fused_activation(node), qparams(node.output)[0])
     s_in, z_in = qparams(node.inputs[0])
     s_out, z_out = qparams(node.output)
     wt = affine(node.inputs[1])
@@ -225,14 +258,17 @@ def conv(node, x, w, b=None, *, mode):
     if b is not None:
         acc = acc + np.asarray(b, np.int64).reshape(1, -1, 1, 1)
     acc = np.moveaxis(acc, 1, -1)
+    if is_16x8(node.inputs[0]):
+        r = t16.requantize(acc, s_in, sw, s_out, reduced=True)
+        return np.moveaxis(t16.finish(r, fused_activation(node), s_out), -1, 1)
     m = _mode(node, mode)
-    r = ta._requantize_conv(acc, s_in, sw, s_out, m)
+    r = tl._requantize_conv(acc, s_in, sw, s_out, m)
     if m == "builtin" and depthwise_multiplier(node) is not None:
         # DepthwiseConvGeneral on x86: channels below 8 floor(OC/8) round up, the scalar tail double-rounds
         oc = acc.shape[-1]
-        dbl = ta._requantize_conv(acc, s_in, sw, s_out, m, builtin_round_up=False)
+        dbl = tl._requantize_conv(acc, s_in, sw, s_out, m, builtin_round_up=False)
         r = np.where(np.arange(oc) < (oc // 8) * 8, r, dbl)
-    return np.moveaxis(ta._finish(r, z_out, fused_activation(node), s_out), -1, 1)
+    return np.moveaxis(tr._finish(r, z_out, fused_activation(node), s_out), -1, 1)
 
 
 # ---- pooling ---------------------------------------------------------------------------------
@@ -245,10 +281,18 @@ def _pool(fn, node, x, mode):
 
 
 def max_pool(node, x, *, mode):
+    if is_16x8(node.inputs[0]):  # the maximum is exact in any width: the int8 kernel's arithmetic, int16's clamp
+        a = node.attrs
+        return np.transpose(t16.max_pool(np.transpose(x, NHWC), a["kernel_shape"], a["strides"], window_padding(node)),
+                            NCHW)
     return _pool(ta.max_pool_2d, node, x, mode)
 
 
 def average_pool(node, x, *, mode):
+    if is_16x8(node.inputs[0]):
+        a = node.attrs
+        return np.transpose(t16.average_pool(np.transpose(x, NHWC), a["kernel_shape"], a["strides"],
+                                             window_padding(node)), NCHW)
     return _pool(ta.average_pool_2d, node, x, mode)
 
 
@@ -304,7 +348,8 @@ def mul(node, a, b, *, mode):
 def relu(node, x, *, mode):
     """RELU with equal input and output parameters: max(x, z)."""
     _, z = qparams(node.output)
-    return np.maximum(np.asarray(x, np.int8), np.int8(z))
+    x = np.asarray(x, np.int16 if is_16x8(node.output) else np.int8)
+    return np.maximum(x, x.dtype.type(z))
 
 
 def sigmoid(node, x, *, mode):

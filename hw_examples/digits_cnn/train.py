@@ -26,31 +26,20 @@ def build():
     )
 
 
-def main():
+def check_bn_kept(onnx_path):
     import onnx
-    import torch
 
-    C.set_determinism()
-    x_tr, x_te, y_tr, y_te = C.write_digits_data()
-    x_tr = x_tr.reshape(-1, 1, 8, 8)
-    x_te = x_te.reshape(-1, 1, 8, 8)
-    model = build()
-    with C.Timer() as t:
-        C.train(model, x_tr, y_tr, epochs=EPOCHS, lr=LR, batch_size=BATCH)
-    onnx_path = HERE / "model.onnx"
-    C.export_float(model, (1, 1, 8, 8), onnx_path,
-                   training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     ops = [n.op_type for n in onnx.load(str(onnx_path)).graph.node]
     assert ops.count("BatchNormalization") == 2, ops
-    acc_torch = C.torch_accuracy(model, x_te, y_te)
-    acc_ort = C.ort_accuracy(onnx_path, x_te, y_te)
-    n_params = sum(p.numel() for p in model.parameters())
-    n_buffers = sum(b.numel() for n, b in model.named_buffers() if "running" in n)
     print(f"digits_cnn: ops={ops}")
-    print(f"digits_cnn: params={n_params} (+{n_buffers} BN running stats) train_time={t.seconds:.1f}s "
-          f"test_acc torch={acc_torch:.4f} onnxruntime={acc_ort:.4f}")
-    C.update_accuracy_json({"digits_cnn/model.onnx": {
-        "test_data": "digits_data/test_img.npz", "accuracy": acc_ort, "measured_with": "onnxruntime"}})
+
+
+def main():
+    import torch
+
+    C.float_example(HERE, build, C.write_digits_images, epochs=EPOCHS, lr=LR, batch=BATCH,
+                    example_shape=(1, 1, 8, 8), test_data="digits_data/test_img.npz", after_export=check_bn_kept,
+                    training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
 
 
 if __name__ == "__main__":

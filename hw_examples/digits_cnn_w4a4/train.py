@@ -23,47 +23,20 @@ WBITS, ABITS = 4, 4
 def build():
     import brevitas.nn as qnn
     import torch.nn as nn
-    from brevitas.quant import Int8WeightPerTensorFixedPoint, Int16Bias, Uint8ActPerTensorFixedPoint
 
-    wq = dict(weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=WBITS,
-              bias_quant=Int16Bias, return_quant_tensor=False)
-
-    def relu():
-        return qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=ABITS, return_quant_tensor=True)
-
+    wq = C.pow2_weights(WBITS)
     return nn.Sequential(
-        qnn.QuantIdentity(act_quant=Uint8ActPerTensorFixedPoint, return_quant_tensor=True),
-        qnn.QuantConv2d(1, 8, 3, padding=1, bias=True, **wq), relu(), nn.MaxPool2d(2),
-        qnn.QuantConv2d(8, 16, 3, padding=1, bias=True, **wq), relu(), nn.MaxPool2d(2),
+        C.quant_input(),
+        qnn.QuantConv2d(1, 8, 3, padding=1, bias=True, **wq), C.quant_relu(ABITS), nn.MaxPool2d(2),
+        qnn.QuantConv2d(8, 16, 3, padding=1, bias=True, **wq), C.quant_relu(ABITS), nn.MaxPool2d(2),
         nn.Flatten(),
         qnn.QuantLinear(64, 10, bias=True, **wq),
     )
 
 
 def main():
-    C.set_determinism()
-    x_tr, x_te, y_tr, y_te = C.write_digits_data()
-    x_tr = x_tr.reshape(-1, 1, 8, 8)
-    x_te = x_te.reshape(-1, 1, 8, 8)
-    model = build()
-    with C.Timer() as t:
-        C.train(model, x_tr, y_tr, epochs=EPOCHS, lr=LR, batch_size=BATCH)
-    acc_brevitas = C.torch_accuracy(model, x_te, y_te)
-    qonnx_path, qcdq_path = HERE / "model_qonnx.onnx", HERE / "model_qcdq.onnx"
-    C.export_brevitas(model, (1, 1, 8, 8), qonnx_path, qcdq_path)
-    exps = {p.name: C.check_pow2_scales(p) for p in (qonnx_path, qcdq_path)}
-    acc_qonnx = C.qonnx_accuracy(qonnx_path, x_te, y_te)
-    acc_qcdq = C.ort_accuracy(qcdq_path, x_te, y_te)
-    n_params = sum(p.numel() for n, p in model.named_parameters() if n.endswith(("weight", "bias")))
-    print(f"digits_cnn_w4a4: power-of-two scale exponents {exps}")
-    print(f"digits_cnn_w4a4: params={n_params} train_time={t.seconds:.1f}s test_acc "
-          f"brevitas={acc_brevitas:.4f} qonnx={acc_qonnx:.4f} qcdq/onnxruntime={acc_qcdq:.4f}")
-    C.update_accuracy_json({
-        "digits_cnn_w4a4/model_qonnx.onnx": {
-            "test_data": "digits_data/test_img.npz", "accuracy": acc_qonnx, "measured_with": "qonnx"},
-        "digits_cnn_w4a4/model_qcdq.onnx": {
-            "test_data": "digits_data/test_img.npz", "accuracy": acc_qcdq, "measured_with": "onnxruntime"},
-    })
+    C.brevitas_example(HERE, build, C.write_digits_images, epochs=EPOCHS, lr=LR, batch=BATCH,
+                       example_shape=(1, 1, 8, 8), test_data="digits_data/test_img.npz")
 
 
 if __name__ == "__main__":

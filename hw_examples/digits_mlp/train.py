@@ -25,20 +25,8 @@ def build():
 
 
 def main():
-    C.set_determinism()
-    x_tr, x_te, y_tr, y_te = C.write_digits_data()
-    model = build()
-    with C.Timer() as t:
-        C.train(model, x_tr, y_tr, epochs=EPOCHS, lr=LR, batch_size=BATCH)
-    onnx_path = HERE / "model.onnx"
-    C.export_float(model, (1, 64), onnx_path)
-    acc_torch = C.torch_accuracy(model, x_te, y_te)
-    acc_ort = C.ort_accuracy(onnx_path, x_te, y_te)
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"digits_mlp: params={n_params} train_time={t.seconds:.1f}s "
-          f"test_acc torch={acc_torch:.4f} onnxruntime={acc_ort:.4f}")
-    C.update_accuracy_json({"digits_mlp/model.onnx": {
-        "test_data": "digits_data/test.npz", "accuracy": acc_ort, "measured_with": "onnxruntime"}})
+    C.float_example(HERE, build, C.write_digits_data, epochs=EPOCHS, lr=LR, batch=BATCH, example_shape=(1, 64),
+                    test_data="digits_data/test.npz")
 
 
 if __name__ == "__main__":

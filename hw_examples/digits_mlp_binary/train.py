@@ -25,7 +25,7 @@ HIDDEN, ABITS = 64, 2
 def build():
     import brevitas.nn as qnn
     import torch.nn as nn
-    from brevitas.quant import Int16Bias, SignedBinaryWeightPerTensorConst, Uint8ActPerTensorFixedPoint
+    from brevitas.quant import Int16Bias, SignedBinaryWeightPerTensorConst
 
     class BinaryWeightPoT(SignedBinaryWeightPerTensorConst):
         scaling_const = 0.125  # 2^-3; Brevitas default is 0.1 (not a power of two)
@@ -34,36 +34,17 @@ def build():
         return qnn.QuantLinear(i, o, bias=True, weight_quant=BinaryWeightPoT,
                                bias_quant=Int16Bias, return_quant_tensor=False)
 
-    def relu():
-        return qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=ABITS, return_quant_tensor=True)
-
     return nn.Sequential(
-        qnn.QuantIdentity(act_quant=Uint8ActPerTensorFixedPoint, return_quant_tensor=True),
-        lin(64, HIDDEN), relu(),
-        lin(HIDDEN, HIDDEN), relu(),
+        C.quant_input(),
+        lin(64, HIDDEN), C.quant_relu(ABITS),
+        lin(HIDDEN, HIDDEN), C.quant_relu(ABITS),
         lin(HIDDEN, 10),
     )
 
 
 def main():
-    C.set_determinism()
-    x_tr, x_te, y_tr, y_te = C.write_digits_data()
-    model = build()
-    with C.Timer() as t:
-        C.train(model, x_tr, y_tr, epochs=EPOCHS, lr=LR, batch_size=BATCH)
-    acc_brevitas = C.torch_accuracy(model, x_te, y_te)
-    qonnx_path = HERE / "model_qonnx.onnx"
-    C.export_brevitas(model, (1, 64), qonnx_path, None)
-    exps = C.check_pow2_scales(qonnx_path)
-    acc_qonnx = C.qonnx_accuracy(qonnx_path, x_te, y_te)
-    n_params = sum(p.numel() for n, p in model.named_parameters() if n.endswith(("weight", "bias")))
-    print(f"digits_mlp_binary: power-of-two scale exponents {exps}")
-    print(f"digits_mlp_binary: params={n_params} train_time={t.seconds:.1f}s test_acc "
-          f"brevitas={acc_brevitas:.4f} qonnx={acc_qonnx:.4f}")
-    C.update_accuracy_json({
-        "digits_mlp_binary/model_qonnx.onnx": {
-            "test_data": "digits_data/test.npz", "accuracy": acc_qonnx, "measured_with": "qonnx"},
-    })
+    C.brevitas_example(HERE, build, C.write_digits_data, epochs=EPOCHS, lr=LR, batch=BATCH, example_shape=(1, 64),
+                       test_data="digits_data/test.npz", qcdq=False)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ def build():
     )
 
 
-def main():
-    C.set_determinism()
+def jet_data():
+    """The split, with test.npz, calib.npz and scaler.json written next to this script."""
     x_tr, x_te, y_tr, y_te, mean, std = jet_like_split()
     C.save_npz(HERE / "test.npz", x_test=x_te, y_test=y_te)
     C.save_npz(HERE / "calib.npz", x=x_tr[:C.N_CALIB])
@@ -60,18 +60,12 @@ def main():
         "note": "x_standardised = (x_raw - mean) / std, statistics of the 8000-sample training split "
                 "(float64, numpy population std ddof=0); test.npz/calib.npz are already standardised",
         "mean": [float(v) for v in mean], "std": [float(v) for v in std]}, indent=2) + "\n")
-    model = build()
-    with C.Timer() as t:
-        C.train(model, x_tr, y_tr, epochs=EPOCHS, lr=LR, batch_size=BATCH)
-    onnx_path = HERE / "model.onnx"
-    C.export_float(model, (1, 16), onnx_path)
-    acc_torch = C.torch_accuracy(model, x_te, y_te)
-    acc_ort = C.ort_accuracy(onnx_path, x_te, y_te)
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"jet_mlp: params={n_params} train_time={t.seconds:.1f}s "
-          f"test_acc torch={acc_torch:.4f} onnxruntime={acc_ort:.4f}")
-    C.update_accuracy_json({"jet_mlp/model.onnx": {
-        "test_data": "jet_mlp/test.npz", "accuracy": acc_ort, "measured_with": "onnxruntime"}})
+    return x_tr, x_te, y_tr, y_te
+
+
+def main():
+    C.float_example(HERE, build, jet_data, epochs=EPOCHS, lr=LR, batch=BATCH, example_shape=(1, 16),
+                    test_data="jet_mlp/test.npz")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ low-precision (u8/i8) kernels differ in arithmetic between them. `hwc verify` co
 integer values whose partial sums stay below 2^24: exact in any order. Here each ISA level this machine
 has is forced with oneDNN's ONEDNN_MAX_CPU_ISA in a subprocess, which runs `hwc verify` on the all-ops CNN
 compiled for `openvino` at wbits 8 (bit-exact) and for `ncs2` (within its propagated bound, in f32 on
-CPUs without native f16), and the kernels it reports must be f32 ones.
+CPUs without native f16), and the kernels it reports must be f32 ones; and the digits MLP at 16-bit activations
+with inputs in 0..255, whose wide sums run on two limbs (Floor, Round, Clamp in f32), bit-exact as well.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 
 import pytest
 
-from conftest import print_uncaptured
+from conftest import HW_EXAMPLES, print_uncaptured
 from openvino_models import all_ops_model, compile_model
 
 from hwc.backends.openvino import fp16_precision
@@ -44,6 +45,7 @@ def compiled(tmp_path_factory):
     model, calib = all_ops_model(d)
     compile_model(model, d / "ov", target="openvino", wbits=8, calib=calib)
     compile_model(model, d / "ncs2", target="ncs2", wbits=8, calib=calib)
+    compile_model(HW_EXAMPLES / "digits_mlp/model.onnx", d / "limbs", wbits=8, abits=16, input_range="0,255")
     return d
 
 
@@ -52,10 +54,11 @@ def test_verify_on_every_isa(isa, compiled, request):
     env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa}
     script = ("import sys\nfrom hwc.compiler.cli import main\n"
               "for d in sys.argv[1:]:\n    print('#', d, flush=True)\n    print('rc', main(['verify', d, '--samples', '100']))\n")
-    r = subprocess.run([sys.executable, "-c", script, str(compiled / "ov"), str(compiled / "ncs2")],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run([sys.executable, "-c", script, str(compiled / "ov"), str(compiled / "ncs2"),
+                        str(compiled / "limbs")], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0 and r.stderr == "", (isa, r.stdout, r.stderr)
-    ov_out, ncs2_out = r.stdout.split("# ")[1:]
+    ov_out, ncs2_out, limbs_out = r.stdout.split("# ")[1:]
+    assert limbs_out.rstrip().endswith("rc 0") and "0 mismatches — bit-exact" in limbs_out, limbs_out
     outs = {"ov": ov_out, "ncs2": ncs2_out}
     assert ov_out.rstrip().endswith("rc 0") and ncs2_out.rstrip().endswith("rc 0"), r.stdout
     assert "0 mismatches — bit-exact" in outs["ov"], outs["ov"]

@@ -3,7 +3,7 @@
 - The IR loads in the current runtime and runs on the CPU with INFERENCE_PRECISION_HINT f16 (bf16 or f32
   where the CPU has no FP16 arithmetic: the bound follows the precision read back). Its output is compared
   with the "openvino-fp16" simulator mode element by element against the bound that
-  `openvino_ops.fp16_run` propagates through the graph (f32 accumulation within K·2^-24·Σ|x·w|, one
+  the `openvino-fp16-bound-<precision>` modes (`openvino_fp16.py`) propagate through the graph (f32 accumulation within K·2^-24·Σ|x·w|, one
   rounding per stored tensor, a cast one grid step off only where the two pre-cast values may straddle a
   rounding boundary, Softmax rows bounded by 1 once perturbed). Asserted: every value within its bound.
   Measured here (Xeon with AVX512_FP16): the simulator equals OpenVINO exactly on the digits models and
@@ -24,7 +24,7 @@ import openvino  # noqa: F401 (the [test] extra installs it: missing = a broken 
 
 from openvino_models import MODELS, all_ops_model, compile_model, verify  # noqa: E402
 
-from hwc.backends.openvino import OPSET_2022_3  # noqa: E402
+from hwc.backends.openvino_emit import OPSET_2022_3  # noqa: E402
 
 CASES = [("digits_mlp", 2), ("digits_mlp", 4), ("digits_mlp", 8), ("digits_cnn", 2), ("digits_cnn", 4),
          ("digits_cnn", 8), ("jet_mlp_float", 4), ("conv2d_small_keras", 4), ("digits_mlp_w4a4_qonnx", None)]

@@ -30,7 +30,7 @@ def test_compile_and_verify(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--abits", "16"], "--abits 16: TFLite int8 activations are 8 bits (the 16x8 mode is not built); use --abits 8"),
+    (["--abits", "4"], "--abits 4: TFLite activations are 8 bits, or 16 in its 16x8 mode; use --abits 8 or 16"),
     (["--abits", "8", "--wbits", "1"], "--wbits 1: TFLite int8 weights take 2..8 bits"),
 ])
 def test_bad_options_exit_2(argv, message, tmp_path, capsys):

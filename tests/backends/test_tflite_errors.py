@@ -25,11 +25,19 @@ def _one_line(e: pytest.ExceptionInfo) -> str:
     return text
 
 
-@pytest.mark.parametrize("abits", [16, 4])
-def test_abits_other_than_8(abits, tmp_path):
+@pytest.mark.parametrize("abits", [4, 12])
+def test_abits_other_than_8_or_16(abits, tmp_path):
     with pytest.raises(HwcError) as e:
         compile_model(MLP, tmp_path / "out", calib=CALIB, abits=abits)
-    assert f"--abits {abits}: TFLite int8 activations are 8 bits (the 16x8 mode is not built)" in _one_line(e)
+    assert f"--abits {abits}: TFLite activations are 8 bits, or 16 in its 16x8 mode" in _one_line(e)
+    assert not (tmp_path / "out" / "model.tflite").exists()
+
+
+@pytest.mark.parametrize("target, float_io", [("edgetpu", False), ("tflite", True)])
+def test_16x8_is_int16_io_on_the_cpu(target, float_io, tmp_path):
+    with pytest.raises(HwcError) as e:
+        compile_model(MLP, tmp_path / "out", target=target, calib=CALIB, abits=16, float_io=float_io)
+    assert "--abits 16 (TFLite's 16x8 mode) is built for --target tflite with int16 I/O" in _one_line(e)
     assert not (tmp_path / "out" / "model.tflite").exists()
 
 

@@ -146,7 +146,8 @@ def _single_op(op, x_elem, x_shape, y_elem, y_shape, attrs=None):
 
 
 def _run_both(g, x, mode, float_io=False):
-    from hwc.backends.tflite import io_values, write_model
+    from hwc.backends.tflite_layout import io_values
+    from hwc.backends.tflite_writer import write_model
 
     model, _, lay = write_model(g, float_io)
     ins, outs = io_values(g, float_io)

@@ -311,7 +311,7 @@ def accumulator(x_t: FixedType, w_flat: np.ndarray, f_acc: int, shift, b_acc, wi
                 zero_taps=False) -> tuple[FixedType, FixedType]:
     """(accum_t, sum_t) for sums over w_flat [K, M]: accum_t exact (interval arithmetic, as AssignTypes)
     unless `width` caps it; sum_t = accum_t when it wraps (modular sums), else exact for the unshifted sum."""
-    from hwc.compiler.passes.assign_types import exact_int_type
+    from hwc.compiler.passes.fixed_type_rules import exact_int_type
 
     lo, hi = x_t.min_mantissa, x_t.max_mantissa
     if zero_taps:

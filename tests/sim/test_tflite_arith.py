@@ -22,6 +22,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 
 from hwc.backends.tflite_flatbuffer import TfliteBuilder  # noqa: E402
 from hwc.compiler.sim import tflite_arith as ta  # noqa: E402
+from hwc.compiler.sim.tflite_layers import _out_and_pads  # noqa: E402
 from conftest import print_uncaptured
 
 RESOLVERS = {
@@ -177,8 +178,8 @@ def conv_cases():
         z_in, z_out = int(rng.integers(-20, 20)), int(rng.integers(-20, 20))
         Wt = rng.integers(-127, 128, (O, kh, kw, I)).astype(np.int8)
         bias = rng.integers(-3000, 3000, O).astype(np.int32)
-        oh = ta._out_and_pads(H, kh, strides[0], dil[0], padding)[0]
-        ow = ta._out_and_pads(W_, kw, strides[1], dil[1], padding)[0]
+        oh = _out_and_pads(H, kh, strides[0], dil[0], padding)[0]
+        ow = _out_and_pads(W_, kw, strides[1], dil[1], padding)[0]
         model = single_op(
             "CONV_2D", [([1, H, W_, I], "int8", s_in, z_in)], ([1, oh, ow, O], "int8", s_out, z_out),
             consts=[([O, kh, kw, I], "int8", Wt, list(sw), [0] * O, 0),
@@ -219,8 +220,8 @@ def dw_cases():
         z_in, z_out = int(rng.integers(-20, 20)), int(rng.integers(-20, 20))
         Wt = rng.integers(-127, 128, (1, kh, kw, OC)).astype(np.int8)
         bias = rng.integers(-2000, 2000, OC).astype(np.int32)
-        oh = ta._out_and_pads(H, kh, strides[0], dil[0], padding)[0]
-        ow = ta._out_and_pads(W_, kw, strides[1], dil[1], padding)[0]
+        oh = _out_and_pads(H, kh, strides[0], dil[0], padding)[0]
+        ow = _out_and_pads(W_, kw, strides[1], dil[1], padding)[0]
         model = single_op(
             "DEPTHWISE_CONV_2D", [([1, H, W_, C], "int8", s_in, z_in)], ([1, oh, ow, OC], "int8", s_out, z_out),
             consts=[([1, kh, kw, OC], "int8", Wt, list(sw), [0] * OC, 3),
@@ -245,8 +246,8 @@ def pool_cases(op):
                                                ("same_3x3_s1_relu", (3, 3), (1, 1), "SAME", "RELU"),
                                                ("global_6x6", (6, 6), (1, 1), "VALID", None)]:
         s, z = 0.07, int(rng.integers(-20, 20))
-        oh = ta._out_and_pads(H, filt[0], strides[0], 1, padding)[0]
-        ow = ta._out_and_pads(W_, filt[1], strides[1], 1, padding)[0]
+        oh = _out_and_pads(H, filt[0], strides[0], 1, padding)[0]
+        ow = _out_and_pads(W_, filt[1], strides[1], 1, padding)[0]
         model = single_op(op, [([1, H, W_, C], "int8", s, z)], ([1, oh, ow, C], "int8", s, z),
                           padding=padding, strides=strides, filter=filt, fused_activation=act)
         X = i8(rng, (B, H, W_, C))

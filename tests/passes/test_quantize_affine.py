@@ -1,50 +1,28 @@
-"""The quantize-affine pass: float IR + value ranges -> the TFLite int8 form (every value an AffineType)."""
+"""QuantizeAffine, the driver: float IR + value ranges -> the TFLite int8 form (every value an AffineType),
+its steps run once each under the PassManager with the graph verified after each."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper
 
-from conftest import F, HW_EXAMPLES, make_model
-from tflite_models import save
+from conftest import HW_EXAMPLES
 
 from hwc.compiler.compile_model import load_onnx_model
-from hwc.compiler.ir.types import AffineType, FloatType, IntType
-from hwc.compiler.passes.quantize_affine import Params, QuantizeAffine, carried_params, choose_params
+from hwc.compiler.errors import HwcError
+from hwc.compiler.ir.graph import Graph
+from hwc.compiler.ir.types import F32, AffineType, FloatType, IntType, TensorType
+from hwc.compiler.passes.quantize_affine import QuantizeAffine
 from hwc.compiler.pipeline import optimize
 from hwc.compiler.ranges import calibrate
-
-
-@pytest.mark.parametrize("lo, hi, scale, zp", [
-    (0.0, 2.55, 0.01, -128),       # a Relu output: 0 is code -128
-    (-1.0, 1.0, 2 / 255, 0),       # zp = -128 + 127.5 rounds to 0 (half even in numpy)
-    (0.5, 2.55, 0.01, -128),       # the range is widened to hold 0
-    (-2.55, -0.5, 0.01, 127),      # ... from above too
-    (0.0, 0.0, 1 / 255, -128),     # an all-zero tensor still gets a usable scale
-])
-def test_choose_params(lo, hi, scale, zp):
-    p = choose_params(lo, hi)
-    assert p.scale == pytest.approx(scale, rel=1e-6) and p.zp == zp
-    assert p.scale == float(np.float32(p.scale))  # what the flatbuffer stores, exactly
-
-
-@pytest.mark.parametrize("qmin, qmax, z, expect", [
-    (0, 255, 0, Params(0.5, -128, -128, 127)),    # uint8
-    (0, 15, 0, Params(0.5, 112, 112, 127)),       # uint4 after a Relu: the clamp is [z, 127] = a fused RELU
-    (-128, 127, 3, Params(0.5, 3, -128, 127)),    # int8
-    (-7, 7, 0, Params(0.5, 120, 113, 127)),       # int4 narrow: top aligned at 127
-])
-def test_carried_params(qmin, qmax, z, expect):
-    assert carried_params(0.5, z, qmin, qmax, None) == expect
 
 
 def _quantized(path, calib, wbits=8):
     g = load_onnx_model(path)
     optimize(g)
     x = np.load(HW_EXAMPLES / "digits_data" / calib)["x"]
-    qa = QuantizeAffine(calibrate(g, [x]), wbits=wbits)
-    qa.run(g)
+    qa = QuantizeAffine(calibrate(g, [x]), wbits=wbits, verify=True)
+    assert qa.run(g)
     g.verify()
     return g
 
@@ -79,15 +57,34 @@ def test_qcdq_keeps_its_scales():
     assert d1.attrs["activation"] == "RELU"
 
 
-def test_concat_inputs_share_the_output_parameters(tmp_path):
+def test_concat_inputs_share_the_output_parameters():
     """Concat of a Dense (adopts the common parameters) and a graph input (gets an explicit requantizing Cast)."""
-    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["h"]), helper.make_node("Concat", ["h", "x"], ["y"], axis=1)]
-    inits = [("w", np.full((4, 4), 0.5, np.float32)), ("b", np.zeros(4, np.float32))]
-    g = load_onnx_model(save(make_model(nodes, [("x", F, ["N", 4])], [("y", F, ["N", 8])], inits), tmp_path / "m.onnx"))
-    optimize(g)
-    QuantizeAffine(calibrate(g, [np.random.default_rng(0).uniform(-1, 1, (100, 4)).astype(np.float32)])).run(g)
+    g = Graph()
+    x = g.add_input("x", TensorType(F32, (None, 4)))
+    h = g.add_node("Dense", [x, g.constant(np.full((4, 4), 0.5, np.float32), "w"), g.constant(np.zeros(4, np.float32))])
+    cat = g.add_node("Concat", [h.output, x], {"axis": 1})
+    g.set_outputs([cat.output])
+    QuantizeAffine(calibrate(g, [np.random.default_rng(0).uniform(-1, 1, (100, 4)).astype(np.float32)]),
+                   verify=True).run(g)
     g.verify()
-    cat = next(n for n in g.nodes if n.op == "Concat")
-    ops = [v.producer.op for v in cat.inputs]
-    assert ops == ["Dense", "Cast"]
+    assert [v.producer.op for v in cat.inputs] == ["Dense", "Cast"]
     assert cat.inputs[0].type.elem == cat.inputs[1].type.elem == cat.output.type.elem
+    assert [n.op for n in g.toposort()] == ["FromFloat", "Dense", "Cast", "Concat", "ToFloat"]
+
+
+@pytest.mark.parametrize("wbits, abits, message", [
+    (8, 4, "--abits 4: TFLite int8 activations are 8 bits"),
+    (1, 8, "--wbits 1: TFLite int8 weights take 2..8 bits"),
+    (9, None, "--wbits 9: TFLite int8 weights take 2..8 bits"),
+])
+def test_bit_widths_outside_int8_are_refused(wbits, abits, message):
+    with pytest.raises(HwcError, match=message):
+        QuantizeAffine({}, wbits=wbits, abits=abits)
+
+
+def test_a_value_without_a_range_is_named():
+    g = Graph()
+    x = g.add_input("x", TensorType(F32, (None, 4)))
+    g.set_outputs([g.add_node("Relu", [x]).output])
+    with pytest.raises(HwcError, match="no value range for relu"):
+        QuantizeAffine({"x": (-1.0, 1.0)}).run(g)

@@ -75,3 +75,43 @@ def test_type_strings_in_hwc_config_and_errors(tmp_path):
         load_layers(bad)
     res = hwc("compile", HW_EXAMPLES / "digits_cnn" / "model.onnx", "--config", bad, "-o", tmp_path / "o")
     assert res.returncode == 2 and res.stderr.startswith(f"hwc: error: {bad}: Model: not a fixed-point type")
+
+
+def test_layer_entries_by_name_then_op_and_the_fields_they_override():
+    c = QuantConfig(abits=6, layers={"Relu": {"output": {"width": 4}}, "r1": {"output": {"int_bits": 1}},
+                                      "d": {"prune": 0.5}, "Dense": {"prune": 0.25}})
+    assert c.in_bits == 8 and QuantConfig(abits=12).in_bits == 12 and QuantConfig(input_bits=5).in_bits == 5
+    assert c.layer("r1", "Relu") == {"output": {"int_bits": 1}}
+    assert c.layer("r2", "Relu") == {"output": {"width": 4}}
+    assert c.layer("x", "Sigmoid") == {}
+    assert c.prune_fractions() == {"d": 0.5, "Dense": 0.25}
+    t = FixedType(8, 3, True, Rounding.RND, Overflow.SAT)
+    assert c.override(t, None) is t
+    assert c.override(t, {"width": 6, "rounding": "RND_CONV", "overflow": "WRAP"}) == \
+        FixedType(6, 3, True, Rounding.RND_CONV, Overflow.WRAP)
+
+
+@pytest.mark.parametrize("target, abits, exact, float_fns", [
+    ("sim", 16, True, True), ("xilinx", 16, True, False), ("tflite", 8, True, False)])
+def test_for_target_carried_model(target, abits, exact, float_fns):
+    """A model with its own quantizers keeps exact outputs; only the simulator keeps a final function in float."""
+    from hwc.compiler.options import Quantization
+
+    g = load_onnx(HW_EXAMPLES / "digits_mlp_w4a4" / "model_qonnx.onnx")
+    c = QuantConfig.for_target(Quantization(), g, target)
+    assert (c.abits, c.exact_outputs, c.float_output_functions) == (abits, exact, float_fns)
+    assert not QuantConfig.for_target(Quantization(), load_onnx(HW_EXAMPLES / "digits_mlp" / "model.onnx"),
+                                      target).exact_outputs
+
+
+def test_hls4ml_model_precision_applies_to_layers_and_activations():
+    from hwc.compiler.quant_config import hls4ml_layers
+
+    layers = hls4ml_layers({"Model": {"Precision": "ap_fixed<10,4>"},
+                            "LayerType": {"Softmax": {"Precision": {"result": "ap_ufixed<8,0>"}}}})
+    t = {"width": 10, "int_bits": 4, "signed": True}
+    assert layers["Dense"] == {"weight": t, "output": t, "accum": {"width": 10}}
+    assert layers["Relu"] == {"output": t}
+    assert layers["Softmax"] == {"output": {"width": 8, "int_bits": 0, "signed": False}}
+    with pytest.raises(HwcError, match="LayerType 'Lambda': not a layer class hwc maps"):
+        hls4ml_layers({"LayerType": {"Lambda": {"Precision": "ap_fixed<8,3>"}}})
