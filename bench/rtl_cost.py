@@ -32,7 +32,7 @@ def section() -> str:
 
     with Pool(2) as pool:
         rows = pool.map(_row, POINTS, chunksize=1)
-    lines = ["## RTL cost model: predicted vs Yosys-measured LUTs and FFs (jet-shaped MLP, --target verilog)", "",
+    lines = ["### RTL cost model: predicted vs Yosys-measured LUTs and FFs (jet-shaped MLP, --target verilog)", "",
              "Predicted: `compiler/cost/rtl.py` from the emitted RTL (the figures `hwc compile --target verilog` "
              "writes into hwc.json). Measured: `hwc synth --family xilinx` (Yosys `synth_xilinx -flatten`, "
              "7-series cells, no place and route). 4-bit activations, 8-bit input.", "",

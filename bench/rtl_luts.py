@@ -76,7 +76,7 @@ def section() -> str:
     WORK.mkdir(exist_ok=True)
     with Pool(2) as pool:
         rows = pool.map(_point, POINTS, chunksize=1)
-    lines = ["## RTL: LUTs against weight bits and pruning (jet-shaped MLP, --target verilog)", "",
+    lines = ["### RTL: LUTs against weight bits and pruning (jet-shaped MLP, --target verilog)", "",
              f"{yosys_version()} `synth_xilinx -flatten` (7-series cells, no place and route), 4-bit activations, "
              "8-bit input, one register per layer; accuracy from `hwc simulate` on the 2,000 test samples "
              "(synthetic jet-shaped data, not jets).", "",
