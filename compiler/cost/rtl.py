@@ -13,10 +13,12 @@ The emitter's statements are counted as primitives of a 7-series fabric (6-input
   bit, CAST_SAT_LUT per compared bit; a cast whose range fits costs nothing (synthesis folds it);
 - registers: every bit assigned in `always @(posedge clk)` (layer output registers, pipeline cuts of
   --rtl-stages) and every bit of an hwc_delay (W x D) is one flip-flop.
-The LUT constants are calibrated by least squares against Yosys 0.23 `synth_xilinx -flatten` on the jet
-MLP at 2-8 weight bits and 0-90 % pruning (bench/rtl_cost.py prints predicted against measured); Yosys
-keeps constant register bits out, so FFs are an upper bound that is exact for non-constant outputs.
-DSP products (--rtl-mult dsp/auto) count one DSP each and no LUTs. All figures are "estimated".
+The LUT constants are a non-negative least-squares fit (relative error weighted) to the per-layer counts
+of Yosys 0.23 `synth_xilinx -flatten` on the jet MLP at 2 and 6 weight bits and two small Dense+ReLU
+designs (bench/rtl_cost.py prints predicted against measured on every bench point). Yosys keeps constant
+register bits out, so FFs are an upper bound that is exact for non-constant outputs. A DSP product
+(--rtl-mult dsp/auto, `x * constant`) is one DSP and no LUTs. Not modelled: the LUT ROMs of table
+activations (Sigmoid, Tanh, Softmax), the AXI-Stream control, routing. All figures are "estimated".
 """
 
 from __future__ import annotations
@@ -117,11 +119,8 @@ def rtl_figures(layers: list[tuple[str, str, list[str], int, int]], core: list[s
     core: the core's lines (the hwc_delay registers that align the layers' inputs count in the total only)."""
     out = [layer_figures(*layer) for layer in layers]
     total = sum_layers(out, ("multipliers", "lut", "ff", "dsp"))
-    delay = count(core)
-    for f in total:
-        if f.name == "ff":
-            total[total.index(f)] = Figure("ff", f.value + delay.reg_bits)
-    total.append(Figure("latency", latency))
+    delay = count(core).reg_bits
+    total = [Figure("ff", f.value + delay) if f.name == "ff" else f for f in total] + [Figure("latency", latency)]
     return Figures("verilog", out, total, part, notes=[
         "estimated from the emitted RTL (compiler/cost/rtl.py), calibrated against Yosys synth_xilinx; "
         "run `hwc synth` for measured figures"])
