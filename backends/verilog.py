@@ -25,6 +25,7 @@ import jinja2
 import numpy as np
 
 from ..compiler.compile import to_fixed
+from ..compiler.cost.rtl import rtl_figures
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Node, Value
 from ..compiler.ir.serialize import load_graph, save_graph
@@ -199,15 +200,19 @@ class VerilogBackend(Backend):
         files += [p.name for p in save_graph(g, outdir)]
         manifest = {"top": TOP, "io": io, "stages": stages, "mult": mult, "latency": design.latency,
                     "sources": design.sources()}
-        files.append(write_manifest(outdir, "verilog", manifest, files))
+        mults = {r["node"]: r["multipliers"] for r in design.rows()}
+        figs = rtl_figures([(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency) for _, n, l, _ in design.layers],
+                           design.core, design.latency)
+        files.append(write_manifest(outdir, "verilog", manifest, files, figs.to_json()))
         summary = [f"compiled {source} for --target verilog (--rtl-io {io}, --rtl-stages {stages}, --rtl-mult {mult}): "
                    f"latency {design.latency} cycles, one sample per cycle",
                    f"types: {quant_line(g.metadata.get('quant', {}))}"]
         if compiled.pruning:
             summary.append(pruning_line(compiled.pruning))
-        summary.append(format_rows(design.rows()))
+        summary.append(format_rows(design.rows(), figs))
         summary.append(f"RTL: {sum(l.adders for _, _, l, _ in design.layers):,} adders in constant-coefficient sums, "
-                       f"{sum(l.multipliers for _, _, l, _ in design.layers):,} DSP products")
+                       f"{sum(l.multipliers for _, _, l, _ in design.layers):,} DSP products; estimated "
+                       f"{figs.value('lut'):,} LUTs, {figs.value('ff'):,} FFs (7-series; measured: hwc synth)")
         summary += [f"note: {n}" for n in compiled.notes]
         return CompileResult(sorted(files), summary)
 

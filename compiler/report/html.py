@@ -228,9 +228,10 @@ def render(doc: dict, graph: Graph, manifest: dict | None, data: dict | None = N
                           ["macs", "bops", "weight_bytes", "activation_bytes", "param_bytes", "ops_accel", "ops_cpu"], "res"),
     ]
     if hls:
+        ii = _fig(figs["total"], "ii")  # the verilog target takes one sample per cycle at any clock: no II, no ns
+        rate = f", II {fmt(ii['value'])} cycles at {figs.get('clock_ns')} ns" if ii else ", one sample per cycle"
         sections.append(f"<h2>Latency</h2><p class=\"sub\">total <span data-fig=\"total:latency\">{fmt(_fig(figs['total'], 'latency')['value'])}</span> "
-                        f"cycles, II {fmt(_fig(figs['total'], 'ii')['value'])} cycles at {figs.get('clock_ns')} ns</p>"
-                        + _per_layer_charts(doc, ["latency", "ii"], "lat"))
+                        f"cycles{rate}</p>" + _per_layer_charts(doc, ["latency", "ii"] if ii else ["latency"], "lat"))
     sections.append("<h2>Weights and their quantization grid</h2><p class=\"sub\">bars: the weights as compiled, on their "
                     "type's grid (ticks; grey: zero, i.e. pruned or rounded away); orange line: the float model's weights "
                     "(when it is at hand)</p>" + _histograms(graph, float_weights))

@@ -178,7 +178,8 @@ def test_measured_figures_sit_next_to_the_estimates(figures_of, capsys):
     first = {(f["name"], f["source"]): f["value"] for f in doc["layers"][1]["cost"]}
     assert first[("lut", "measured")] == 1234 and first[("lut", "estimated")] == figs.layers[0].value("lut")
     assert main(["inspect", str(out)]) == 0
-    assert "lut 5,678 LUT (measured)" in capsys.readouterr().out
+    est = figs.value("lut")
+    assert f"lut 5,678 LUT (measured; estimated {est:,}, error {100 * (est - 5678) / 5678:+.1f} %)" in capsys.readouterr().out
 
 
 def test_binary_weights_are_additions(figures_of):

@@ -163,3 +163,29 @@ def test_report_finds_the_float_model_by_model_option(tmp_path, capsys, monkeypa
     assert main(args + ["-o", "with.html", "--model", str(HW_EXAMPLES / "digits_mlp" / "model.onnx")]) == 0
     html = (tmp_path / "with.html").read_text()
     assert 'data-acc="float model">—' not in html and html.count("<polyline") == 3 and 'id="layer-error"' in html
+
+
+def test_report_of_a_verilog_design_estimated_and_measured(tmp_path, capsys):
+    """--target verilog: the RTL cost model's estimates, and Yosys's measured figures after `hwc synth`."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rtl"))
+    from test_verilog_rtl import tiny_model
+
+    out = tmp_path / "rtl"
+    assert main(["compile", str(tiny_model(tmp_path / "m.onnx")), "--target", "verilog", "--wbits", "4",
+                 "-o", str(out)]) == 0
+    assert main(["synth", str(out), "--family", "xilinx"]) == 0
+    page = tmp_path / "rtl.html"
+    assert main(["report", str(out), "-o", str(page)]) == 0
+    doc = inspect_json(out, capsys)
+    sources = {(f["name"], f["source"]) for f in doc["figures"]["total"]}
+    assert {("lut", "estimated"), ("lut", "measured"), ("ff", "estimated"), ("ff", "measured")} <= sources
+    probe, console, _ = look(tmp_path, page)
+    assert console == []
+    assert {"graph", "res-lut", "res-ff", "lat-latency"} <= {p["id"] for p in probe["plots"]}
+    assert all(p["w"] > 50 and p["h"] > 20 for p in probe["plots"]), probe["plots"]
+    html = page.read_text()
+    measured = next(f["value"] for f in doc["figures"]["total"] if f["name"] == "lut" and f["source"] == "measured")
+    assert f"{measured:,}" in html and "one sample per cycle" in html
