@@ -1,8 +1,9 @@
-"""The kernel library's map: for each IR op the HLS emitter lowers (`hls_layers.Emitter`), the header of
-`templates/hls/` that defines its array kernel and the kernel function templates its layer calls
-(`hwc::<kernel><in_t, out_t, config>(in, out)`). Stream kernels are `hls.HlsProject.STREAM_KERNELS`.
-`tests/backends/test_hls_kernels.py` checks each function is defined in its header and that generated
-code calls no other kernel; the op-support matrix reads the table."""
+"""The kernel library's map: for each IR op the HLS emitter lowers (`hls_layers.Emitter`), the headers of
+`templates/hls/` that define its array kernels and, per header, the kernel function templates its layer may
+call (`hwc::<kernel><in_t, out_t, config>(in, out)`; Dense and Conv have XNOR-popcount forms in
+`hwc_xnor.h`, Dense a per-row form in `hwc_transformer.h`). Stream kernels are
+`hls_project.Project.STREAM_KERNELS`. `tests/backends/test_hls_kernels.py` checks each function is defined
+in its header and that generated code calls no other kernel; the op-support matrix reads the table."""
 
 from __future__ import annotations
 
