@@ -71,6 +71,7 @@ class HlsCost:
         self.dsp_kind, self.bram_unit = dsp_kind, bram_unit
         self.lut_scale = P.LUT_SCALE[vendor_of(entry) if entry else vendor]
         self.lut_unit = {"xilinx": "LUT", "intel": "ALM", "lattice": "LUT4"}[vendor_of(entry) if entry else vendor]
+        self.constant_dsp_bits = P.CONSTANT_DSP_BITS[vendor_of(entry) if entry else vendor]
         self.levels_per_stage = max(1, int(clock_ns // ADDER_NS))
         self.stream = project.io == "stream"
 
@@ -88,11 +89,13 @@ class HlsCost:
 
     def product(self, a: int, b: int, constant: int | None) -> tuple[float, int]:
         """(DSP blocks, LUT6) of one a x b product."""
+        below = P.FABRIC_BELOW
         if constant is not None:
             if P.csd_digits(constant) <= 1:
                 return 0.0, 0
             b = min(b, P.significant_bits(constant))  # the tool propagates the constant: only its bits count
-        d = P.dsp_blocks(a, b, self.dsp_kind)
+            below = self.constant_dsp_bits
+        d = P.dsp_blocks(a, b, self.dsp_kind, below)
         return (d, 0) if d else (0.0, P.fabric_luts(a, b, constant))
 
     def mem(self, depth: int, width: int) -> tuple[int, int]:
