@@ -100,12 +100,13 @@ def section() -> str:
             e = est[key]["dense_dsp"]
             cells = ", ".join(f"{p:,} vs {h:,.0f} ({100 * (h - p) / p:+.0f} %)" for p, h in zip(per_layer, e))
             lines += ["", f"DSPs per Dense layer, {tool} ({repo}) vs hwc: {cells}."]
-    lines += ["", "DSPs: hwc's constant-multiplier threshold for Vitis HLS (8 significant bits, "
-              "compiler/cost/primitives.py) is fitted to the Vitis HLS row's total; its per-layer split and the "
-              "pruned and QKeras rows were not fitted (Vivado HLS 2019.2 maps fewer constants to DSPs: its rows "
-              "fit 9 bits). LUTs, FFs and latency are hwc's own design, whose exact accumulators and 2 ns "
-              "adder-level pipeline are wider and deeper than hls4ml's 16-bit ones, so they are expected to "
-              "be higher; they are not fitted to these reports."]
+    lines += ["", "Fitted to these reports: the Vitis HLS constant-multiplier threshold (8 significant bits, "
+              "compiler/cost/primitives.py) to the Vitis row's total DSPs, and the pipeline constants (1 ns per "
+              "adder level, 1-cycle DSP products at 5 ns, compiler/cost/hls.py) to the reports' one cycle per "
+              "Dense layer. Not fitted: the per-layer DSP split, the pruned and QKeras rows, LUTs and FFs. Vivado "
+              "HLS 2019.2 maps fewer constants to DSPs (its rows fit 9 bits). hwc's LUTs and latency are expected "
+              "to be higher than hls4ml's: its accumulators are exact (30-31 bits here, hls4ml's 16), and it "
+              "registers each layer's products and its tree's result."]
     return "\n".join(lines) + "\n"
 
 

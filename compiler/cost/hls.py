@@ -13,7 +13,9 @@ Per layer (primitives.py holds the DSP/LUT/memory rules and their sources):
 - registers: --io parallel keeps every layer output in registers (arrays partitioned completely);
   --io stream keeps them in FIFOs (depth = pixels, as the emitted STREAM pragmas say) and line buffers.
 - pipeline: ADDER_NS ns per adder level, so floor(clock / ADDER_NS) tree levels per stage, a register
-  after each stage; a DSP product takes DSP_STAGES cycles, a LUT product one.
+  after each stage; a DSP product takes DSP_STAGES cycles, a LUT product one. ADDER_NS = 1 and
+  DSP_STAGES = 1 are fitted to published Vivado/Vitis HLS reports of hls4ml's jet-tagging MLP at 5 ns
+  (docs/COST.md), which schedule each 16-bit Dense layer, products and tree, in one cycle.
 Latency: the sum of the layer latencies (--io parallel runs the layers one after another); with
 --io stream the layers overlap: the sum of the fills (latency - II + 1) plus the longest II, minus 1. II: the
 longest layer interval. All figures are "estimated".
@@ -31,8 +33,8 @@ from . import primitives as P
 from .figures import Figure, Figures, LayerFigures, sum_layers
 from .parts import FAMILY_DEFAULT, VENDOR_DEFAULT, find_part, vendor_of
 
-ADDER_NS = 2.0
-DSP_STAGES = 3
+ADDER_NS = 1.0
+DSP_STAGES = 1
 TABLE_OPS = ("Sigmoid", "Tanh")
 MULTIPLY_OPS = ("Mul", "Rescale", "LeakyRelu", "HardSigmoid", "AveragePool", "GlobalAveragePool")
 WINDOW_OPS = ("Conv", "MaxPool", "AveragePool")
