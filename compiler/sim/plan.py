@@ -18,13 +18,16 @@ import numpy as np
 
 from ..ir.graph import Graph
 from ..ir.types import FixedType
+from .fused import fuse
 from .plan_steps import STEPS, Boundary, Elementwise, Unsupported
 
 _MERGED = ("Relu", "Clip", "Identity")
 
 
 class Plan:
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, compiled: bool = True):
+        """compiled: run the common output chains as one numba pass when numba is installed (False:
+        numpy passes, the fallback when it is not)."""
         self.graph = graph
         self.order = graph.toposort()
         self.steps = []
@@ -51,6 +54,8 @@ class Plan:
                 s.finish()
             except Unsupported:
                 raise Unsupported(f"{s.node.name}: no exact float type")
+            if compiled and s.dtype is not None:
+                s.fused = fuse(s.steps, s.dtype)
         last = {}
         for k, s in enumerate(self.steps):
             for v in s.inputs:

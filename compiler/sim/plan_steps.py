@@ -19,6 +19,7 @@ from . import float_ops, tables
 from .exact import _depthwise, _direct, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
+from .fused import run_fused
 from .float_chain import cast_steps, float_dtype, run_steps, simplify
 from ..ir.graph import Node, Value
 from ..ir.types import FixedType
@@ -49,6 +50,7 @@ class Step:
         self.steps: list[tuple] = []
         self.need = 0
         self.dtype = None
+        self.fused = None  # the chain's compiled kernel arguments (sim/fused.py), set by the plan
 
     def extend(self, src_frac: int, dst: FixedType, lo: int, hi: int, raw: int, pre=()) -> None:
         """Append `pre` (e.g. a ReLU clip) and the cast from src_frac to dst of values in [lo, hi]."""
@@ -64,6 +66,8 @@ class Step:
         self.steps = [(k, *(_as(a, self.dtype) for a in rest)) for k, *rest in simplify(self.steps)]
 
     def __call__(self, *xs: np.ndarray) -> np.ndarray:
+        if self.fused is not None:
+            return run_fused(self.compute(*xs), self.fused)
         return run_steps(self.compute(*xs), self.steps)
 
 

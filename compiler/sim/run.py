@@ -40,6 +40,7 @@ MODES.update(FP16_MODES)  # [openvino] "openvino-fp16", "openvino-fp16-bound-<pr
 
 
 CHUNK_ELEMS = 1 << 17  # values in the largest per-chunk intermediate (measured best on 1-2 MB caches)
+PLAN_CHUNK_ELEMS = 1 << 15  # the same for the compiled plan: 256 KB of float64, reused from the allocator
 _CHUNKED_MODES = ("fixed",)
 _AXIS_ATTRS = ("axis", "axes")
 _THREADS = ThreadpoolController()
@@ -96,7 +97,7 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
     if plan is not None:
         order = plan.order
         if "rows" not in plan.meta:
-            plan.meta["rows"] = max(1, CHUNK_ELEMS // _per_sample_elems(graph, order))
+            plan.meta["rows"] = max(1, PLAN_CHUNK_ELEMS // _per_sample_elems(graph, order))
             plan.meta["separable"] = _batch_separable(graph, order)
         rows, separable = plan.meta["rows"], plan.meta["separable"]
         run = lambda xs: plan.run(xs)  # noqa: E731
