@@ -50,6 +50,7 @@ class Plan:
             self.steps.append(step)
             by_value[id(step.output)] = step
         for s in self.steps:
+            s.compiled = compiled
             try:
                 s.finish()
             except Unsupported:

@@ -19,6 +19,7 @@ from . import float_ops, tables
 from .exact import _depthwise, _direct, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
+from .conv_kernels import conv_depthwise, conv_direct
 from .fused import run_fused
 from .float_chain import cast_steps, float_dtype, run_steps, simplify
 from ..ir.graph import Node, Value
@@ -50,6 +51,7 @@ class Step:
         self.steps: list[tuple] = []
         self.need = 0
         self.dtype = None
+        self.compiled = False  # numba kernels allowed (set by the plan)
         self.fused = None  # the chain's compiled kernel arguments (sim/fused.py), set by the plan
 
     def extend(self, src_frac: int, dst: FixedType, lo: int, hi: int, raw: int, pre=()) -> None:
@@ -132,11 +134,17 @@ class Gemm(Step):
             return np.matmul(x, self.w)
         a = self.node.attrs
         st, dil, pads, g = a["strides"], a["dilations"], a["pads"], a["group"]
+        y = None
         if g > 1 and self.w.shape[1] == 1:
-            return _depthwise(x, self.w, st, dil, pads, self.dtype)
+            if self.compiled:
+                y = conv_depthwise(x, self.w.reshape(self.w.shape[0], *self.w.shape[2:]), st, dil, pads)
+            return _depthwise(x, self.w, st, dil, pads, self.dtype) if y is None else y
         if g > 1:
             return _grouped(x, self.w, st, dil, pads, g, self.dtype)
-        return _direct(x, self.w, st, dil, pads, self.dtype)
+        pointwise = all(k == 1 for k in self.w.shape[2:]) and all(v == 1 for v in st) and not any(pads)
+        if self.compiled and not pointwise:
+            y = conv_direct(x, self.w.reshape(self.w.shape[0], -1), self.w.shape[2:], st, dil, pads)
+        return _direct(x, self.w, st, dil, pads, self.dtype) if y is None else y
 
 
 class AddSub(Step):

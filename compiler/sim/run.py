@@ -40,7 +40,8 @@ MODES.update(FP16_MODES)  # [openvino] "openvino-fp16", "openvino-fp16-bound-<pr
 
 
 CHUNK_ELEMS = 1 << 17  # values in the largest per-chunk intermediate (measured best on 1-2 MB caches)
-PLAN_CHUNK_ELEMS = 1 << 15  # the same for the compiled plan: 256 KB of float64, reused from the allocator
+PLAN_CHUNK_ELEMS = 1 << 18  # the same for the compiled plan (float64: 2 MB), at most PLAN_CHUNK_ROWS samples:
+PLAN_CHUNK_ROWS = 1024  # measured best on the bench models (larger MLP chunks page-fault on fresh buffers)
 _CHUNKED_MODES = ("fixed",)
 _AXIS_ATTRS = ("axis", "axes")
 _THREADS = ThreadpoolController()
@@ -97,7 +98,7 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
     if plan is not None:
         order = plan.order
         if "rows" not in plan.meta:
-            plan.meta["rows"] = max(1, PLAN_CHUNK_ELEMS // _per_sample_elems(graph, order))
+            plan.meta["rows"] = min(PLAN_CHUNK_ROWS, max(1, PLAN_CHUNK_ELEMS // _per_sample_elems(graph, order)))
             plan.meta["separable"] = _batch_separable(graph, order)
         rows, separable = plan.meta["rows"], plan.meta["separable"]
         run = lambda xs: plan.run(xs)  # noqa: E731
