@@ -28,7 +28,7 @@ class Plan:
     def __init__(self, graph: Graph, compiled: bool = True):
         """compiled: run the common output chains as one numba pass when numba is installed (False:
         numpy passes, the fallback when it is not)."""
-        self.graph = graph
+        self.inputs, self.outputs = list(graph.inputs), list(graph.outputs)  # not the graph: the cache is weak
         self.order = graph.toposort()
         self.steps = []
         by_value = {}
@@ -77,13 +77,13 @@ class Plan:
         return Boundary(n)
 
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        env = {id(v): a for v, a in zip(self.graph.inputs, arrays)}
+        env = {id(v): a for v, a in zip(self.inputs, arrays)}
         for s, free in zip(self.steps, self.free):
             env[id(s.output)] = s(*[env[id(v)] for v in s.inputs])
             for i in free:
                 del env[i]
         outs = []
-        for v in self.graph.outputs:
+        for v in self.outputs:
             if v.const is not None:
                 outs.append(v.const)
             elif isinstance(v.type.elem, FixedType):

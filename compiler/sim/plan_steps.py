@@ -223,7 +223,8 @@ class Elementwise(Step):
         elif node.op == "Clip":
             cl, ch = clip_bounds(node)
             pre = [("clip", -math.inf if cl is None else float(cl), math.inf if ch is None else float(ch))]
-            lo, hi = min(max(lo, cl if cl is not None else lo), hi), max(min(hi, ch if ch is not None else hi), lo)
+            cl, ch = lo if cl is None else cl, hi if ch is None else ch
+            lo, hi = min(max(lo, cl), ch), min(max(hi, cl), ch)  # numpy's clip: the max, then the min
         self.move = {"Reshape": float_ops.FLOAT_OPS["Reshape"], "Transpose": float_ops.FLOAT_OPS["Transpose"]}.get(node.op)
         self.raw = max(abs(lo), abs(hi), raw or 0)
         self.need = self.raw
