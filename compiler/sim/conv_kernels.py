@@ -1,6 +1,6 @@
 """2-D convolution helpers of the plan on integer-valued floats, compiled with numba when installed:
 `im2col` (the window matrix of a chunk, as MLAS builds it, for one exact float GEMM per sample) and
-`depthwise` (a direct depthwise/channel-multiplier convolution, no window copies).
+`depthwise` (a direct depthwise/channel-multiplier convolution, no window copies), `max_pool`.
 
 Exact on any CPU: every product and partial sum is an integer below the float type's 2^24 / 2^53 limit
 (the plan proves max|x|·Σ|w| below it), so no summation order can round. Without numba both return
@@ -74,7 +74,27 @@ def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
                             y[n, m, a, b] = s
 
 
+def _maxpool(x, kh, kw, sh, sw, dh, dw, ph, pw, y):
+    """y[n, c, a, b] = max over the in-bounds taps of x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw]."""
+    n_, c_, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for n in range(n_):
+        for c in range(c_):
+            for a in range(oh):
+                for b in range(ow):
+                    m = -np.inf
+                    for i in range(kh):
+                        ih = a * sh + i * dh - ph
+                        if 0 <= ih < h:
+                            for j in range(kw):
+                                iw = b * sw + j * dw - pw
+                                if 0 <= iw < w and x[n, c, ih, iw] > m:
+                                    m = x[n, c, ih, iw]
+                    y[n, c, a, b] = m
+
+
 if numba is not None:
+    _maxpool = numba.njit(cache=True)(_maxpool)
     _im2col = numba.njit(cache=True)(_im2col)
     _depthwise = numba.njit(cache=True)(_depthwise)
 
@@ -105,4 +125,15 @@ def conv_depthwise(x, wt, strides, dilations, pads):
     y = np.empty((x.shape[0], wt.shape[0], oh, ow), x.dtype)
     _depthwise(np.ascontiguousarray(x), wt, wt.shape[0] // x.shape[1], strides[0], strides[1], dilations[0],
                dilations[1], pads[0], pads[1], y)
+    return y
+
+
+def max_pool(x, kshape, strides, dilations, pads, out_hw):
+    """2-D max pooling into the output size the node's type gives (ceil_mode included: a window past
+    the end takes the taps it has); None without numba or for other than 2-D."""
+    if numba is None or x.ndim != 4:
+        return None
+    y = np.empty((*x.shape[:2], *out_hw), x.dtype)
+    _maxpool(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
+             pads[0], pads[1], y)
     return y

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from ..ir.types import FixedType, Overflow, Rounding
+
 try:
     import numba
 except ImportError:  # the numpy passes run instead
@@ -61,7 +63,36 @@ def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
                 y[i, j, k] = _one(y[i, j, k], a, wrap, off, m, b, code, lo, hi)
 
 
+def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
+    """fixed.from_float's scaled path (`_from_float_scaled`) element by element: v = clip(x·2^f, lo - 2,
+    hi + 2), fl = floor(v), + the rounding increment from exact comparisons with fl + 1/2, then the
+    saturation. Returns False at the first nonzero |x| < 2^-700 (the vendors differ there: the caller
+    runs the reference)."""
+    for i in range(x.size):
+        xv = x[i]
+        if xv != 0.0 and abs(xv) < 2.0 ** -700:
+            return False
+        v = min(max(xv * scale, lo2), hi2)
+        fl = np.floor(v)
+        h = fl + 0.5
+        if code == 1:  # TRN_ZERO
+            fl += 1.0 if (v != fl and v < 0) else 0.0
+        elif code == 2:  # RND
+            fl += 1.0 if v >= h else 0.0
+        elif code == 3:  # RND_ZERO
+            fl += 1.0 if (v > h or (v == h and v < 0)) else 0.0
+        elif code == 4:  # RND_INF
+            fl += 1.0 if (v > h or (v == h and v >= 0)) else 0.0
+        elif code == 5:  # RND_MIN_INF
+            fl += 1.0 if v > h else 0.0
+        elif code == 6:  # RND_CONV
+            fl += 1.0 if (v > h or (v == h and np.fmod(fl, 2.0) != 0)) else 0.0
+        y[i] = min(max(fl, lo), hi)
+    return True
+
+
 if numba is not None:
+    _quantize = numba.njit(cache=True)(_quantize)
     _round = numba.njit(inline="always", cache=True)(_round)
     _one = numba.njit(inline="always", cache=True)(_one)
     _last = numba.njit(cache=True)(_last)
@@ -104,3 +135,22 @@ def run_fused(y: np.ndarray, args: tuple) -> np.ndarray:
     else:
         _mid(y.reshape(1, 1, -1), *args[1:])
     return y
+
+
+_FROM_FLOAT = {Rounding.TRN: 0, Rounding.TRN_ZERO: 1, Rounding.RND: 2, Rounding.RND_ZERO: 3, Rounding.RND_INF: 4,
+               Rounding.RND_MIN_INF: 5, Rounding.RND_CONV: 6}
+
+
+def from_float(x: np.ndarray, dst: FixedType) -> np.ndarray | None:
+    """Mantissas of dst for float64 values x, as float64, in one pass: the cases where
+    `fixed._from_float_scaled` applies (SAT or SAT_SYM, width <= 52, |frac_bits| <= 120, no nonzero
+    |x| < 2^-700), else None (the caller runs `fixed.from_float`)."""
+    ov = dst.overflow
+    if numba is None or dst.width > 52 or ov not in (Overflow.SAT, Overflow.SAT_SYM) or abs(dst.frac_bits) > 120:
+        return None
+    lo = -dst.max_mantissa if ov is Overflow.SAT_SYM and dst.signed else dst.min_mantissa
+    x = np.ascontiguousarray(x, np.float64)
+    y = np.empty(x.shape, np.float64)
+    ok = _quantize(x.reshape(-1), 2.0 ** dst.frac_bits, _FROM_FLOAT[dst.rounding], float(dst.min_mantissa - 2),
+                   float(dst.max_mantissa + 2), float(lo), float(dst.max_mantissa), y.reshape(-1))
+    return y if ok else None

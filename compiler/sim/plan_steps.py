@@ -19,8 +19,8 @@ from . import float_ops, tables
 from .exact import _depthwise, _direct, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
-from .conv_kernels import conv_depthwise, conv_direct
-from .fused import run_fused
+from .conv_kernels import conv_depthwise, conv_direct, max_pool
+from .fused import from_float as quantize, run_fused
 from .float_chain import cast_steps, float_dtype, run_steps, simplify
 from ..ir.graph import Node, Value
 from ..ir.types import FixedType
@@ -165,9 +165,9 @@ class AddSub(Step):
         self.need = max(-lo, hi)
         self.extend(f, node.outputs[0].type.elem, lo, hi, max(-lo, hi))
 
-    def compute(self, a, b):
-        a = np.multiply(a, self.ka, dtype=self.dtype)
-        return (np.add if self.sign > 0 else np.subtract)(a, b * self.kb if self.kb != 1 else b, out=a)
+    def compute(self, a, b):  # a fresh array (the operands may broadcast)
+        a, b = (a * k if k != 1 else a for a, k in ((a, self.ka), (b, self.kb)))
+        return (np.add if self.sign > 0 else np.subtract)(a, b, dtype=self.dtype)
 
 
 class GlobalAvg(Step):
@@ -204,7 +204,12 @@ class MaxPool(Step):
 
     def compute(self, x):
         a = self.node.attrs
-        w = float_ops._windows(x.astype(self.dtype, copy=False), a["kernel_shape"], a["strides"], a["dilations"],
+        x = x.astype(self.dtype, copy=False)
+        if self.compiled:
+            y = max_pool(x, a["kernel_shape"], a["strides"], a["dilations"], a["pads"], self.output.type.shape[2:])
+            if y is not None:
+                return y
+        w = float_ops._windows(x, a["kernel_shape"], a["strides"], a["dilations"],
                                a["pads"], -np.inf, float_ops._ceil_extra(self.node, x.shape))
         return _tap_reduce(np.maximum, w, len(a["kernel_shape"]))
 
@@ -249,13 +254,13 @@ class Boundary(Step):
             if v is not None and isinstance(v.type.elem, FixedType) and v.type.elem.width > 53:
                 raise Unsupported("wider than 53 bits")
         t = node.outputs[0].type.elem
-        self.fixed_in = [isinstance(v.type.elem, FixedType) and v.const is None if v is not None else False
-                         for v in node.inputs]
+        self.fixed_in = [isinstance(v.type.elem, FixedType) and v.const is None and node.op != "ToFloat"
+                         if v is not None else False for v in node.inputs]  # ToFloat reads the floats as they are
         self.need = max(-t.min_mantissa, t.max_mantissa) if isinstance(t, FixedType) else 0
         self.fixed_out = isinstance(t, FixedType)
 
     def finish(self) -> None:
-        self.dtype = float_dtype(self.need) if self.fixed_out else None
+        self.dtype = np.float64 if self.fixed_out else None  # what a following GEMM most often reads
 
     def __call__(self, *xs):
         args, it = [], iter(xs)
@@ -269,9 +274,15 @@ class Boundary(Step):
                 args.append(a.astype(np.int64) if fx else a)
         while args and args[-1] is None:
             args.pop()
-        if self.node.op == "ToFloat":
-            return to_float_op(self.node, *args)
-        y = from_float_op(self.node, *args) if self.node.op == "FromFloat" else run_node(self.node, *args)
+        if self.node.op == "ToFloat":  # + 0.0: a chain's -0.0 (ceil, trunc, 0·-w) is the mantissa 0
+            return np.add(to_float_op(self.node, *args), 0.0)
+        if self.node.op == "FromFloat":
+            x = args[0]
+            if self.node.attrs.get("scale") is not None:  # as fixed_ops.from_float_op
+                x = x.astype(np.float32) / np.float32(self.node.attrs["scale"])
+            y = quantize(x, self.output.type.elem) if self.compiled else None
+            return y if y is not None else from_float_op(self.node, *args).astype(self.dtype)
+        y = run_node(self.node, *args)
         return y.astype(self.dtype) if self.fixed_out else y
 
 

@@ -12,7 +12,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from hwc.compiler.ir.graph import Graph
-from hwc.compiler.ir.types import F32, FixedType, Overflow, Rounding, TensorType
+from hwc.compiler.ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
 from hwc.compiler.sim import run
 from hwc.compiler.sim.inputs import check_inputs
 from hwc.compiler.sim.plan import Plan, plan_for
@@ -155,3 +155,29 @@ def test_plan_is_rebuilt_when_the_graph_changes():
     g.retype(out, TensorType(FixedType(5, 2, True, Rounding.TRN, Overflow.WRAP), out.type.shape))
     assert plan_for(g) is not first
     _agree(g, rng.normal(0, 2, (33, 12)).astype(np.float32))
+
+
+@pytest.mark.parametrize("q", list(Rounding))
+def test_inputs_broadcast_add_and_ceil_pool(q):
+    """FromFloat in every rounding (ties, tiny values the vendors disagree on, saturation), a broadcasting
+    Add, a ceil_mode MaxPool."""
+    rng = np.random.default_rng(list(Rounding).index(q))
+    g = Graph("io")
+    x = g.add_input("x", TensorType(FloatType(64), (None, 3, 1, 5)))  # doubles: tiny values reach FromFloat
+    z = g.add_input("z", TensorType(F32, (None, 1, 4, 5)))
+    tx, tz = FixedType(9, 3, True, q, Overflow.SAT), FixedType(7, 1, True, q, Overflow.SAT_SYM)
+    hx = g.add_node("FromFloat", [x], output_types=[TensorType(tx, (None, 3, 1, 5))]).output
+    hz = g.add_node("FromFloat", [z], {"scale": 0.375}, output_types=[TensorType(tz, (None, 1, 4, 5))]).output
+    a = g.add_node("Add", [hx, hz], output_types=[TensorType(FixedType(8, 3, True, q, Overflow.WRAP), (None, 3, 4, 5))]).output
+    p = g.add_node("MaxPool", [a], {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [0, 0, 0, 0], "dilations": [1, 1],
+                                    "ceil_mode": True}, output_types=[TensorType(FixedType(6, 2, True, q, Overflow.SAT), (None, 3, 2, 3))])
+    g.set_outputs([p.output])
+    g.verify()
+    ties = np.arange(-40, 40) / 64  # multiples of 2^-6: ties of the 2^-6 grid's neighbours
+    xs = rng.choice(np.concatenate([ties, [1e-300, -1e-300, 5e-324, 40.0, -40.0]]), (23, 3, 1, 5)).astype(np.float64)
+    zs = rng.choice(ties, (23, 1, 4, 5)).astype(np.float32)
+    ref = run.simulate(g, [xs, zs], mode="fixed", reference=True)[0]
+    assert_array_equal(run.simulate(g, [xs, zs], mode="fixed")[0], ref)
+    assert_array_equal(Plan(g, compiled=False).run(check_inputs(g, [xs, zs]))[0], ref)
+    assert_array_equal(run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed")[0],
+                       run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed", reference=True)[0])
