@@ -75,21 +75,23 @@ def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
 
 
 def _maxpool(x, kh, kw, sh, sw, dh, dw, ph, pw, y):
-    """y[n, c, a, b] = max over the in-bounds taps of x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw]."""
+    """y[n, c, a, b] = max over the in-bounds taps of x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw]: each
+    plane is copied once into a -inf-padded buffer, then the taps run without bounds checks or branches."""
     n_, c_, h, w = x.shape
     oh, ow = y.shape[2], y.shape[3]
+    hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+    xp = np.full((hp, wp), -np.inf, x.dtype)
     for n in range(n_):
         for c in range(c_):
+            for u in range(max(0, ph), min(hp, h + ph)):
+                for v in range(max(0, pw), min(wp, w + pw)):
+                    xp[u, v] = x[n, c, u - ph, v - pw]
             for a in range(oh):
                 for b in range(ow):
-                    m = -np.inf
+                    m = xp[a * sh, b * sw]
                     for i in range(kh):
-                        ih = a * sh + i * dh - ph
-                        if 0 <= ih < h:
-                            for j in range(kw):
-                                iw = b * sw + j * dw - pw
-                                if 0 <= iw < w and x[n, c, ih, iw] > m:
-                                    m = x[n, c, ih, iw]
+                        for j in range(kw):
+                            m = max(m, xp[a * sh + i * dh, b * sw + j * dw])
                     y[n, c, a, b] = m
 
 
