@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:
-    numba = None
+from .jit import jit_module
 
 
 def _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow, cols):
@@ -95,10 +92,8 @@ def _maxpool(x, kh, kw, sh, sw, dh, dw, ph, pw, y):
                     y[n, c, a, b] = m
 
 
-if numba is not None:
-    _maxpool = numba.njit(cache=True)(_maxpool)
-    _im2col = numba.njit(cache=True)(_im2col)
-    _depthwise = numba.njit(cache=True)(_depthwise)
+def _compiled() -> bool:
+    return jit_module(globals(), (), ("_maxpool", "_im2col", "_depthwise"))
 
 
 def _out_size(x, w, strides, dilations, pads):
@@ -109,7 +104,7 @@ def _out_size(x, w, strides, dilations, pads):
 def conv_direct(x, w2, kshape, strides, dilations, pads):
     """One group: W [M, C·KH·KW] @ cols [N, C·KH·KW, OH·OW] -> [N, M, OH, OW]; None without numba or
     for other than 2-D."""
-    if numba is None or x.ndim != 4:
+    if x.ndim != 4 or not _compiled():
         return None
     oh, ow = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
     cols = np.empty((x.shape[0], w2.shape[1], oh * ow), x.dtype)
@@ -121,7 +116,7 @@ def conv_direct(x, w2, kshape, strides, dilations, pads):
 def conv_depthwise(x, wt, strides, dilations, pads):
     """Depthwise (one input channel per group, M = r·C) with weights wt [M, KH, KW]; None without numba
     or for other than 2-D."""
-    if numba is None or x.ndim != 4:
+    if x.ndim != 4 or not _compiled():
         return None
     oh, ow = _out_size(x, wt[:, None], strides, dilations, pads)
     y = np.empty((x.shape[0], wt.shape[0], oh, ow), x.dtype)
@@ -133,7 +128,7 @@ def conv_depthwise(x, wt, strides, dilations, pads):
 def max_pool(x, kshape, strides, dilations, pads, out_hw):
     """2-D max pooling into the output size the node's type gives (ceil_mode included: a window past
     the end takes the taps it has); None without numba or for other than 2-D."""
-    if numba is None or x.ndim != 4:
+    if x.ndim != 4 or not _compiled():
         return None
     y = np.empty((*x.shape[:2], *out_hw), x.dtype)
     _maxpool(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],

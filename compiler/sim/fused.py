@@ -16,10 +16,7 @@ import numpy as np
 
 from ..ir.types import FixedType, Overflow, Rounding
 
-try:
-    import numba
-except ImportError:  # the numpy passes run instead
-    numba = None
+from .jit import jit_module
 
 _CODES = {"floor": 1, "ceil": 2, "rint": 3, "trunc": 4, "half_away": 5, "half_zero": 6}
 
@@ -91,18 +88,14 @@ def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
     return True
 
 
-if numba is not None:
-    _quantize = numba.njit(cache=True)(_quantize)
-    _round = numba.njit(inline="always", cache=True)(_round)
-    _one = numba.njit(inline="always", cache=True)(_one)
-    _last = numba.njit(cache=True)(_last)
-    _mid = numba.njit(cache=True)(_mid)
+def _compiled() -> bool:
+    return jit_module(globals(), ("_round", "_one"), ("_quantize", "_last", "_mid"))
 
 
 def fuse(steps: list[tuple], dtype) -> tuple | None:
     """The kernel's arguments when the chain is [add c1][wrap][mul m][add c2][round][clip] (each part
     optional, in that order; c1, c2 scalars or per channel) and numba is installed, else None."""
-    if numba is None or not steps:
+    if not steps or not _compiled():
         return None
     rest = list(steps)
 
@@ -146,7 +139,9 @@ def from_float(x: np.ndarray, dst: FixedType) -> np.ndarray | None:
     `fixed._from_float_scaled` applies (SAT or SAT_SYM, width <= 52, |frac_bits| <= 120, no nonzero
     |x| < 2^-700), else None (the caller runs `fixed.from_float`)."""
     ov = dst.overflow
-    if numba is None or dst.width > 52 or ov not in (Overflow.SAT, Overflow.SAT_SYM) or abs(dst.frac_bits) > 120:
+    if dst.width > 52 or ov not in (Overflow.SAT, Overflow.SAT_SYM) or abs(dst.frac_bits) > 120:
+        return None
+    if not _compiled():
         return None
     lo = -dst.max_mantissa if ov is Overflow.SAT_SYM and dst.signed else dst.min_mantissa
     x = np.ascontiguousarray(x, np.float64)
