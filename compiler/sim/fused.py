@@ -63,29 +63,31 @@ def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
 def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
     """fixed.from_float's scaled path (`_from_float_scaled`) element by element: v = clip(x·2^f, lo - 2,
     hi + 2), fl = floor(v), + the rounding increment from exact comparisons with fl + 1/2, then the
-    saturation. Returns False at the first nonzero |x| < 2^-700 (the vendors differ there: the caller
-    runs the reference)."""
+    saturation. Returns False when some nonzero |x| < 2^-700 (the vendors differ there: the caller runs
+    the reference); no early exit, so the loop vectorises."""
+    bad = False
     for i in range(x.size):
-        xv = x[i]
-        if xv != 0.0 and abs(xv) < 2.0 ** -700:
-            return False
+        xv = np.float64(x[i])
+        bad |= (xv != 0.0) & (abs(xv) < 2.0 ** -700)
         v = min(max(xv * scale, lo2), hi2)
         fl = np.floor(v)
         h = fl + 0.5
+        up = False  # bitwise & and |, no short-circuit: data-dependent branches mispredict
         if code == 1:  # TRN_ZERO
-            fl += 1.0 if (v != fl and v < 0) else 0.0
+            up = (v != fl) & (v < 0)
         elif code == 2:  # RND
-            fl += 1.0 if v >= h else 0.0
+            up = v >= h
         elif code == 3:  # RND_ZERO
-            fl += 1.0 if (v > h or (v == h and v < 0)) else 0.0
+            up = (v > h) | ((v == h) & (v < 0))
         elif code == 4:  # RND_INF
-            fl += 1.0 if (v > h or (v == h and v >= 0)) else 0.0
+            up = (v > h) | ((v == h) & (v >= 0))
         elif code == 5:  # RND_MIN_INF
-            fl += 1.0 if v > h else 0.0
+            up = v > h
         elif code == 6:  # RND_CONV
-            fl += 1.0 if (v > h or (v == h and np.fmod(fl, 2.0) != 0)) else 0.0
+            up = (v > h) | ((v == h) & (np.fmod(fl, 2.0) != 0))
+        fl += np.float64(up)
         y[i] = min(max(fl, lo), hi)
-    return True
+    return not bad
 
 
 def _compiled() -> bool:
@@ -144,7 +146,7 @@ def from_float(x: np.ndarray, dst: FixedType) -> np.ndarray | None:
     if not _compiled():
         return None
     lo = -dst.max_mantissa if ov is Overflow.SAT_SYM and dst.signed else dst.min_mantissa
-    x = np.ascontiguousarray(x, np.float64)
+    x = np.ascontiguousarray(x, x.dtype if x.dtype in (np.float32, np.float64) else np.float64)  # exact
     y = np.empty(x.shape, np.float64)
     ok = _quantize(x.reshape(-1), 2.0 ** dst.frac_bits, _FROM_FLOAT[dst.rounding], float(dst.min_mantissa - 2),
                    float(dst.max_mantissa + 2), float(lo), float(dst.max_mantissa), y.reshape(-1))

@@ -275,6 +275,11 @@ class Boundary(Step):
         while args and args[-1] is None:
             args.pop()
         if self.node.op == "ToFloat":  # + 0.0: a chain's -0.0 (ceil, trunc, 0·-w) is the mantissa 0
+            a = self.node.attrs
+            f = self.node.inputs[0].type.elem.frac_bits
+            if a.get("scale") is None and a.get("offset") is None and abs(f) < 900:  # m·2^-f: exact, as ldexp
+                y = np.multiply(args[0], 2.0 ** -f, dtype=np.float64)
+                return np.add(y, 0.0, out=y)
             return np.add(to_float_op(self.node, *args), 0.0)
         if self.node.op == "FromFloat":
             x = args[0]
