@@ -68,3 +68,15 @@ def test_lazy_batch_updates_give_the_row_by_row_mantissas():
         ref = _row_by_row(w, h, grid)
         assert_array_equal(gptq(w, h, grid), ref)
         assert_array_equal(gptq(w, h, grid, block=7), ref)
+
+
+def test_inverse_cholesky_is_the_upper_factor_of_the_inverse():
+    from hwc.compiler.quantize.gptq import inverse_cholesky
+
+    x = np.random.default_rng(4).normal(size=(2000, 300))
+    h = x.T @ x / 2000  # 300 rows: two levels of halving before the 128-row leaves; well conditioned
+    u = inverse_cholesky(h)
+    assert np.all(np.tril(u, -1) == 0) and np.all(np.diag(u) > 0)
+    np.testing.assert_allclose(u.T @ u @ h, np.eye(len(h)), atol=1e-9)
+    ref = np.linalg.cholesky(np.linalg.inv(h)).T  # the factor is unique: the textbook route agrees
+    np.testing.assert_allclose(u, ref, rtol=1e-10, atol=1e-13)
