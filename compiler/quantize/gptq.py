@@ -52,15 +52,19 @@ def lower_inverse(l: np.ndarray, leaf: int = 128) -> np.ndarray:
 def inverse_cholesky(h: np.ndarray) -> np.ndarray:
     """Upper U with UᵀU = H⁻¹, adding damping until H is positive definite. With P the reversal
     permutation and PHP = RRᵀ (R lower), U = P R⁻¹ P: one Cholesky factor and one triangular inverse."""
-    eye = np.eye(len(h))
     extra = 0.0
-    for _ in range(8):
+    for _ in range(8):  # K² temporaries, one at a time: H reversed, R, R⁻¹, U
+        hr = np.array(h[::-1, ::-1], np.float64)
+        hr[np.diag_indices_from(hr)] += extra
         try:
             with threadpool_limits(1, user_api="blas"):  # see ONE_THREAD
-                r = np.linalg.cholesky((h + extra * eye)[::-1, ::-1])
-            return np.ascontiguousarray(lower_inverse(r)[::-1, ::-1])
+                r = np.linalg.cholesky(hr)
         except np.linalg.LinAlgError:
             extra = max(extra * 10, 1e-6 * float(np.mean(np.diag(h))) or 1e-6)
+            continue
+        del hr
+        r = lower_inverse(r)
+        return np.ascontiguousarray(r[::-1, ::-1])
     raise np.linalg.LinAlgError("Hessian is not positive definite")
 
 
