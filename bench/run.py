@@ -16,8 +16,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import accuracy  # noqa: E402
+import hls_published  # noqa: E402
 import peers  # noqa: E402
 import pruning  # noqa: E402
+import rtl_cmvm  # noqa: E402
 import rtl_luts  # noqa: E402
 import scaling  # noqa: E402
 import sim_speed  # noqa: E402
@@ -50,6 +52,8 @@ def main() -> int:
     sections = [("peers (hls4ml, qonnx, onnxruntime)", peers.section), ("simulator speed", sim_speed.section),
                 ("quantization accuracy", accuracy.section), ("channel pruning", pruning.section),
                 ("size scaling", scaling.section), ("RTL synthesis (Yosys)", rtl_luts.section),
+                ("RTL constant matrices vs da4ml", rtl_cmvm.section),
+                ("HLS estimates vs published reports", hls_published.section),
                 ("hwc sweep", sweep.section)]
     parts = [f"# hwc benchmarks\n\nMeasured {time.strftime('%Y-%m-%d')} in one run of `make bench`.\n\n{machine()}"]
     with console.status("benchmarking") as status:
