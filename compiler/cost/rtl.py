@@ -36,6 +36,7 @@ CMP_LUT = 0.90  # a compared-and-selected bit
 CAST_ROUND_LUT = 1.07  # an incremented bit of a rounding cast
 CAST_SAT_LUT = 0.08  # a compared bit of a saturating cast (the bounds are constants: mostly folded)
 
+BRAM18_BITS = 18 * 1024
 _DECL = re.compile(r"^(?:reg|wire)\s+(?:signed\s+)?\[(\d+):0\]\s+(\w+)")
 _ASSIGN = re.compile(r"^(?:always @\* |wire (?:signed )?\[\d+:0\] )?(\w+) = (.+);$")
 _REG = re.compile(r"^always @\(posedge clk\) if \(ce\) (\w+) <= ")
@@ -103,10 +104,14 @@ def count(lines: list[str]) -> Counts:
     return c
 
 
-def layer_figures(node: str, op: str, lines: list[str], multipliers: int = 0, latency: int = 0) -> LayerFigures:
+def layer_figures(node: str, op: str, lines: list[str], multipliers: int = 0, latency: int = 0,
+                  buffer_bits: int = 0) -> LayerFigures:
+    """buffer_bits: a streaming layer's line-buffer RAM (rtl_stream.py), as block RAM."""
     c = count(lines)
     figs = [Figure("multipliers", multipliers), Figure("lut", c.luts()), Figure("ff", c.reg_bits),
             Figure("latency", latency)]
+    if buffer_bits:
+        figs.append(Figure("bram", -(-buffer_bits // BRAM18_BITS)))
     if c.dsps:
         figs.append(Figure("dsp", c.dsps))
     return LayerFigures(node, op, figs)
@@ -118,7 +123,7 @@ def rtl_figures(layers: list[tuple[str, str, list[str], int, int]], core: list[s
     in design order; the design's latency is the longest path through them (the emitter's);
     core: the core's lines (the hwc_delay registers that align the layers' inputs count in the total only)."""
     out = [layer_figures(*layer) for layer in layers]
-    total = sum_layers(out, ("multipliers", "lut", "ff", "dsp"))
+    total = sum_layers(out, ("multipliers", "lut", "ff", "dsp", "bram"))
     delay = count(core).reg_bits
     total = [Figure("ff", f.value + delay) if f.name == "ff" else f for f in total] + [Figure("latency", latency)]
     return Figures("verilog", out, total, part, notes=[

@@ -1,0 +1,118 @@
+"""compile and verify of the streaming form (rtl_stream_design.py): the output directory, the compile
+summary with the cost model's estimate, and `hwc verify`: every frame sent as pixel beats through the
+stream testbench (frame 0 alone, frames 1-2 back to back, the rest with random input gaps and output
+stalls), every output bit compared with `simulate(mode="fixed")`, tlast on each frame's last beat.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..compiler.cost.rtl import rtl_figures
+from ..compiler.ir.serialize import save_graph
+from ..compiler.sim.run import simulate
+from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
+
+from .base import CompileResult, VerifyReport, write_manifest
+from .hls import rate
+from .hls_data import random_inputs
+from .rtl_stream_design import RtlStreamDesign, pixel_frames, pixel_words
+
+
+def stream_figures(design: RtlStreamDesign):
+    """The cost model's estimate: the streamed layers' modules (control, line buffers, window and the
+    arithmetic) and the unrolled layers after them."""
+    layers = [(n.name, n.op, l.lines, l.body.multipliers, l.latency, l.buffer_bits) for _, n, l in design.layers]
+    core = []
+    if design.tail:
+        mults = {r["node"]: r["multipliers"] for r in design.tail.rows()}
+        layers += [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency, 0) for _, n, l, _ in design.tail.layers]
+        core = design.tail.core
+    return rtl_figures(layers, core + design.top_lines, design.cycles_per_frame)
+
+
+def stream_compile(design: RtlStreamDesign, compiled, outdir: Path, source: str) -> CompileResult:
+    from .verilog import TOP
+
+    g = design.g
+    files = design.write(outdir, source)
+    files += [p.name for p in save_graph(g, outdir)]
+    manifest = {"top": TOP, "io": "axis", "stages": design.stages, "mult": design.mult, "conv": "stream",
+                "latency": design.tail.latency if design.tail else 0, "cycles_per_frame": design.cycles_per_frame,
+                "sources": design.sources()}
+    figs = stream_figures(design)
+    files.append(write_manifest(outdir, "verilog", manifest, files, figs.to_json()))
+    lb = sum(l.buffer_bits for _, _, l in design.layers)
+    summary = [f"compiled {source} for --target verilog (--rtl-conv stream, --rtl-stages {design.stages}, --rtl-mult "
+               f"{design.mult}): {len(design.layers)} streamed layers, one pixel ({design.in_channels} channels) per "
+               f"input beat, at most {design.cycles_per_frame} cycles per frame, {lb:,} line-buffer bits",
+               f"types: {quant_line(g.metadata.get('quant', {}))}"]
+    if compiled.pruning:
+        summary.append(pruning_line(compiled.pruning))
+    summary.append(format_rows(layer_rows(g), figs))
+    summary.append(f"RTL: {sum(l.body.adders for _, _, l in design.layers):,} adders in the streamed layers; estimated "
+                   f"{figs.value('lut'):,} LUTs, {figs.value('ff'):,} FFs (7-series; measured: hwc synth)")
+    summary += [f"note: {n}" for n in compiled.notes]
+    return CompileResult(sorted(files), summary)
+
+
+def stream_verify(outdir: Path, manifest: dict, g, meta: dict, inputs, options, seed: int) -> VerifyReport:
+    from ..compiler.sim.inputs import check_inputs
+    from .verilog import parse_outputs, pick_simulator, run_testbench, unpack
+
+    xs = inputs if inputs is not None else random_inputs(g, options.samples, seed)
+    xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])
+    n = len(xs[0])
+    t0 = time.perf_counter()
+    _, kept = simulate(g, xs, mode="fixed", keep=lambda node: True)
+    t_sim = time.perf_counter() - t0
+    first = g.inputs[0].uses[0].node.output
+    words = pixel_words(np.asarray(kept[first.name]), meta["inputs"][0])
+    expected = np.concatenate([np.asarray(kept[v.producer.inputs[0].name], dtype=object).reshape(n, -1)
+                               for v in g.outputs], axis=1)
+    work = Path(tempfile.mkdtemp(prefix="hwc-verify-rtl-"))
+    try:
+        digits = -(-meta["in_width"] // 4)
+        (work / "inputs.hex").write_text("".join(f"{w:0{digits}x}\n" for w in words))
+        t0 = time.perf_counter()
+        simulator = pick_simulator(meta, n * meta["cycles_per_frame"] // 16)
+        lines = run_testbench(outdir, manifest, work, n, simulator, seed=seed + 1)
+        t_run = time.perf_counter() - t0
+        period = [int(x.split()[1]) for x in lines if x.startswith("period ")]
+        latency, beats, lasts, problems = parse_outputs([x for x in lines if not x.startswith("period ")])
+        per = meta["out_beats_per_frame"]
+        if per == 1:
+            got = unpack(beats, meta["outputs"])
+        else:
+            got = pixel_frames(beats, meta["outputs"][0], per)
+        report = VerifyReport(compared=int(expected.size), mismatches=0, samples=n)
+        if len(beats) != n * per:
+            problems.append(f"{len(beats)} output beats for {n} frames of {per} (loss or duplication)")
+        want = [i % per == per - 1 for i in range(len(lasts))]
+        if lasts != want:
+            problems.append("tlast is not on each frame's last output beat")
+        if period and period[0] > meta["cycles_per_frame"]:
+            problems.append(f"{period[0]} cycles per back-to-back frame, rtl.json says at most {meta['cycles_per_frame']}")
+        m = min(len(got), n)
+        diff = got[:m] != expected[:m]
+        report.mismatches = int(diff.sum()) + (n - m) * expected.shape[1] + (len(problems) > 0)
+        report.details.append(
+            f"{simulator} {rate(n, t_run)} frames/s (with build), hwc simulator {rate(n, t_sim)} frames/s; "
+            f"{meta['in_beats_per_frame']} input beats and {per} output beats per frame; latency {latency} cycles "
+            f"(first input beat to last output beat of a frame), "
+            + (f"{period[0]} cycles per frame back to back" if period else "cycles per frame not measured (< 3 frames)")
+            + "; random input gaps and output stalls")
+        report.details += [f"problem: {p}" for p in problems]
+        if diff.any():
+            s, i = map(int, np.argwhere(diff)[0])
+            report.first_difference = f"frame {s}, output element {i}: RTL mantissa {got[s, i]}, simulator {expected[s, i]}"
+        elif problems:
+            report.first_difference = problems[0]
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
