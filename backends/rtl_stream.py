@@ -106,22 +106,38 @@ def streamable(node: Node, v: Value) -> bool:
     return node.op in PER_PIXEL
 
 
+def channels_last_input(v: Value) -> Node | None:
+    """A Transpose from channels-last (N, H, W, C) / (N, L, C) to channels-first reading v and nothing
+    else: a channels-last image streamed in raster order is the same beats, so the stream skips it."""
+    if len(v.uses) != 1:
+        return None
+    n = v.uses[0].node
+    r = len(v.type.shape)
+    if n.op != "Transpose" or list(n.attrs.get("perm", [])) != [0, r - 1] + list(range(1, r - 1)):
+        return None
+    return n if image(n.output) is not None else None
+
+
 def stream_chain(g: Graph) -> list[Node]:
-    """The nodes that stream: from the single input's FromFloat, while each value feeds one streamable node."""
+    """The nodes that stream: from the single input's FromFloat (and a channels-last Transpose after it),
+    while each value feeds one streamable node. The Transpose, when there is one, comes first."""
     if len(g.inputs) != 1 or len(g.inputs[0].uses) != 1:
         return []
     v = g.inputs[0].uses[0].node.output
     outputs = {id(o.producer.inputs[0]) for o in g.outputs}
     chain = []
+    adapter = channels_last_input(v)
+    if adapter is not None:
+        v = adapter.output
     while len(v.uses) == 1 and id(v) not in outputs:
         n = v.uses[0].node
         if [x for x in n.inputs if x is not None and x.const is None] != [v] or not streamable(n, v):
             break
         chain.append(n)
         v = n.output
-    while chain and chain[-1].op not in WINDOWED:  # per-pixel ops after the last window stay unrolled
-        chain.pop()
-    return chain
+    if not any(n.op in WINDOWED for n in chain):
+        return []
+    return [adapter] + chain if chain and adapter is not None else chain
 
 
 def too_large_to_unroll(chain: list[Node]) -> bool:

@@ -58,9 +58,10 @@ class RtlStreamDesign:
 
         self.g, self.chain, self.stages, self.mult, self.io = g, chain, stages, mult, "axis"
         emitter = RtlEmitter(max(1, stages), mult)  # a stream layer's output is a register (its handshake)
+        layers = chain[1:] if chain[0].op == "Transpose" else chain  # channels-last input: the same beats
         self.layers: list[tuple[int, object, StreamLayer]] = [(k, n, stream_layer(n, emitter))
-                                                              for k, n in enumerate(chain, start=1)]
-        self.first: Value = chain[0].inputs[0]
+                                                              for k, n in enumerate(layers, start=1)]
+        self.first: Value = layers[0].inputs[0]
         self.last: Value = chain[-1].output
         rest = [n for n in g.toposort() if n.op not in ("FromFloat", "ToFloat") and n not in chain]
         self.tail = RtlDesign(g, stages, mult, "axis", start=self.last, skip=tuple(chain)) if rest else None
