@@ -139,10 +139,16 @@ class RtlStreamDesign:
                 "line_buffer_bits": sum(l.buffer_bits for _, _, l in self.layers),
                 "inputs": [port(self.first, self.g.inputs[0].name)], "outputs": outs, "layers": layers}
 
-    def sources(self) -> list[str]:
-        from .verilog import KERNELS, TOP
+    @staticmethod
+    def kernels() -> list[str]:
+        from .verilog import KERNELS
 
-        kernels = [f"rtl/{k}" for k in dict.fromkeys(STREAM_KERNELS + (KERNELS if self.tail else ()))]
+        return list(dict.fromkeys(KERNELS + STREAM_KERNELS))
+
+    def sources(self) -> list[str]:
+        from .verilog import TOP
+
+        kernels = [f"rtl/{k}" for k in self.kernels()]
         tail = [s for s in self.tail.sources() if "_layer" in s or s.endswith("_core.v")] if self.tail else []
         return kernels + [f"rtl/{TOP}_stream{k}.v" for k, _, _ in self.layers] + tail + [f"rtl/{TOP}.v"]
 
@@ -160,7 +166,7 @@ class RtlStreamDesign:
         files = {}
         if self.tail:
             files.update({rel: text for rel, text in self.tail.render(source).items()
-                          if "_layer" in rel or rel.endswith("_core.v") or rel.startswith("rtl/hwc_")})
+                          if "_layer" in rel or rel.endswith("_core.v")})
         files[f"rtl/{TOP}.v"] = env.get_template("rtl/stream_top.v.j2").render({**ctx, "lines": self.top_lines})
         for k, n, l in self.layers:
             detail = (f"{l.positions} positions per frame, line buffer {l.buffer_bits} bits, window {l.window_bits} bits, "
@@ -171,7 +177,7 @@ class RtlStreamDesign:
         files[f"tb/{TOP}_tb.v"] = env.get_template("rtl/stream_tb.v.j2").render(
             {**ctx, "ipf": self.in_beats, "opf": self.out_beats})
         kernels = importlib.resources.files("hwc.templates") / "rtl"
-        for name in STREAM_KERNELS:
+        for name in self.kernels():
             files[f"rtl/{name}"] = (kernels / name).read_text()
         files[METADATA] = json.dumps(meta, indent=1, sort_keys=True) + "\n"
         files["README.md"] = env.get_template("rtl/README_stream.md.j2").render(

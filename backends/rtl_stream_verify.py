@@ -27,10 +27,10 @@ from .rtl_stream_design import RtlStreamDesign, pixel_frames, pixel_words
 def stream_figures(design: RtlStreamDesign):
     """The cost model's estimate: the streamed layers' modules (control, line buffers, window and the
     arithmetic) and the unrolled layers after them."""
-    layers = [(n.name, n.op, l.lines, l.body.multipliers, l.latency, l.buffer_bits) for _, n, l in design.layers]
+    mults = {r["node"]: r["multipliers"] for r in layer_rows(design.g)}  # nonzero weights: products per window
+    layers = [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency, l.buffer_bits) for _, n, l in design.layers]
     core = []
     if design.tail:
-        mults = {r["node"]: r["multipliers"] for r in design.tail.rows()}
         layers += [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency, 0) for _, n, l, _ in design.tail.layers]
         core = design.tail.core
     return rtl_figures(layers, core + design.top_lines, design.cycles_per_frame)
