@@ -47,12 +47,19 @@ def run(args) -> int:
     path = d / f"synth_{args.family}.json"
     path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     print(f"synthesized {d} for {args.family} with {result['tool']} in {result['seconds']} s "
-          f"(latency {result['latency']} cycles)")
+          f"({timing(result)})")
     print(synth_table(result))
     if "pnr" in result:
         print(pnr_text(result))
     print(f"wrote {path}")
     return 0
+
+
+def timing(result: dict) -> str:
+    """The design's latency (unrolled) or its cycles per frame (streaming form)."""
+    if result.get("cycles_per_frame") is not None:
+        return f"streaming, at most {result['cycles_per_frame']:,} cycles per frame"
+    return f"latency {result['latency']} cycles"
 
 
 def synth_table(result: dict) -> str:
