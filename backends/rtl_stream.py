@@ -188,8 +188,14 @@ class StreamLayer:
     out_width: int  # bits of one output pixel
     positions: int  # positions walked per frame (cycles per frame when never stalled)
     out_pixels: int  # output pixels per frame
-    buffer_bits: int  # line buffer RAM bits
+    buffer_depth: int  # line buffer RAM words (padded columns; 0: none)
+    buffer_width: int  # ... and bits per word (S_h - 1 pixels)
     window_bits: int  # window register bits
+    state_bits: int  # the other registers of the walk: window, read-ahead column, position counters
+
+    @property
+    def buffer_bits(self) -> int:
+        return self.buffer_depth * self.buffer_width
 
     @property
     def latency(self) -> int:
@@ -206,7 +212,7 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
         pixels = size(node.output) // c_out
         lines = ["wire ce = !out_valid || out_ready;", "assign in_ready = ce;", f"wire [{pw - 1}:0] x0 = in_data;",
                  f"wire [{ow - 1}:0] y;"] + body.lines + _valid(body.latency, "in_valid") + ["assign out_data = y;"]
-        return StreamLayer(lines, body, pw, ow, pixels, pixels, 0, 0)
+        return StreamLayer(lines, body, pw, ow, pixels, pixels, 0, 0, 0, 0)
     g = geometry(node)
     body = emitter.emit(_window_node(node, g), ["x0"], "y")
     sh, sw = g.span
@@ -238,13 +244,12 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
              f"        if (st_c == {cw}'d{wp - 1}) st_r <= st_r == {rw}'d{hp - 1} ? {rw}'d0 : st_r + {rw}'d1;",
              "    end"]
     col = sh * pw  # one window column: rows r - S_h + 1 .. r, oldest at bit 0
-    buffer_bits = 0
+    depth, lb = 0, (sh - 1) * pw
     if sh > 1:
-        lb = (sh - 1) * pw
         lines += [f"reg [{lb - 1}:0] st_rd;  // column st_c of the previous {sh - 1} rows",
                   f"wire [{col - 1}:0] st_col = {{st_px, st_rd}};"]
         if wp > 1:
-            buffer_bits = lb * wp
+            depth = wp
             lines += [f"reg [{lb - 1}:0] st_lb [0:{wp - 1}];  // line buffer: {sh - 1} rows of {wp} pixels",
                       "always @(posedge clk)", "    if (st_adv) begin",
                       f"        st_lb[st_c] <= st_col[{col - 1}:{pw}];", "        st_rd <= st_lb[st_cn];", "    end"]
@@ -269,7 +274,8 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
     lines.append(f"wire [{ow - 1}:0] y;")
     lines += body.lines + _valid(body.latency, "st_adv && st_emit") + ["assign out_data = y;"]
     oh, owd = g.out_hw()
-    return StreamLayer(lines, body, pw, ow, hp * wp, oh * owd, buffer_bits, win - col)
+    return StreamLayer(lines, body, pw, ow, hp * wp, oh * owd, depth, lb if depth else 0, win - col,
+                       win - col + lb + rw + cw)
 
 
 def _valid(latency: int, into: str) -> list[str]:

@@ -28,12 +28,13 @@ def stream_figures(design: RtlStreamDesign):
     """The cost model's estimate: the streamed layers' modules (control, line buffers, window and the
     arithmetic) and the unrolled layers after them."""
     mults = {r["node"]: r["multipliers"] for r in layer_rows(design.g)}  # nonzero weights: products per window
-    layers = [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency, l.buffer_bits) for _, n, l in design.layers]
+    layers = [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency, (l.buffer_depth, l.buffer_width), l.state_bits)
+              for _, n, l in design.layers]
     core = []
     if design.tail:
-        layers += [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency, 0) for _, n, l, _ in design.tail.layers]
+        layers += [(n.name, n.op, l.lines, mults.get(n.name, 0), l.latency) for _, n, l, _ in design.tail.layers]
         core = design.tail.core
-    return rtl_figures(layers, core + design.top_lines, design.cycles_per_frame)
+    return rtl_figures(layers, core + design.top_lines, None, ii=design.cycles_per_frame)
 
 
 def stream_compile(design: RtlStreamDesign, compiled, outdir: Path, source: str) -> CompileResult:
