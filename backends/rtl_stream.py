@@ -22,7 +22,6 @@ and pipeline registers, so nothing is lost or duplicated; in_ready = ce outside 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -25,17 +25,16 @@ from ..compiler.ir.types import FixedType
 from ..compiler.summary import format_rows
 
 from .hls_project import comment
+from .rtl_design import BANNER, KERNELS, METADATA, TOP, RtlDesign, template_env
 from .rtl_arith import per_sample, size
 from .rtl_layers import RtlEmitter
-from .rtl_stream import StreamLayer, image, stream_chain, stream_layer
+from .rtl_stream import StreamLayer, image, stream_chain, stream_layer, too_large_to_unroll
 
 STREAM_KERNELS = ("hwc_valid_pipe.v", "hwc_stream_collect.v")
 
 
 def stream_plan(g: Graph, stages: int, mult: str, io: str, form: str):
     """The RtlStreamDesign of g, or None for the unrolled form (--rtl-conv unrolled, or auto and small)."""
-    from .rtl_stream import too_large_to_unroll
-
     if form == "unrolled":
         return None
     chain = stream_chain(g)
@@ -54,8 +53,6 @@ def stream_plan(g: Graph, stages: int, mult: str, io: str, form: str):
 
 class RtlStreamDesign:
     def __init__(self, g: Graph, chain: list, stages: int, mult: str):
-        from .verilog import RtlDesign
-
         self.g, self.chain, self.stages, self.mult, self.io = g, chain, stages, mult, "axis"
         emitter = RtlEmitter(max(1, stages), mult)  # a stream layer's output is a register (its handshake)
         layers = chain[1:] if chain[0].op == "Transpose" else chain  # channels-last input: the same beats
@@ -79,8 +76,6 @@ class RtlStreamDesign:
         self.top_lines = self._top()
 
     def _top(self) -> list[str]:
-        from .verilog import TOP
-
         lines = ["wire v0, r0;", f"wire [{self.in_width - 1}:0] d0 = s_axis_tdata[{self.in_width - 1}:0];",
                  "assign v0 = s_axis_tvalid;", "assign s_axis_tready = r0;"]
         for k, n, l in self.layers:
@@ -119,8 +114,6 @@ class RtlStreamDesign:
 
     # -- figures --
     def metadata(self) -> dict:
-        from .verilog import TOP
-
         def port(v: Value, name: str) -> dict:
             t: FixedType = v.type.elem
             return {"name": name, "offset": 0, "shape": list(per_sample(v)), "elements": size(v), "type": str(t),
@@ -141,20 +134,14 @@ class RtlStreamDesign:
 
     @staticmethod
     def kernels() -> list[str]:
-        from .verilog import KERNELS
-
         return list(dict.fromkeys(KERNELS + STREAM_KERNELS))
 
     def sources(self) -> list[str]:
-        from .verilog import TOP
-
         kernels = [f"rtl/{k}" for k in self.kernels()]
         tail = [s for s in self.tail.sources() if "_layer" in s or s.endswith("_core.v")] if self.tail else []
         return kernels + [f"rtl/{TOP}_stream{k}.v" for k, _, _ in self.layers] + tail + [f"rtl/{TOP}.v"]
 
     def write(self, outdir: Path, source: str) -> list[str]:
-        from .verilog import BANNER, METADATA, TOP, template_env
-
         env = template_env()
         meta = self.metadata()
         out_text = ("one output beat per frame (the network after the streamed layers, unrolled)" if self.tail else

@@ -21,7 +21,9 @@ from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 from .base import CompileResult, VerifyReport, write_manifest
 from .hls import rate
 from .hls_data import random_inputs
+from .rtl_design import TOP
 from .rtl_stream_design import RtlStreamDesign, pixel_frames, pixel_words
+from .rtl_testbench import parse_outputs, pick_simulator, run_testbench, unpack
 
 
 def stream_figures(design: RtlStreamDesign):
@@ -38,8 +40,6 @@ def stream_figures(design: RtlStreamDesign):
 
 
 def stream_compile(design: RtlStreamDesign, compiled, outdir: Path, source: str) -> CompileResult:
-    from .verilog import TOP
-
     g = design.g
     files = design.write(outdir, source)
     files += [p.name for p in save_graph(g, outdir)]
@@ -64,7 +64,6 @@ def stream_compile(design: RtlStreamDesign, compiled, outdir: Path, source: str)
 
 def stream_verify(outdir: Path, manifest: dict, g, meta: dict, inputs, options, seed: int) -> VerifyReport:
     from ..compiler.sim.inputs import check_inputs
-    from .verilog import parse_outputs, pick_simulator, run_testbench, unpack
 
     xs = inputs if inputs is not None else random_inputs(g, options.samples, seed)
     xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])

@@ -109,7 +109,7 @@ def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = Non
                tools: str = "auto", place: bool = True) -> dict:
     """Run Yosys on the design in outdir (and, with `place`, nextpnr for ice40/ecp5); return {"family", "part", "tool",
     "version", "seconds", "latency", "layers": [...], "total": {...}} (+ "pnr" and "shell" for Lattice)."""
-    from .verilog import template_env  # here: the CLI imports this module for FAMILIES at start-up
+    from .rtl_design import template_env  # here: the CLI imports this module for FAMILIES at start-up
 
     if family not in SCRIPTS:
         raise HwcError(f"unknown --family {family!r} (choose from {', '.join(FAMILIES)})")
