@@ -20,9 +20,9 @@ from .test_verilog_rtl import yosys_lint
 
 
 def conv_net(path, dims, size, k, stride, pad, c_in=2, c_out=3, group=1, dil=1, pool=None, head="pixels", seed=0,
-             width=None):
-    """Conv (random weights and bias) -> Relu [-> MaxPool 2x2/2 | AveragePool 2 stride 1] [-> Flatten -> Gemm 4]
-    on a size (1-D) or size x width image (width: size + 2 unless given)."""
+             width=None, relu=True):
+    """Conv (random weights and bias) [-> Relu] [-> MaxPool 2/2 | MaxPool 3/1 padded | AveragePool 2/1]
+    [-> Flatten -> Gemm 4] on a size (1-D) or size x width image (width: size + 2 unless given)."""
     rng = np.random.default_rng(seed)
     spatial = [size] if dims == 1 else [size, width or size + 2]
     p = dil * (k - 1) // 2 if pad == "same" else 0
@@ -30,12 +30,16 @@ def conv_net(path, dims, size, k, stride, pad, c_in=2, c_out=3, group=1, dil=1, 
     b = rng.normal(size=c_out).astype(np.float32) * 0.1
     nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[k] * dims, strides=[stride] * dims,
                               pads=[p] * (2 * dims), dilations=[dil] * dims, group=group, name="conv"),
-             helper.make_node("Relu", ["c"], ["r"], name="relu")]
+             helper.make_node("Relu" if relu else "Identity", ["c"], ["r"], name="relu")]
     out = [(n + 2 * p - dil * (k - 1) - 1) // stride + 1 for n in spatial]
     last = "r"
     if pool == "max":
         nodes.append(helper.make_node("MaxPool", ["r"], ["q"], kernel_shape=[2] * dims, strides=[2] * dims, name="pool"))
         out, last = [n // 2 for n in out], "q"
+    elif pool == "maxpad":  # padding of a signed max pool: the type's minimum, never the maximum
+        nodes.append(helper.make_node("MaxPool", ["r"], ["q"], kernel_shape=[3] * dims, strides=[1] * dims,
+                                      pads=[1] * (2 * dims), name="pool"))
+        last = "q"
     elif pool == "avg":
         nodes.append(helper.make_node("AveragePool", ["r"], ["q"], kernel_shape=[2] * dims, strides=[1] * dims,
                                       name="pool"))
@@ -71,7 +75,7 @@ def stream_verify(tmp_path, model, *options, samples=20):
 # (dims, size, kernel, stride, padding, extra): each fast case differs in several ways from the others
 FAST = [
     (2, 7, 3, 1, "same", {"pool": "max", "head": "dense"}),
-    (2, 9, 5, 2, "same", {}),
+    (2, 9, 5, 2, "same", {"pool": "maxpad", "relu": False}),
     (1, 11, 3, 2, "valid", {"head": "dense"}),
     (1, 9, 5, 1, "same", {"pool": "avg"}),
     (2, 5, 1, 1, "valid", {"c_out": 2, "group": 2}),  # depthwise
