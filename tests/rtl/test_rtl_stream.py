@@ -11,12 +11,13 @@ import re
 import subprocess
 
 import numpy as np
+import onnx
 import pytest
 from onnx import helper
 
 from conftest import HW_EXAMPLES, F, hwc, make_model, save
 
-from .test_verilog_rtl import yosys_lint
+from .test_verilog_rtl import HOSTILE, yosys_lint
 
 
 def conv_net(path, dims, size, k, stride, pad, c_in=2, c_out=3, group=1, dil=1, pool=None, head="pixels", seed=0,
@@ -115,14 +116,23 @@ def test_digits_cnn_streams_bit_exact(tmp_path):
     assert yosys_lint(out) == []
 
 
-def test_deterministic(tmp_path):
+def test_deterministic_sanitised_lint_clean(tmp_path):
     model = conv_net(tmp_path / "m.onnx", 2, 7, 3, 2, "same", head="dense")
+    m = onnx.load(model)
+    for i, node in enumerate(m.graph.node):
+        node.name = HOSTILE + str(i)
+    onnx.save(m, model)
     outs = []
     for name in ("a", "b"):
         r = hwc("compile", model, "--target", "verilog", "--rtl-conv", "stream", "-o", tmp_path / name)
         assert r.returncode == 0, r.stderr
         outs.append({p.relative_to(tmp_path / name): p.read_bytes() for p in (tmp_path / name).rglob("*") if p.is_file()})
     assert outs[0] == outs[1]
+    for v in (tmp_path / "a/rtl").glob("*.v"):
+        code = "\n".join(l.split("//", 1)[0] for l in v.read_text().splitlines())  # identifiers live outside comments
+        assert "evil" not in code and "endmodule //" not in code
+        assert len(re.findall(r"^\s*module\b", code, re.M)) == 1
+    assert yosys_lint(tmp_path / "a") == []
 
 
 def test_long_rows_map_to_block_ram(tmp_path):
