@@ -6,24 +6,19 @@ stalls), every output bit compared with `simulate(mode="fixed")`, tlast on each 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..compiler.cost.rtl import rtl_figures
 from ..compiler.ir.serialize import save_graph
-from ..compiler.sim.run import simulate
 from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 
 from .base import CompileResult, VerifyReport, write_manifest
 from .hls import rate
-from .hls_data import random_inputs
 from .rtl_design import TOP
 from .rtl_stream_design import RtlStreamDesign, pixel_frames, pixel_words
-from .rtl_testbench import parse_outputs, pick_simulator, run_testbench, unpack
+from .rtl_testbench import compare, parse_outputs, pick_simulator, simulate_rtl, simulated, unpack
 
 
 def stream_figures(design: RtlStreamDesign):
@@ -63,56 +58,26 @@ def stream_compile(design: RtlStreamDesign, compiled, outdir: Path, source: str)
 
 
 def stream_verify(outdir: Path, manifest: dict, g, meta: dict, inputs, options, seed: int) -> VerifyReport:
-    from ..compiler.sim.inputs import check_inputs
-
-    xs = inputs if inputs is not None else random_inputs(g, options.samples, seed)
-    xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])
-    n = len(xs[0])
-    t0 = time.perf_counter()
-    _, kept = simulate(g, xs, mode="fixed", keep=lambda node: True)
-    t_sim = time.perf_counter() - t0
-    first = g.inputs[0].uses[0].node.output
-    words = pixel_words(np.asarray(kept[first.name]), meta["inputs"][0])
-    expected = np.concatenate([np.asarray(kept[v.producer.inputs[0].name], dtype=object).reshape(n, -1)
-                               for v in g.outputs], axis=1)
-    work = Path(tempfile.mkdtemp(prefix="hwc-verify-rtl-"))
-    try:
-        digits = -(-meta["in_width"] // 4)
-        (work / "inputs.hex").write_text("".join(f"{w:0{digits}x}\n" for w in words))
-        t0 = time.perf_counter()
-        simulator = pick_simulator(meta, n * meta["cycles_per_frame"] // 16)
-        lines = run_testbench(outdir, manifest, work, n, simulator, seed=seed + 1)
-        t_run = time.perf_counter() - t0
-        period = [int(x.split()[1]) for x in lines if x.startswith("period ")]
-        latency, beats, lasts, problems = parse_outputs([x for x in lines if not x.startswith("period ")])
-        per = meta["out_beats_per_frame"]
-        if per == 1:
-            got = unpack(beats, meta["outputs"])
-        else:
-            got = pixel_frames(beats, meta["outputs"][0], per)
-        report = VerifyReport(compared=int(expected.size), mismatches=0, samples=n)
-        if len(beats) != n * per:
-            problems.append(f"{len(beats)} output beats for {n} frames of {per} (loss or duplication)")
-        want = [i % per == per - 1 for i in range(len(lasts))]
-        if lasts != want:
-            problems.append("tlast is not on each frame's last output beat")
-        if period and period[0] > meta["cycles_per_frame"]:
-            problems.append(f"{period[0]} cycles per back-to-back frame, rtl.json says at most {meta['cycles_per_frame']}")
-        m = min(len(got), n)
-        diff = got[:m] != expected[:m]
-        report.mismatches = int(diff.sum()) + (n - m) * expected.shape[1] + (len(problems) > 0)
-        report.details.append(
-            f"{simulator} {rate(n, t_run)} frames/s (with build), hwc simulator {rate(n, t_sim)} frames/s; "
-            f"{meta['in_beats_per_frame']} input beats and {per} output beats per frame; latency {latency} cycles "
-            f"(first input beat to last output beat of a frame), "
-            + (f"{period[0]} cycles per frame back to back" if period else "cycles per frame not measured (< 3 frames)")
-            + "; random input gaps and output stalls")
-        report.details += [f"problem: {p}" for p in problems]
-        if diff.any():
-            s, i = map(int, np.argwhere(diff)[0])
-            report.first_difference = f"frame {s}, output element {i}: RTL mantissa {got[s, i]}, simulator {expected[s, i]}"
-        elif problems:
-            report.first_difference = problems[0]
-        return report
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    kept, expected, t_sim = simulated(g, inputs, options.samples, seed)
+    n = len(expected)
+    words = pixel_words(np.asarray(kept[g.inputs[0].uses[0].node.output.name]), meta["inputs"][0])
+    simulator = pick_simulator(meta, n * meta["cycles_per_frame"] // 16)
+    lines, t_run = simulate_rtl(outdir, manifest, words, meta["in_width"], n, simulator, seed + 1)
+    period = [int(x.split()[1]) for x in lines if x.startswith("period ")]
+    latency, beats, lasts, problems = parse_outputs([x for x in lines if not x.startswith("period ")])
+    per = meta["out_beats_per_frame"]
+    got = unpack(beats, meta["outputs"]) if per == 1 else pixel_frames(beats, meta["outputs"][0], per)
+    report = VerifyReport(compared=int(expected.size), mismatches=0, samples=n)
+    if len(beats) != n * per:
+        problems.append(f"{len(beats)} output beats for {n} frames of {per} (loss or duplication)")
+    if lasts != [i % per == per - 1 for i in range(len(lasts))]:
+        problems.append("tlast is not on each frame's last output beat")
+    if period and period[0] > meta["cycles_per_frame"]:
+        problems.append(f"{period[0]} cycles per back-to-back frame, rtl.json says at most {meta['cycles_per_frame']}")
+    report.details.append(
+        f"{simulator} {rate(n, t_run)} frames/s (with build), hwc simulator {rate(n, t_sim)} frames/s; "
+        f"{meta['in_beats_per_frame']} input beats and {per} output beats per frame; latency {latency} cycles "
+        f"(first input beat to last output beat of a frame), "
+        + (f"{period[0]} cycles per frame back to back" if period else "cycles per frame not measured (< 3 frames)")
+        + "; random input gaps and output stalls")
+    return compare(report, got, expected, problems, what="frame")

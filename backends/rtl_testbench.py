@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +105,52 @@ def unpack(words: list[int], ports: list[dict]) -> np.ndarray:
                 c += 1
     return out
 
+
+
+def simulated(g, inputs, samples: int, seed: int) -> tuple[dict, np.ndarray, float]:
+    """`hwc verify`'s reference: the fixed-point simulator's value of every node (by value name) and the
+    expected output mantissas, one row per sample (outputs concatenated); and the seconds it took."""
+    from ..compiler.sim.inputs import check_inputs
+    from ..compiler.sim.run import simulate
+    from .hls_data import random_inputs
+
+    xs = inputs if inputs is not None else random_inputs(g, samples, seed)
+    xs = check_inputs(g, xs, what=[f"--input {i}" for i in range(len(g.inputs))])
+    n = len(xs[0])
+    t0 = time.perf_counter()
+    _, kept = simulate(g, xs, mode="fixed", keep=lambda node: True)
+    seconds = time.perf_counter() - t0
+    expected = np.concatenate([np.asarray(kept[v.producer.inputs[0].name], dtype=object).reshape(n, -1)
+                               for v in g.outputs], axis=1)
+    return kept, expected, seconds
+
+
+def simulate_rtl(outdir: Path, manifest: dict, words: list[int], width: int, n: int, simulator: str,
+                 seed: int) -> tuple[list[str], float]:
+    """Run the testbench on n samples whose input beats are `words` (width bits each): outputs.txt's
+    lines and the seconds it took (with the build)."""
+    work = Path(tempfile.mkdtemp(prefix="hwc-verify-rtl-"))
+    try:
+        digits = -(-width // 4)
+        (work / "inputs.hex").write_text("".join(f"{w:0{digits}x}\n" for w in words))
+        t0 = time.perf_counter()
+        lines = run_testbench(outdir, manifest, work, n, simulator, seed=seed)
+        return lines, time.perf_counter() - t0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def compare(report, got: np.ndarray, expected: np.ndarray, problems: list[str], what: str = "sample"):
+    """Every output bit against the simulator: mismatches (missing rows count whole, any problem one more),
+    the problems and the first difference into the report."""
+    n = len(expected)
+    m = min(len(got), n)
+    diff = got[:m] != expected[:m]
+    report.mismatches = int(diff.sum()) + (n - m) * expected.shape[1] + (len(problems) > 0)
+    report.details += [f"problem: {p}" for p in problems]
+    if diff.any():
+        s, i = map(int, np.argwhere(diff)[0])
+        report.first_difference = f"{what} {s}, output element {i}: RTL mantissa {got[s, i]}, simulator {expected[s, i]}"
+    elif problems:
+        report.first_difference = problems[0]
+    return report
