@@ -22,7 +22,7 @@ import numpy as np
 from ..compiler.errors import HwcError
 from ..compiler.ir.graph import Graph, Value
 from ..compiler.ir.types import FixedType
-from ..compiler.summary import format_rows
+from ..compiler.summary import format_rows, layer_rows
 
 from .hls_project import comment
 from .rtl_design import BANNER, KERNELS, METADATA, TOP, RtlDesign, template_env
@@ -130,7 +130,8 @@ class RtlStreamDesign:
                 "out_beats_per_frame": self.out_beats, "cycles_per_frame": self.cycles_per_frame,
                 "core_latency": self.tail.latency if self.tail else None,
                 "line_buffer_bits": sum(l.buffer_bits for _, _, l in self.layers),
-                "inputs": [port(self.first, self.g.inputs[0].name)], "outputs": outs, "layers": layers}
+                "inputs": [dict(port(self.first, self.g.inputs[0].name), channels_last=self.chain[0].op == "Transpose")],
+                "outputs": outs, "layers": layers}
 
     @staticmethod
     def kernels() -> list[str]:
@@ -169,7 +170,7 @@ class RtlStreamDesign:
         files[METADATA] = json.dumps(meta, indent=1, sort_keys=True) + "\n"
         files["README.md"] = env.get_template("rtl/README_stream.md.j2").render(
             {**ctx, "source": comment(source), "meta": meta, "stages": self.stages, "mult": self.mult,
-             "layer_table": format_rows(self.tail.rows() if self.tail else []), "sources": self.sources(),
+             "layer_table": format_rows(layer_rows(self.g)), "sources": self.sources(),
              "streamed": [(k, n.op, comment(n.name), l) for k, n, l in self.layers]})
         for rel, text in files.items():
             path = outdir / rel
