@@ -191,6 +191,7 @@ class StreamLayer:
     buffer_width: int  # ... and bits per word (S_h - 1 pixels)
     window_bits: int  # window register bits
     state_bits: int  # the other registers of the walk: window, read-ahead column, position counters
+    walk: list[tuple[bool, bool]] | None = None  # windowed: (padding, emits) per padded position (rtl_stream_timing)
 
     @property
     def buffer_bits(self) -> int:
@@ -223,11 +224,12 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
         pad_px |= (pad & ((1 << ew_in) - 1)) << (c * ew_in)
     rows_out = [r >= sh - 1 and (r - sh + 1) % g.stride[0] == 0 for r in range(hp)]
     cols_out = [c >= sw - 1 and (c - sw + 1) % g.stride[1] == 0 for c in range(wp)]
+    pad_rows, pad_cols = [not pt <= r < pt + g.h for r in range(hp)], [not pl <= c < pl + g.w for c in range(wp)]
     rw, cw = _cw(hp), _cw(wp)
     lines = ["wire ce = !out_valid || out_ready;",
              f"reg [{rw - 1}:0] st_r;  // padded position: row", f"reg [{cw - 1}:0] st_c;  // padded position: column",
-             f"localparam [{hp - 1}:0] ST_ROWPAD = {_mask([not pt <= r < pt + g.h for r in range(hp)])};",
-             f"localparam [{wp - 1}:0] ST_COLPAD = {_mask([not pl <= c < pl + g.w for c in range(wp)])};",
+             f"localparam [{hp - 1}:0] ST_ROWPAD = {_mask(pad_rows)};",
+             f"localparam [{wp - 1}:0] ST_COLPAD = {_mask(pad_cols)};",
              f"localparam [{hp - 1}:0] ST_ROWOUT = {_mask(rows_out)};",
              f"localparam [{wp - 1}:0] ST_COLOUT = {_mask(cols_out)};",
              "wire st_pad = ST_ROWPAD[st_r] || ST_COLPAD[st_c];",
@@ -273,8 +275,9 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
     lines.append(f"wire [{ow - 1}:0] y;")
     lines += body.lines + _valid(body.latency, "st_adv && st_emit") + ["assign out_data = y;"]
     oh, owd = g.out_hw()
+    steps = [(pad_rows[r] or pad_cols[c], rows_out[r] and cols_out[c]) for r in range(hp) for c in range(wp)]
     return StreamLayer(lines, body, pw, ow, hp * wp, oh * owd, depth, lb if depth else 0, win - col,
-                       win - col + lb + rw + cw)
+                       win - col + lb + rw + cw, steps)
 
 
 def _valid(latency: int, into: str) -> list[str]:

@@ -28,6 +28,7 @@ from .hls_project import comment
 from .rtl_design import BANNER, KERNELS, METADATA, TOP, RtlDesign, template_env
 from .rtl_arith import per_sample, size
 from .rtl_layers import RtlEmitter
+from .rtl_stream_timing import StreamTiming
 from .rtl_stream import StreamLayer, image, stream_chain, stream_layer, too_large_to_unroll
 
 STREAM_KERNELS = ("hwc_valid_pipe.v", "hwc_stream_collect.v")
@@ -72,7 +73,9 @@ class RtlStreamDesign:
         self.pixels_last = size(self.last) // c_last
         self.out_beats = 1 if self.tail else self.pixels_last
         self.out_width = self.tail.out_width if self.tail else c_last * self.last.type.elem.width
-        self.cycles_per_frame = max([self.in_beats] + [l.positions for _, _, l in self.layers])
+        self.latency, self.cycles_per_frame = StreamTiming(
+            [(l.latency, l.walk) for _, _, l in self.layers], self.in_beats, self.out_beats,
+            self.pixels_last if self.tail else None, self.tail.latency if self.tail else 0).run()
         self.top_lines = self._top()
 
     def _top(self) -> list[str]:
@@ -128,6 +131,7 @@ class RtlStreamDesign:
                 "in_width": self.in_width, "out_width": self.out_width, "in_bus": _bytes(self.in_width),
                 "out_bus": _bytes(self.out_width), "in_beats_per_frame": self.in_beats,
                 "out_beats_per_frame": self.out_beats, "cycles_per_frame": self.cycles_per_frame,
+                "latency": self.latency,
                 "core_latency": self.tail.latency if self.tail else None,
                 "line_buffer_bits": sum(l.buffer_bits for _, _, l in self.layers),
                 "inputs": [dict(port(self.first, self.g.inputs[0].name), channels_last=self.chain[0].op == "Transpose")],
@@ -149,6 +153,7 @@ class RtlStreamDesign:
                     "one output pixel per beat in raster order, tlast on a frame's last pixel")
         ctx = {"banner": BANNER, "top": TOP, "in_bus": meta["in_bus"], "out_bus": meta["out_bus"],
                "in_channels": self.in_channels, "cycles_per_frame": self.cycles_per_frame, "out_text": out_text,
+               "latency": self.latency,
                "description": comment(f"{source}: {len(self.layers)} streamed layers"
                                       + (f", {len(self.tail.layers)} unrolled" if self.tail else ""))}
         files = {}

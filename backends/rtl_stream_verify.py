@@ -39,14 +39,15 @@ def stream_compile(design: RtlStreamDesign, compiled, outdir: Path, source: str)
     files = design.write(outdir, source)
     files += [p.name for p in save_graph(g, outdir)]
     manifest = {"top": TOP, "io": "axis", "stages": design.stages, "mult": design.mult, "conv": "stream",
-                "latency": design.tail.latency if design.tail else 0, "cycles_per_frame": design.cycles_per_frame,
+                "latency": design.latency, "cycles_per_frame": design.cycles_per_frame,
                 "sources": design.sources()}
     figs = stream_figures(design)
     files.append(write_manifest(outdir, "verilog", manifest, files, figs.to_json()))
     lb = sum(l.buffer_bits for _, _, l in design.layers)
     summary = [f"compiled {source} for --target verilog (--rtl-conv stream, --rtl-stages {design.stages}, --rtl-mult "
                f"{design.mult}): {len(design.layers)} streamed layers, one pixel ({design.in_channels} channels) per "
-               f"input beat, at most {design.cycles_per_frame} cycles per frame, {lb:,} line-buffer bits",
+               f"input beat, {design.cycles_per_frame} cycles per frame back to back, latency {design.latency} cycles, "
+               f"{lb:,} line-buffer bits",
                f"types: {quant_line(g.metadata.get('quant', {}))}"]
     if compiled.pruning:
         summary.append(pruning_line(compiled.pruning))
@@ -72,8 +73,10 @@ def stream_verify(outdir: Path, manifest: dict, g, meta: dict, inputs, options, 
         problems.append(f"{len(beats)} output beats for {n} frames of {per} (loss or duplication)")
     if lasts != [i % per == per - 1 for i in range(len(lasts))]:
         problems.append("tlast is not on each frame's last output beat")
-    if period and period[0] > meta["cycles_per_frame"]:
-        problems.append(f"{period[0]} cycles per back-to-back frame, rtl.json says at most {meta['cycles_per_frame']}")
+    if latency != meta["latency"]:
+        problems.append(f"latency measured {latency} cycles, rtl.json says {meta['latency']}")
+    if period and period[0] != meta["cycles_per_frame"]:
+        problems.append(f"{period[0]} cycles per back-to-back frame, rtl.json says {meta['cycles_per_frame']}")
     report.details.append(
         f"{simulator} {rate(n, t_run)} frames/s (with build), hwc simulator {rate(n, t_sim)} frames/s; "
         f"{meta['in_beats_per_frame']} input beats and {per} output beats per frame; latency {latency} cycles "

@@ -56,9 +56,9 @@ def run(args) -> int:
 
 
 def timing(result: dict) -> str:
-    """The design's latency (unrolled) or its cycles per frame (streaming form)."""
+    """The design's latency, and for the streaming form its cycles per frame."""
     if result.get("cycles_per_frame") is not None:
-        return f"streaming, at most {result['cycles_per_frame']:,} cycles per frame"
+        return f"streaming: latency {result['latency']:,} cycles, {result['cycles_per_frame']:,} cycles per frame"
     return f"latency {result['latency']} cycles"
 
 

@@ -68,8 +68,8 @@ def stream_verify(tmp_path, model, *options, samples=20):
     assert v.returncode == 0, v.stdout + v.stderr
     m = re.search(r"(\d+) samples, (\d+) values compared, 0 mismatches — bit-exact", v.stdout)
     assert m and int(m.group(1)) == samples, v.stdout
-    period = re.search(r"(\d+) cycles per frame back to back", v.stdout)
-    assert period and int(period.group(1)) <= meta["cycles_per_frame"], v.stdout
+    period = re.search(r"latency (\d+) cycles .*, (\d+) cycles per frame back to back", v.stdout)  # checked by verify
+    assert period and [int(x) for x in period.groups()] == [meta["latency"], meta["cycles_per_frame"]], v.stdout
     return out, meta, v.stdout
 
 
