@@ -58,7 +58,8 @@ def run(args) -> int:
 def timing(result: dict) -> str:
     """The design's latency, and for the streaming form its cycles per frame."""
     if result.get("cycles_per_frame") is not None:
-        return f"streaming: latency {result['latency']:,} cycles, {result['cycles_per_frame']:,} cycles per frame"
+        latency = f"latency {result['latency']:,} cycles, " if result.get("latency") is not None else ""
+        return f"streaming: {latency}{result['cycles_per_frame']:,} cycles per frame"
     return f"latency {result['latency']} cycles"
 
 
