@@ -136,14 +136,14 @@ def test_deterministic_sanitised_lint_clean(tmp_path):
 
 
 def test_long_rows_map_to_block_ram(tmp_path):
-    """A 3x3 Conv over 96-pixel rows of 8 channels: its line buffer (2 rows x 8 channels per column)
+    """A 3x3 Conv over 96-pixel rows of 4 channels: its line buffer (2 rows x 4 channels per column)
     becomes iCE40 EBR (SB_RAM40_4K), not flip-flops."""
-    model = conv_net(tmp_path / "m.onnx", 2, 3, 3, 1, "valid", c_in=8, c_out=1, width=96)
+    model = conv_net(tmp_path / "m.onnx", 2, 3, 3, 1, "valid", c_in=4, c_out=1, width=96)
     out = tmp_path / "rtl"
     r = hwc("compile", model, "--target", "verilog", "--rtl-conv", "stream", "--wbits", "3", "-o", out)
     assert r.returncode == 0, r.stderr
     meta = json.loads((out / "rtl.json").read_text())
-    assert meta["line_buffer_bits"] == 2 * 96 * 8 * meta["inputs"][0]["width"]
+    assert meta["line_buffer_bits"] == 2 * 96 * 4 * meta["inputs"][0]["width"]
     srcs = " ".join(json.loads((out / "hwc.json").read_text())["options"]["sources"])
     r = subprocess.run(["yosys", "-q", "-p", f"read_verilog {srcs}; synth_ice40 -top hwc_model; tee -q -o stat.txt stat"],
                        capture_output=True, text=True, cwd=out)
