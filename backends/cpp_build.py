@@ -2,14 +2,22 @@
 
     ap_types_dir()  -> the Vitis HLS `ap_fixed.h` / `ap_int.h` folder shipped inside hls4ml
     ac_types_dir()  -> the Intel/Catapult `ac_fixed.h` / `ac_int.h` folder shipped inside hls4ml
-    build(sources, include_dirs, out_name) -> Path of the executable
+    build(sources, include_dirs, out_name, pch=None) -> Path of the executable
+    Pch(headers, prelude, include_dirs)  -> a precompiled header every source is compiled with (-include)
 
 `build` runs `g++ -std=c++14 -O2 -isystem <dir>... -c <source>` for each source (in parallel), then
 links. Object files and the executable are cached under names made from a SHA-256 of: the source
 name and text, the flags, the include folders and the size/mtime of every file under them, and
 `g++ --version`. A second call with the same inputs returns the cached binary without running the
 compiler; changing one source recompiles only that one. The default cache is `~/.cache/hwc/build/`:
-    <cache>/obj/<key>.o    <cache>/<key>/<out_name>
+    <cache>/obj/<key>.o    <cache>/<key>/<out_name>    <pch cache>/<key>/hwc_pch.h.gch
+
+A precompiled header (`pch`) holds what every model includes: the vendor number headers and hwc's kernel
+headers, parsed once. Its key is made from the header texts (not their folder), the flags, the vendor
+headers' fingerprint and the compiler, so one .gch serves every model of a vendor (`pch_cache`, default
+<cache>/pch, may be shared by builds whose object cache is not). The sources' own #include of those
+headers then stops at their include guards. If g++ cannot use the .gch it reads hwc_pch.h as text, which
+includes copies of the same headers: the result is the same program either way.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 # -Wno-...: these three warnings gate GCC 12's access-warning pass, quadratic in the size of a
@@ -89,6 +98,49 @@ def _run(cmd: list[str], cwd: Path) -> None:
         raise CompileError(cmd, proc.stderr)
 
 
+@dataclass(frozen=True)
+class Pch:
+    """A header to precompile: `prelude` (defines, system includes), then `#include "<path>"` of each
+    (path, text) of `headers` in order, the texts written beside it; include_dirs serve their <...> includes."""
+
+    headers: tuple[tuple[str, str], ...]
+    prelude: str = ""
+    include_dirs: tuple[Path, ...] = ()
+
+    def text(self) -> str:
+        return self.prelude + "".join(f'#include "{path}"\n' for path, _ in self.headers)
+
+
+PCH_NAME = "hwc_pch.h"
+
+
+def precompile(pch: Pch, flags=DEFAULT_FLAGS, cache_dir: Path | str | None = None, cxx: str = "g++") -> Path:
+    """The folder holding hwc_pch.h and its hwc_pch.h.gch (built once per key, then reused)."""
+    h = hashlib.sha256()
+    for part in [_compiler_version(cxx), cxx, *flags, *map(_dir_fingerprint, pch.include_dirs), pch.text(),
+                 *(x for pair in pch.headers for x in pair)]:
+        h.update(part.encode() + b"\0")
+    cache = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE / "pch"
+    folder = cache / h.hexdigest()[:20]
+    if (folder / f"{PCH_NAME}.gch").is_file():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".build-") as tmp:
+        work = Path(tmp) / folder.name
+        for path, text in pch.headers:
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            (work / path).write_text(text)
+        (work / PCH_NAME).write_text(pch.text())
+        inc = [a for d in pch.include_dirs for a in ("-isystem", str(d))]
+        _run([cxx, *flags, *inc, "-x", "c++-header", PCH_NAME, "-o", f"{PCH_NAME}.gch"], work)
+        try:
+            os.replace(work, folder)  # atomic: a concurrent build of the same key keeps its own copy
+        except OSError:
+            if not (folder / f"{PCH_NAME}.gch").is_file():
+                raise
+    return folder
+
+
 def build(
     sources: dict[str, str] | list[Path],
     include_dirs=(),
@@ -96,6 +148,8 @@ def build(
     cache_dir: Path | str | None = None,
     flags=DEFAULT_FLAGS,
     cxx: str = "g++",
+    pch: Pch | None = None,
+    pch_cache: Path | str | None = None,
 ) -> Path:
     """Compile `sources` into an executable and return its path, reusing a cached build if any.
 
@@ -103,6 +157,7 @@ def build(
         core), each into a cached object file, then linked; .h/.hpp files are only written beside them
         (for #include "..."), and a change in any of them recompiles every .cpp. include_dirs are
         passed with -isystem (so the vendor headers give no warnings). flags default to -std=c++14 -O2.
+    pch: compile every .cpp with this precompiled header (-include), built first if not cached.
     Raises CompileError with g++'s stderr.
     """
     if isinstance(sources, dict):
@@ -131,8 +186,13 @@ def build(
         return h.hexdigest()[:20]
 
     hdr_parts = [x for n in sorted(headers) for x in (n, headers[n])]
-    obj_keys = {n: key("obj", n, t, *hdr_parts) for n, t in cpp.items()}
     cache = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE
+    pch_flags: list[str] = []
+    if pch is not None:
+        folder = precompile(pch, flags, pch_cache if pch_cache is not None else cache / "pch", cxx)
+        pch_flags = ["-I", str(folder), "-include", PCH_NAME]
+        hdr_parts += ["pch", folder.name]
+    obj_keys = {n: key("obj", n, t, *hdr_parts) for n, t in cpp.items()}
     final = cache / key("exe", out_name, *sorted(obj_keys.values())) / out_name
     if final.is_file() and os.access(final, os.X_OK):
         return final
@@ -148,7 +208,7 @@ def build(
         def compile_one(name: str) -> Path:  # object files are cached too: editing one source rebuilds one
             obj = cache / "obj" / f"{obj_keys[name]}.o"
             if not obj.is_file():
-                _run([cxx, *flags, *inc, "-c", name, "-o", f"{name}.o"], work)
+                _run([cxx, *flags, *pch_flags, *inc, "-c", name, "-o", f"{name}.o"], work)
                 os.replace(work / f"{name}.o", obj)  # atomic, so concurrent builds never see half a file
             return obj
 

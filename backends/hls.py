@@ -33,10 +33,12 @@ from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from .hls_vendor import Vendor
 from .hls_data import host_inputs, random_inputs, read_rows, reference, write_rows
-from .hls_project import TOP, Project, comment, emitted_nodes
+from .hls_project import KERNEL_HEADERS, TOP, Project, comment, emitted_nodes
 
 # g++ flags of the C simulation: -DNDEBUG (ap_private asserts on casts that drop more bits than the
 # source has) and GCC 12's access warnings off (quadratic in the size of large constant initialisers).
+# The standard headers the testbench includes (templates/project/test.cpp.j2), precompiled with the rest.
+TB_STD_HEADERS = ("cstdio", "cstdlib", "fstream", "sstream", "string", "vector")
 CSIM_FLAGS = ("-std=c++14", "-O1", "-DNDEBUG", "-Wno-free-nonheap-object", "-Wno-mismatched-dealloc",
               "-Wno-mismatched-new-delete")
 
@@ -122,19 +124,31 @@ class HlsBackend(Backend):
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _build(self, outdir: Path, manifest: dict, trace: bool, cache_dir=None) -> Path:
+    def _build(self, outdir: Path, manifest: dict, trace: bool, cache_dir=None, pch_cache=None, flags=CSIM_FLAGS) -> Path:
         from .cpp_build import CompileError, build
 
         top = manifest["options"].get("top", TOP)
         fw = Path(outdir).resolve() / "firmware"
         sources = {f"{top}.cpp": (fw / f"{top}.cpp").read_text(), f"{top}_test.cpp": (outdir / "tb" / f"{top}_test.cpp").read_text()}
-        flags = CSIM_FLAGS + (("-DHWC_TRACE",) if trace else ())
+        flags = tuple(flags) + (("-DHWC_TRACE",) if trace else ())
         try:
             return build(sources, include_dirs=[fw, fw / "hwc", self.vendor.header_dir()], out_name=f"{top}_test",
-                         flags=flags, cache_dir=cache_dir)
+                         flags=flags, cache_dir=cache_dir, pch=self._pch(fw / "hwc"), pch_cache=pch_cache)
         except CompileError as e:
             raise HwcError(f"g++ could not build the testbench: {e.stderr.strip().splitlines()[0] if e.stderr.strip() else e}",
                            str(outdir)) from None
+
+    def _pch(self, kernel_dir: Path):
+        """The precompiled header of a C simulation: the vendor's number headers, the kernel headers every
+        project holds (KERNEL_HEADERS, read from the project's copies: the same texts in every model of one
+        hwc version, so one .gch serves them all; a model's extra headers are parsed with its sources),
+        and the standard headers of the testbench."""
+        from .cpp_build import Pch
+
+        names = [h for h in KERNEL_HEADERS if (kernel_dir / h).is_file()]
+        d = self.vendor.define
+        prelude = f"#ifndef {d}\n#define {d}\n#endif\n" + "".join(f"#include <{h}>\n" for h in TB_STD_HEADERS)
+        return Pch(tuple((f"hwc/{h}", (kernel_dir / h).read_text()) for h in names), prelude, (self.vendor.header_dir(),))
 
     def _first_layer(self, outdir, manifest, g: Graph, xs, kept, sample: int, work: Path) -> str:
         """Rebuild with -DHWC_TRACE, run the one failing sample, and compare layer by layer."""

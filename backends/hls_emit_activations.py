@@ -12,7 +12,7 @@ from ..compiler.sim import tables
 from ..compiler.sim.fixed_ops import clip_bounds
 
 from .hls_emit_base import EmitterBase
-from .hls_text import array_def, fixed_values, literal, per_sample, size, stream_shape
+from .hls_text import fixed_array, literal, per_sample, size, stream_shape
 
 
 class ActivationEmitters(EmitterBase):
@@ -40,9 +40,9 @@ class ActivationEmitters(EmitterBase):
         k = layer.index
         pt: FixedType = node.attrs["param_type"]
         slope = np.asarray(node.inputs[1].const).reshape(-1)
-        self._elementwise(layer, node, args, out, "prelu", [f"typedef {self.spell(pt)} param_t;",
-                                                           f"static const param_t slope[{len(slope)}];"])
-        layer.arrays.append(array_def(self.spell(pt), f"config{k}::slope", fixed_values(slope, pt)))
+        decl, definition = fixed_array("slope", "param_t", f"config{k}::slope", slope, pt)
+        self._elementwise(layer, node, args, out, "prelu", [f"typedef {self.spell(pt)} param_t;", decl])
+        layer.arrays.append(definition)
 
     def _HardSigmoid(self, layer, node, args, out):
         a = node.attrs
@@ -69,11 +69,12 @@ class ActivationEmitters(EmitterBase):
         a = node.attrs
         y: FixedType = node.output.type.elem
         table = tables.function_table(fn, a["table_bits"], a["range_bits"], y, tables.table_params(node))
+        decl, definition = fixed_array("table", "table_t", f"config{k}::table", table, y)
         layer.config = self._struct(k, [f"static const unsigned n_in = {size(node.inputs[0])}, "
                                         f"n_chan = {stream_shape(node.inputs[0])[0]};",
                                         f"static const unsigned table_bits = {a['table_bits']}, range_bits = {a['range_bits']};",
-                                        f"static const {self.t(node.output)} table[{len(table)}];"])
-        layer.arrays.append(array_def(self.t(node.output), f"config{k}::table", fixed_values(table, y)))
+                                        f"typedef {self.t(node.output)} table_t;", decl])
+        layer.arrays.append(definition)
         kernel = "table_activation" if fn in tables.WIDE_TABLES else fn.lower()
         layer.calls.append(self._call(kernel, node, args[:1], out, k))
 
@@ -97,12 +98,13 @@ class ActivationEmitters(EmitterBase):
         et, it = a["exp_type"], a["inv_type"]
         e = tables.exp_table(a["exp_table_bits"], a["exp_range_bits"], et)
         i = tables.inv_table(a["inv_table_bits"], a["inv_range_bits"], it)
+        exp_decl, exp_def = fixed_array("exp_table", "exp_t", f"config{k}::exp_table", e, et)
+        inv_decl, inv_def = fixed_array("inv_table", "inv_t", f"config{k}::inv_table", i, it)
         layer.config = self._struct(k, [
             f"static const unsigned n_outer = {n_outer}, n_in = {n_in}, n_inner = {n_inner};",
             f"typedef {self.spell(et)} exp_t;", f"typedef {self.spell(it)} inv_t;",
             f"static const unsigned exp_table_bits = {a['exp_table_bits']}, exp_range_bits = {a['exp_range_bits']};",
             f"static const unsigned inv_table_bits = {a['inv_table_bits']}, inv_range_bits = {a['inv_range_bits']};",
-            f"static const exp_t exp_table[{len(e)}];", f"static const inv_t inv_table[{len(i)}];"])
-        layer.arrays += [array_def(f"config{k}::exp_t", f"config{k}::exp_table", fixed_values(e, et)),
-                         array_def(f"config{k}::inv_t", f"config{k}::inv_table", fixed_values(i, it))]
+            exp_decl, inv_decl])
+        layer.arrays += [exp_def, inv_def]
         layer.calls.append(self._call("softmax", node, args[:1], out, k))

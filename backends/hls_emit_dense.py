@@ -12,7 +12,7 @@ from ..compiler.ir.types import FixedType
 from ..compiler.sim import tables
 
 from .hls_emit_base import EmitterBase
-from .hls_text import Layer, array_def, fixed_values, literal, mantissa_ctype, per_sample, size
+from .hls_text import Layer, array_def, fixed_array, literal, per_sample, size
 
 
 class DenseEmitters(EmitterBase):
@@ -29,16 +29,13 @@ class DenseEmitters(EmitterBase):
         layer.multipliers = int(nz.size)
         binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(vals) == 1))
         # weights as integer mantissas (hwc::weight_value reinterprets them): no static initializer for g++
-        mt = mantissa_ctype(wt)
         layer.binary = binary
+        decl, weights = fixed_array("weight", "weight_t", f"config{k}::weight", vals, wt)
         members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(binary).lower()};",
                     f"typedef {self.spell(wt)} weight_t;",
-                    f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];",
-                    f"static const {mt or 'weight_t'} weight[{len(vals)}];"]
-        layer.arrays += [array_def("unsigned", f"config{k}::in_index", ins.tolist()),
-                         array_def("unsigned", f"config{k}::out_index", outs.tolist()),
-                         array_def(mt, f"config{k}::weight", np.asarray(vals).tolist()) if mt else
-                         array_def(f"config{k}::weight_t", f"config{k}::weight", fixed_values(vals, wt))]
+                    f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];", decl]
+        layer.arrays += [array_def("unsigned", f"config{k}::in_index", np.asarray(ins)),
+                         array_def("unsigned", f"config{k}::out_index", np.asarray(outs)), weights]
 
     def _common_acc(self, layer: Layer, node: Node, members: list[str], k: int, n_out: int):
         acc: FixedType = node.attrs["accum"]
@@ -55,8 +52,9 @@ class DenseEmitters(EmitterBase):
         members.append(f"static const bool has_bias = {'true' if b is not None else 'false'};")
         if b is not None:
             bt = b.type.elem
-            members += [f"typedef {self.spell(bt)} bias_t;", f"static const bias_t bias[{n_out}];"]
-            layer.arrays.append(array_def(f"config{k}::bias_t", f"config{k}::bias", fixed_values(b.const, bt)))
+            decl, definition = fixed_array("bias", "bias_t", f"config{k}::bias", b.const, bt)
+            members += [f"typedef {self.spell(bt)} bias_t;", decl]
+            layer.arrays.append(definition)
 
     def _Dense(self, layer, node, args, out):
         k = layer.index
@@ -171,8 +169,10 @@ class DenseEmitters(EmitterBase):
         recip = tables.reciprocal_table(n, r)
         rt = FixedType(r + 1, 1, False)
         members += [f"static const bool count_include_pad = {'true' if a['count_include_pad'] else 'false'};",
-                    f"typedef {self.spell(rt)} recip_t;", f"static const recip_t recip[{n + 1}];"]
-        layer.arrays.append(array_def(f"config{k}::recip_t", f"config{k}::recip", fixed_values(recip, rt)))
+                    f"typedef {self.spell(rt)} recip_t;"]
+        decl, definition = fixed_array("recip", "recip_t", f"config{k}::recip", recip, rt)
+        members.append(decl)
+        layer.arrays.append(definition)
         layer.config = self._struct(k, members)
         layer.calls.append(self._call(f"avg_pool{nd}d", node, args[:1], out, k))
 

@@ -11,7 +11,7 @@ from ..compiler.ir.types import FixedType
 from ..compiler.sim import float_ops
 
 from .hls_emit_base import EmitterBase
-from .hls_text import array_def, fixed_values, literal, per_sample, size
+from .hls_text import array_def, fixed_array, literal, per_sample, size
 
 
 class MovementEmitters(EmitterBase):
@@ -58,7 +58,7 @@ class MovementEmitters(EmitterBase):
         n = index.size
         layer.config = self._struct(k, [f"static const unsigned n_out = {n};", f"static const int index[{n}];",
                                         f"static constexpr double pad_value = {pad_value};"])
-        layer.arrays.append(array_def("int", f"config{k}::index", index.reshape(-1).tolist()))
+        layer.arrays.append(array_def("int", f"config{k}::index", np.asarray(index).reshape(-1)))
         layer.calls.append(self._call("gather", node, args[:1], out, k))
 
     def _positions(self, node) -> np.ndarray:
@@ -110,14 +110,17 @@ class MovementEmitters(EmitterBase):
         n_inner = math.prod(shape[ax + 1:]) if n_chan > 1 else math.prod(shape)
         mt: FixedType = m.type.elem
         members = [f"static const unsigned n_outer = {n_outer}, n_chan = {n_chan}, n_inner = {n_inner};",
-                   f"typedef {self.spell(mt)} mult_t;", f"static const mult_t mult[{n_chan}];"]
-        layer.arrays.append(array_def(f"config{k}::mult_t", f"config{k}::mult", fixed_values(np.broadcast_to(m.const.reshape(-1), (n_chan,)), mt)))
+                   f"typedef {self.spell(mt)} mult_t;"]
+        decl, definition = fixed_array("mult", "mult_t", f"config{k}::mult", np.broadcast_to(m.const.reshape(-1), (n_chan,)), mt)
+        members.append(decl)
+        layer.arrays.append(definition)
         b = node.input(2)
         members.append(f"static const bool has_offset = {'true' if b is not None else 'false'};")
         if b is not None:
             bt: FixedType = b.type.elem
-            members += [f"typedef {self.spell(bt)} offset_t;", f"static const offset_t offset[{n_chan}];"]
-            layer.arrays.append(array_def(f"config{k}::offset_t", f"config{k}::offset",
-                                          fixed_values(np.broadcast_to(b.const.reshape(-1), (n_chan,)), bt)))
+            decl, definition = fixed_array("offset", "offset_t", f"config{k}::offset",
+                                           np.broadcast_to(b.const.reshape(-1), (n_chan,)), bt)
+            members += [f"typedef {self.spell(bt)} offset_t;", decl]
+            layer.arrays.append(definition)
         layer.config = self._struct(k, members)
         layer.calls.append(self._call("rescale", node, args[:1], out, k))

@@ -34,9 +34,63 @@ def literal(m: int, frac: int) -> str:
 
 
 def array_def(ctype: str, name: str, values, per_line: int = 16) -> str:
+    """`const ctype name[n] = {...};`, 16 values a line. An integer numpy array is written by numpy as
+    right-aligned columns (`_int_body`: no Python call per element, for tables of millions of weights);
+    anything else element by element with str."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        a = values.reshape(-1)
+        return f"const {ctype} {name}[{a.size}] = {{\n{_int_body(ctype, a, per_line)}\n}};"
     vals = [str(v) for v in values]
     lines = [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
     return f"const {ctype} {name}[{len(vals)}] = {{\n    " + ",\n    ".join(lines) + "\n};"
+
+
+def _int_body(ctype: str, a: np.ndarray, per_line: int) -> str:
+    """The lines of an integer initializer, `per_line` values a line. Values over a small range (weights,
+    index maps: the usual case) become a byte matrix, each value right-aligned to the widest literal,
+    indexed from a table of the literals of the range: the cost per element is numpy indexing. Values
+    spread over a wide range get one str() each."""
+    if a.size == 0:
+        return "    "
+    lo, hi = int(a.min()), int(a.max())
+    if hi - lo >= max(1 << 16, a.size // 4):
+        vals = _int_literals(ctype, a.tolist())
+        return "    " + ",\n    ".join(", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line))
+    index = (a - a.dtype.type(lo)).astype(np.intp)
+    lits = _int_literals(ctype, range(lo, hi + 1))
+    w = max(map(len, lits))
+    cell = np.frombuffer("".join(f" {s:>{w}}," for s in lits).encode(), np.uint8).reshape(len(lits), w + 2)
+    cells = cell[index.reshape(-1)]
+    rows = []
+    for part in (cells[:a.size - a.size % per_line], cells[a.size - a.size % per_line:]):
+        if len(part):
+            m = part.reshape(-1, min(per_line, len(part)) * (w + 2))
+            pad = lambda text: np.broadcast_to(np.frombuffer(text.encode(), np.uint8), (len(m), len(text)))  # noqa: E731
+            rows.append(np.hstack([pad("   "), m, pad("\n")]))
+    return b"".join(r.tobytes() for r in rows).decode()[:-2]  # without the last ",\n"
+
+
+def _int_literals(ctype: str, vals) -> list[str]:
+    """Decimal literals of Python integers for an array of ctype: 64-bit types get their LL/ULL suffix,
+    and INT64_MIN (whose magnitude no literal holds) is written as an expression."""
+    if ctype == "int64_t":
+        return ["(-9223372036854775807LL - 1)" if v == -(1 << 63) else f"{v}LL" for v in vals]
+    if ctype == "uint64_t":
+        return [f"{v}ULL" for v in vals]
+    return [str(v) for v in vals]
+
+
+def fixed_array(member: str, type_name: str, qualified: str, values, t: FixedType) -> tuple[str, str]:
+    """A constant array of t's values (C typedef `type_name`): (its declaration in a config struct, its
+    definition). Stored as integer mantissas (int8_t ... uint64_t) when t fits 64 bits: g++ compiles those
+    as plain data, where an array of ap_fixed/ac_fixed constants is a static initializer built at start-up
+    and slow to compile. Kernels read an element as hwc::weight_value<type_name>(member[i]): the same bits
+    reinterpreted (wiring in synthesis). Wider types keep exact double literals of type_name."""
+    a = np.asarray(values).reshape(-1)
+    mt = mantissa_ctype(t)
+    if mt is not None:
+        return f"static const {mt} {member}[{a.size}];", array_def(mt, qualified, a.astype(np.int64 if t.signed else np.uint64))
+    return f"static const {type_name} {member}[{a.size}];", array_def(type_name, qualified, fixed_values(a, t))
 
 
 def fixed_values(a: np.ndarray, t: FixedType) -> list[str]:

@@ -28,6 +28,7 @@ from ..compiler.sim.fixed import from_float
 
 from .rtl_arith import Leaf, Term, adder_tree, cast, comb, element, literal, max_tree, per_sample, product_leaves, size, wire
 from .rtl_csd import csd
+from .rtl_cse import digit_depth, share, shared_variables, shifted_leaf
 from .rtl_tables import rom, softmax_terms, table_index
 
 MAX_LEAVES = 250_000  # summands of one layer in the fully unrolled form; larger layers are refused
@@ -79,9 +80,15 @@ class RtlEmitter:
         adders = mults = 0
         latency = self.stages
         shared: dict[tuple[int, int], Term] = {}  # (input, odd constant) -> x_i * odd, computed once
+        plan = share(matrix, digit_depth(matrix)) if self.mult == "shared" else None
+        if plan is not None:
+            variables = shared_variables(plan, xs, lines)
+            adders += len(plan.shared)
         for j in range(n_out):
             leaves: list[Leaf] = []
-            for i in np.flatnonzero(nz[:, j]):
+            if plan is not None:
+                leaves = [shifted_leaf(variables[v], s, g) for v, s, g in plan.outputs[j]]
+            for i in (np.flatnonzero(nz[:, j]) if plan is None else ()):
                 ls, cost = self._product(int(i), xs[int(i)], int(matrix[i, j]), shared, lines)
                 leaves += ls
                 mults += 1 if cost is None else 0

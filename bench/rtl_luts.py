@@ -90,8 +90,9 @@ def section() -> str:
               "| LogicNets JSC-S (truth tables) | 232 | 5 | 68.8 % (jets) | Vivado, place and route | Umuroglu et al., "
               "\"LogicNets\", FPL 2020 |",
               "", "Yosys LUT counts are not Vivado's (different mapping, no place and route), and our accuracies are on "
-              "synthetic jet-shaped data, not jets. da4ml's published numbers (Sun et al., distributed arithmetic for "
-              "hls4ml) could not be retrieved on this offline machine, so none are quoted."]
+              "synthetic jet-shaped data, not jets. da4ml's network-level tables (Sun et al., ACM TRETS 2025) could "
+              "not be retrieved here; its published constant-matrix microbenchmark is compared in the next section "
+              "(bench/rtl_cmvm.py)."]
     return "\n".join(lines) + "\n"
 
 

@@ -35,7 +35,7 @@ HLS_IO = ("parallel", "stream")
 HLS_STRATEGIES = ("latency", "resource")
 RESOLVERS = ("ref", "xnnpack", "builtin")
 RTL_IO = ("axis", "parallel")
-RTL_MULT = ("adders", "dsp", "auto")
+RTL_MULT = ("adders", "shared", "dsp", "auto")
 RTL_CONV = ("auto", "unrolled", "stream")
 
 

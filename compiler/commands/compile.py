@@ -51,7 +51,9 @@ def add_target_options(p) -> None:
     g.add_argument("--rtl-stages", type=int, default=1, metavar="K",
                    help="register levels per layer: 1 its output, more also cut the adder trees of linear layers, 0 none (combinational) [1]")
     g.add_argument("--rtl-mult", choices=RTL_MULT, default="adders",
-                   help="constant products as shifts and adds, as DSP multipliers, or DSPs for wide many-digit ones [adders]")
+                   help="constant products as shifts and adds (each input's odd multiples shared), shifts and adds with "
+                        "sub-expressions shared across outputs (two-term CSE: fewer adders, slower to generate), "
+                        "as DSP multipliers, or DSPs for wide many-digit ones [adders]")
     g.add_argument("--rtl-conv", choices=RTL_CONV, default="auto",
                    help="Conv layers at the input: unrolled over the whole image (one sample per beat), or stream: one "
                         "pixel (all channels) per beat in raster order through line buffers; auto streams when the "

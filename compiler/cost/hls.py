@@ -13,7 +13,9 @@ Per layer (primitives.py holds the DSP/LUT/memory rules and their sources):
 - registers: --io parallel keeps every layer output in registers (arrays partitioned completely);
   --io stream keeps them in FIFOs (depth = pixels, as the emitted STREAM pragmas say) and line buffers.
 - pipeline: ADDER_NS ns per adder level, so floor(clock / ADDER_NS) tree levels per stage, a register
-  after each stage; a DSP product takes DSP_STAGES cycles, a LUT product one.
+  after each stage; a DSP product takes DSP_STAGES cycles, a LUT product one. ADDER_NS = 1 and
+  DSP_STAGES = 1 are fitted to published Vivado/Vitis HLS reports of hls4ml's jet-tagging MLP at 5 ns
+  (docs/COST.md), which schedule each 16-bit Dense layer, products and tree, in one cycle.
 Latency: the sum of the layer latencies (--io parallel runs the layers one after another); with
 --io stream the layers overlap: the sum of the fills (latency - II + 1) plus the longest II, minus 1. II: the
 longest layer interval. All figures are "estimated".
@@ -31,8 +33,8 @@ from . import primitives as P
 from .figures import Figure, Figures, LayerFigures, sum_layers
 from .parts import FAMILY_DEFAULT, VENDOR_DEFAULT, find_part, vendor_of
 
-ADDER_NS = 2.0
-DSP_STAGES = 3
+ADDER_NS = 1.0
+DSP_STAGES = 1
 TABLE_OPS = ("Sigmoid", "Tanh")
 MULTIPLY_OPS = ("Mul", "Rescale", "LeakyRelu", "HardSigmoid", "AveragePool", "GlobalAveragePool")
 WINDOW_OPS = ("Conv", "MaxPool", "AveragePool")
@@ -71,6 +73,7 @@ class HlsCost:
         self.dsp_kind, self.bram_unit = dsp_kind, bram_unit
         self.lut_scale = P.LUT_SCALE[vendor_of(entry) if entry else vendor]
         self.lut_unit = {"xilinx": "LUT", "intel": "ALM", "lattice": "LUT4"}[vendor_of(entry) if entry else vendor]
+        self.constant_dsp_bits = P.CONSTANT_DSP_BITS[vendor_of(entry) if entry else vendor]
         self.levels_per_stage = max(1, int(clock_ns // ADDER_NS))
         self.stream = project.io == "stream"
 
@@ -88,11 +91,13 @@ class HlsCost:
 
     def product(self, a: int, b: int, constant: int | None) -> tuple[float, int]:
         """(DSP blocks, LUT6) of one a x b product."""
+        below = P.FABRIC_BELOW
         if constant is not None:
             if P.csd_digits(constant) <= 1:
                 return 0.0, 0
             b = min(b, P.significant_bits(constant))  # the tool propagates the constant: only its bits count
-        d = P.dsp_blocks(a, b, self.dsp_kind)
+            below = self.constant_dsp_bits
+        d = P.dsp_blocks(a, b, self.dsp_kind, below)
         return (d, 0) if d else (0.0, P.fabric_luts(a, b, constant))
 
     def mem(self, depth: int, width: int) -> tuple[int, int]:

@@ -10,7 +10,13 @@ Multipliers (operand widths a >= b, two's complement, sign bit included):
   product that fits 18x19 costs half a block; Lattice MULT18X18D (ECP5) 18x18, SB_MAC16 (iCE40) 16x16.
 - a weight that is a constant (latency strategy) and a power of two (one nonzero digit in canonical
   signed digits) is a shift: no multiplier; otherwise the fabric rule sees its significant bits only
-  (the tool propagates constants: 0.25 in a 16-bit type is a 2-bit multiplicand). A LUT-mapped product of a constant with d CSD digits is
+  (the tool propagates constants: 0.25 in a 16-bit type is a 2-bit multiplicand), with its own
+  threshold per tool, CONSTANT_DSP_BITS: a constant product goes to a DSP when both the variable's width
+  and the constant's significant bits reach it. Vitis HLS: 8, fitted to the one published Vitis HLS
+  report of hls4ml's jet-tagging MLP whose weights' distribution we can reproduce (docs/COST.md, "Against
+  published synthesis numbers": 2,557 DSPs published, 2,427 estimated; per layer within 3-24 %); Vivado
+  HLS 2019.2's published reports of the same network fit 9 instead. Intel: no published data, so the
+  variable rule (FABRIC_BELOW) stands. A LUT-mapped product of a constant with d CSD digits is
   d - 1 adders of a + b bits; a LUT-mapped product of two variables is a*b/2 LUT6 (array multiplier).
 Memories: depth x width bits on the block geometries below (the fewest blocks over all aspect ratios);
 a memory of at most LUTRAM_DEPTH words stays in LUTs (SRLC32E shift registers / 32-deep distributed
@@ -22,6 +28,7 @@ from __future__ import annotations
 import math
 
 FABRIC_BELOW = 10
+CONSTANT_DSP_BITS = {"xilinx": 8, "intel": FABRIC_BELOW, "lattice": FABRIC_BELOW}
 LUTRAM_DEPTH = 32
 # DSP kind -> (wide port, narrow port, blocks per product that fits, small mode (wide, narrow, blocks) or None)
 DSP = {
@@ -64,10 +71,11 @@ def significant_bits(m: int) -> int:
     return (m >> ((m & -m).bit_length() - 1)).bit_length() + 1
 
 
-def dsp_blocks(a: int, b: int, kind: str) -> float:
-    """DSP blocks for an a x b product that is DSP-mapped (0 when the fabric rule applies)."""
+def dsp_blocks(a: int, b: int, kind: str, below: int = FABRIC_BELOW) -> float:
+    """DSP blocks for an a x b product that is DSP-mapped (0 when its narrower operand has fewer than
+    `below` bits: the fabric rule)."""
     a, b = max(a, b), min(a, b)
-    if b < FABRIC_BELOW:
+    if b < below:
         return 0.0
     wide, narrow, blocks, small = DSP[kind]
     if small is not None and a <= small[0] and b <= small[1]:

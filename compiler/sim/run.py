@@ -19,6 +19,7 @@ from ..errors import HwcError
 from ..ir.graph import Graph, Node
 from .float_ops import FLOAT_OPS
 from .inputs import check_inputs
+from .plan import plan_for
 from .fixed_ops import FIXED_OPS, run_node as run_fixed_node
 from .tflite_ops import TFLITE_MODES  # [tflite]
 from .openvino_ops import OPENVINO_MODES  # [openvino]
@@ -39,6 +40,8 @@ MODES.update(FP16_MODES)  # [openvino] "openvino-fp16", "openvino-fp16-bound-<pr
 
 
 CHUNK_ELEMS = 1 << 17  # values in the largest per-chunk intermediate (measured best on 1-2 MB caches)
+PLAN_CHUNK_ELEMS = 1 << 18  # the same for the compiled plan (float64: 2 MB), at most PLAN_CHUNK_ROWS samples:
+PLAN_CHUNK_ROWS = 1024  # measured best on the bench models (larger MLP chunks page-fault on fresh buffers)
 _CHUNKED_MODES = ("fixed",)
 _AXIS_ATTRS = ("axis", "axes")
 _THREADS = ThreadpoolController()
@@ -82,20 +85,35 @@ def _per_sample_elems(graph: Graph, order: list[Node]) -> int:
 
 
 def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
-             keep: Callable[[Node], bool] | None = None) -> list[np.ndarray] | tuple[list[np.ndarray], dict]:
+             keep: Callable[[Node], bool] | None = None,
+             reference: bool = False) -> list[np.ndarray] | tuple[list[np.ndarray], dict]:
     """Outputs of `graph` on `inputs` (in graph input order). With `keep`, also returns the outputs
-    of every node for which keep(node) is true, as {value name: array}."""
+    of every node for which keep(node) is true, as {value name: array}.
+
+    The fixed mode without `keep` runs the graph's compiled plan (sim/plan.py), bit-identical to the
+    reference (one fixed op per node on int64 mantissas); reference=True runs the reference."""
     ops = MODES[mode]
     arrays = check_inputs(graph, inputs)
-    order = graph.toposort()
+    plan = plan_for(graph) if mode == "fixed" and keep is None and not reference else None
+    if plan is not None:
+        order = plan.order
+        if "rows" not in plan.meta:
+            plan.meta["rows"] = min(PLAN_CHUNK_ROWS, max(1, PLAN_CHUNK_ELEMS // _per_sample_elems(graph, order)))
+            plan.meta["separable"] = _batch_separable(graph, order)
+        rows, separable = plan.meta["rows"], plan.meta["separable"]
+        run = lambda xs: plan.run(xs)  # noqa: E731
+    else:
+        order = graph.toposort()
+        rows = max(1, CHUNK_ELEMS // _per_sample_elems(graph, order)) if mode in _CHUNKED_MODES else 0
+        separable = mode in _CHUNKED_MODES and _batch_separable(graph, order)
+        run = lambda xs: _run(graph, order, ops, mode, xs, keep)  # noqa: E731
     n = len(arrays[0]) if arrays and arrays[0].ndim else 0
-    rows = max(1, CHUNK_ELEMS // _per_sample_elems(graph, order)) if mode in _CHUNKED_MODES else n
     if mode not in _CHUNKED_MODES:
-        return _run(graph, order, ops, mode, arrays, keep)
+        return run(arrays)
     with _THREADS.limit(limits=1, user_api="blas"):
-        if n <= rows or not _batch_separable(graph, order):
-            return _run(graph, order, ops, mode, arrays, keep)
-        parts = [_run(graph, order, ops, mode, [a[i:i + rows] for a in arrays], keep) for i in range(0, n, rows)]
+        if n <= rows or not separable:
+            return run(arrays)
+        parts = [run([a[i:i + rows] for a in arrays]) for i in range(0, n, rows)]
     if keep is None:
         return [_join(p[k] for p in parts) for k in range(len(graph.outputs))]
     outs = [_join(p[0][k] for p in parts) for k in range(len(graph.outputs))]

@@ -109,7 +109,7 @@ template <typename CONFIG_T> struct table_op {
         return unsigned(mantissa(i) + (1LL << (CONFIG_T::table_bits - 1)));
     }
     template <class data_T, class res_T> static res_T apply(const data_T &x) {
-        res_T y = CONFIG_T::table[index(x)];
+        res_T y = weight_value<typename CONFIG_T::table_t>(CONFIG_T::table[index(x)]);
         return y;
     }
 };
@@ -150,7 +150,7 @@ template <class data_T, class res_T, typename CONFIG_T> void prelu(const data_T 
         HWC_UNROLL
         res_T y;
         if (data[i] < data_T(0))
-            y = data[i] * CONFIG_T::slope[i / per];
+            y = data[i] * weight_value<typename CONFIG_T::param_t>(CONFIG_T::slope[i / per]);
         else
             y = data[i];
         res[i] = y;
@@ -167,7 +167,7 @@ void prelu_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<r
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
             HWC_UNROLL
             if (x[c] < data_T(0))
-                y[c] = x[c] * CONFIG_T::slope[c];
+                y[c] = x[c] * weight_value<typename CONFIG_T::param_t>(CONFIG_T::slope[c]);
             else
                 y[c] = x[c];
         }
@@ -216,11 +216,11 @@ void softmax_vector(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in]) {
     for (unsigned j = 0; j < CONFIG_T::n_in; j++) {
         HWC_UNROLL
         exp_index_t d = m - x[j];
-        e[j] = CONFIG_T::exp_table[mantissa(d)];
+        e[j] = weight_value<exp_t>(CONFIG_T::exp_table[mantissa(d)]);
         s += e[j];
     }
     inv_index_t si = s;
-    typename CONFIG_T::inv_t inv = CONFIG_T::inv_table[mantissa(si)];
+    typename CONFIG_T::inv_t inv = weight_value<typename CONFIG_T::inv_t>(CONFIG_T::inv_table[mantissa(si)]);
     HWC_LOOP_UNROLL
     for (unsigned j = 0; j < CONFIG_T::n_in; j++) {
         HWC_UNROLL

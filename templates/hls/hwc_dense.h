@@ -48,7 +48,7 @@ template <typename CONFIG_T> struct dense_shift<CONFIG_T, false> {
 // accum_t(s + accum_t(bias)) (no bias array needed when has_bias is false).
 template <typename CONFIG_T, bool BIAS> struct dense_bias {
     template <class T> static typename CONFIG_T::accum_t apply(const T &s, unsigned o) {
-        typename CONFIG_T::accum_t b = CONFIG_T::bias[o];
+        typename CONFIG_T::accum_t b = weight_value<typename CONFIG_T::bias_t>(CONFIG_T::bias[o]);
         typename CONFIG_T::accum_t a = s + b;
         return a;
     }

@@ -63,7 +63,7 @@ template <typename CONFIG_T> struct avg_pool_op {
                 HWC_UNROLL
                 s += win[c * G::taps + t];  // invalid taps are 0
             }
-            out[c] = s * CONFIG_T::recip[n];
+            out[c] = s * weight_value<typename CONFIG_T::recip_t>(CONFIG_T::recip[n]);
         }
     }
 };

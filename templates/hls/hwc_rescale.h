@@ -12,7 +12,7 @@ namespace hwc {
 
 template <typename CONFIG_T, bool OFFSET> struct rescale_offset {
     template <class res_T, class T> static res_T apply(const T &v, unsigned c) {
-        res_T y = v + CONFIG_T::offset[c];
+        res_T y = v + weight_value<typename CONFIG_T::offset_t>(CONFIG_T::offset[c]);
         return y;
     }
 };
@@ -36,7 +36,7 @@ void rescale(const data_T data[CONFIG_T::n_outer * CONFIG_T::n_chan * CONFIG_T::
             for (unsigned i = 0; i < CONFIG_T::n_inner; i++) {
                 HWC_UNROLL
                 unsigned k = (o * CONFIG_T::n_chan + c) * CONFIG_T::n_inner + i;
-                res[k] = rescale_offset<CONFIG_T, CONFIG_T::has_offset>::template apply<res_T>(data[k] * CONFIG_T::mult[c], c);
+                res[k] = rescale_offset<CONFIG_T, CONFIG_T::has_offset>::template apply<res_T>(data[k] * weight_value<typename CONFIG_T::mult_t>(CONFIG_T::mult[c]), c);
             }
         }
     }

@@ -70,3 +70,19 @@ def test_digits_cnn_bit_exact(tmp_path):
     """Conv, MaxPool, Flatten fully unrolled (the slowest model for iverilog: a few samples/s)."""
     compile_and_verify(tmp_path, HW_EXAMPLES / "digits_cnn/model.onnx", "--wbits", "3", "--abits", "5",
                        "--calib", f"{HW_EXAMPLES}/digits_data/calib_img.npz:x", samples=40)
+
+
+@pytest.mark.parametrize("model,options", [
+    ("digits_mlp/model.onnx", ("--wbits", "3", "--abits", "6", "--calib", DIGITS_CALIB)),
+    ("jet_mlp/model.onnx", ("--wbits", "8", "--calib", JET_CALIB, "--rtl-stages", "2")),
+])
+def test_shared_subexpressions_bit_exact_with_fewer_adders(tmp_path, model, options):
+    """--rtl-mult shared (two-term sub-expressions shared across outputs, backends/rtl_cse.py) computes the
+    same bits as the simulator, with fewer adders than --rtl-mult adders."""
+    out, _ = compile_and_verify(tmp_path, HW_EXAMPLES / model, *options, "--rtl-mult", "shared", samples=300)
+    plain = tmp_path / "plain"
+    assert hwc("compile", HW_EXAMPLES / model, "--target", "verilog", "-o", plain, *options).returncode == 0
+
+    def adders(d):
+        return sum(layer["adders"] for layer in json.loads((d / "rtl.json").read_text())["layers"])
+    assert adders(out) < 0.9 * adders(plain), (adders(out), adders(plain))

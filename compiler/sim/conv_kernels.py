@@ -1,0 +1,136 @@
+"""2-D convolution helpers of the plan on integer-valued floats, compiled with numba when installed:
+`im2col` (the window matrix of a chunk, as MLAS builds it, for one exact float GEMM per sample) and
+`depthwise` (a direct depthwise/channel-multiplier convolution, no window copies), `max_pool`.
+
+Exact on any CPU: every product and partial sum is an integer below the float type's 2^24 / 2^53 limit
+(the plan proves max|x|·Σ|w| below it), so no summation order can round. Without numba both return
+None and the plan uses the numpy versions in sim/exact.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import jit_module
+
+
+def _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow, cols):
+    """cols[n, (c·KH + i)·KW + j, a·OW + b] = x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw] (0 outside)."""
+    n_, c_, h, w = x.shape
+    for n in range(n_):
+        for c in range(c_):
+            for i in range(kh):
+                for j in range(kw):
+                    row = (c * kh + i) * kw + j
+                    for a in range(oh):
+                        ih = a * sh + i * dh - ph
+                        for b in range(ow):
+                            iw = b * sw + j * dw - pw
+                            if 0 <= ih < h and 0 <= iw < w:
+                                cols[n, row, a * ow + b] = x[n, c, ih, iw]
+                            else:
+                                cols[n, row, a * ow + b] = 0.0
+
+
+def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
+    """y[n, m, a, b] = Σ_ij x[n, m // r, a·sh + i·dh - ph, b·sw + j·dw - pw] · wt[m, i, j] (0 outside).
+    Each input plane is copied once into a zero-padded flat buffer; with stride 1 every tap is then one
+    contiguous multiply-add over the output rows at the padded width (the extra columns are dropped)."""
+    n_, c_, h, w = x.shape
+    m_, kh, kw = wt.shape
+    oh, ow = y.shape[2], y.shape[3]
+    hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+    xp = np.zeros(hp * wp + (kw - 1) * dw + 1, x.dtype)
+    acc = np.empty(oh * wp, x.dtype)
+    for n in range(n_):
+        for c in range(c_):
+            for u in range(hp):
+                for v in range(wp):
+                    ih, iw = u - ph, v - pw
+                    xp[u * wp + v] = x[n, c, ih, iw] if 0 <= ih < h and 0 <= iw < w else 0.0
+            for q in range(r):
+                m = c * r + q
+                if sh == 1 and sw == 1:
+                    acc[:] = 0.0
+                    for i in range(kh):
+                        for j in range(kw):
+                            wv, off = wt[m, i, j], i * dh * wp + j * dw
+                            src = xp[off:off + oh * wp]  # a view: indices from range() let LLVM vectorise
+                            for t in range(oh * wp):
+                                acc[t] += src[t] * wv
+                    for a in range(oh):
+                        for b in range(ow):
+                            y[n, m, a, b] = acc[a * wp + b]
+                else:
+                    for a in range(oh):
+                        for b in range(ow):
+                            s = 0.0
+                            for i in range(kh):
+                                for j in range(kw):
+                                    s += xp[(a * sh + i * dh) * wp + b * sw + j * dw] * wt[m, i, j]
+                            y[n, m, a, b] = s
+
+
+def _maxpool(x, kh, kw, sh, sw, dh, dw, ph, pw, y):
+    """y[n, c, a, b] = max over the in-bounds taps of x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw]: each
+    plane is copied once into a -inf-padded buffer, then the taps run without bounds checks or branches."""
+    n_, c_, h, w = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+    xp = np.full((hp, wp), -np.inf, x.dtype)
+    for n in range(n_):
+        for c in range(c_):
+            for u in range(max(0, ph), min(hp, h + ph)):
+                for v in range(max(0, pw), min(wp, w + pw)):
+                    xp[u, v] = x[n, c, u - ph, v - pw]
+            for a in range(oh):
+                for b in range(ow):
+                    m = xp[a * sh, b * sw]
+                    for i in range(kh):
+                        for j in range(kw):
+                            m = max(m, xp[a * sh + i * dh, b * sw + j * dw])
+                    y[n, c, a, b] = m
+
+
+def _compiled() -> bool:
+    return jit_module(globals(), (), ("_maxpool", "_im2col", "_depthwise"))
+
+
+def _out_size(x, w, strides, dilations, pads):
+    return [(x.shape[2 + i] + pads[i] + pads[2 + i] - (w.shape[2 + i] - 1) * dilations[i] - 1) // strides[i] + 1
+            for i in range(2)]
+
+
+def conv_direct(x, w2, kshape, strides, dilations, pads):
+    """One group: W [M, C·KH·KW] @ cols [N, C·KH·KW, OH·OW] -> [N, M, OH, OW]; None without numba or
+    for other than 2-D."""
+    if x.ndim != 4 or not _compiled():
+        return None
+    oh, ow = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
+    cols = np.empty((x.shape[0], w2.shape[1], oh * ow), x.dtype)
+    _im2col(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
+            pads[0], pads[1], oh, ow, cols)
+    return np.matmul(w2, cols).reshape(x.shape[0], w2.shape[0], oh, ow)
+
+
+def conv_depthwise(x, wt, strides, dilations, pads):
+    """Depthwise (one input channel per group, M = r·C) with weights wt [M, KH, KW]; None without numba
+    or for other than 2-D."""
+    if x.ndim != 4 or not _compiled():
+        return None
+    oh, ow = _out_size(x, wt[:, None], strides, dilations, pads)
+    y = np.empty((x.shape[0], wt.shape[0], oh, ow), x.dtype)
+    _depthwise(np.ascontiguousarray(x), wt, wt.shape[0] // x.shape[1], strides[0], strides[1], dilations[0],
+               dilations[1], pads[0], pads[1], y)
+    return y
+
+
+def max_pool(x, kshape, strides, dilations, pads, out_hw):
+    """2-D max pooling into the output size the node's type gives (ceil_mode included: a window past
+    the end takes the taps it has); None without numba or for other than 2-D."""
+    if x.ndim != 4 or not _compiled():
+        return None
+    y = np.empty((*x.shape[:2], *out_hw), x.dtype)
+    _maxpool(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
+             pads[0], pads[1], y)
+    return y

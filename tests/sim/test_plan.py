@@ -1,0 +1,183 @@
+"""The compiled plan (compiler/sim/plan.py) against the reference simulator (one fixed op per node on int64
+mantissas, simulate(reference=True)), bit for bit: random graphs over every rounding × overflow mode,
+widths on both sides of the float32 (2^24) and float64 (2^53) limits, convolution shapes, chunk
+boundaries and N = 1; with the numba kernels and with the numpy fallback."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from hwc.compiler.ir.graph import Graph
+from hwc.compiler.ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
+from hwc.compiler.sim import run
+from hwc.compiler.sim.inputs import check_inputs
+from hwc.compiler.sim.plan import Plan, plan_for
+from hwc.compiler.sim.plan_steps import Boundary
+
+MODES = list(itertools.product(Rounding, Overflow))
+
+
+def _fx(rng, width, int_bits=None, q=None, o=None, signed=True):
+    return FixedType(width, int(rng.integers(-2, 6)) if int_bits is None else int_bits, signed,
+                     q or rng.choice(list(Rounding)), o or rng.choice(list(Overflow)))
+
+
+def _const(g, rng, shape, t):
+    m = rng.integers(t.min_mantissa, t.max_mantissa + 1, shape, dtype=np.int64)
+    return g.constant(m, "c", elem=t)
+
+
+def _tail(g, rng, v, q, o):
+    """A Relu or Clip (merged into the producer's chain) and a final cast of mode (q, o), sometimes."""
+    shape = v.type.shape
+    k = rng.integers(3)
+    if k == 0:
+        v = g.add_node("Relu", [v], output_types=[TensorType(_fx(rng, int(rng.integers(4, 20)), q=q, o=o), shape)]).output
+    elif k == 1:
+        lo, hi = sorted(rng.normal(0, 4, 2))
+        v = g.add_node("Clip", [v], {"min": float(lo), "max": float(hi)},
+                       output_types=[TensorType(_fx(rng, int(rng.integers(4, 20)), q=q, o=o), shape)]).output
+    return v
+
+
+def _dense_graph(rng, q, o, x_bits, w_bits, k=12, m=5):
+    g = Graph("dense")
+    x = g.add_input("x", TensorType(F32, (None, k)))
+    tx = _fx(rng, x_bits, int(rng.integers(0, 4)), signed=bool(rng.integers(2)))
+    h = g.add_node("FromFloat", [x], output_types=[TensorType(tx, (None, k))]).output
+    tw, tb = _fx(rng, w_bits, 1), _fx(rng, int(rng.integers(4, 20)), 2)
+    f_acc = tx.frac_bits + tw.frac_bits
+    acc_w = int(rng.integers(8, x_bits + w_bits + 6))
+    attrs = {"accum": FixedType(acc_w, acc_w - f_acc, True, Rounding.TRN, rng.choice(list(Overflow)))}
+    if rng.integers(2):
+        attrs["weight_shift"] = [int(s) for s in rng.integers(0, 3, m)]
+    y = g.add_node("Dense", [h, _const(g, rng, (k, m), tw), _const(g, rng, (m,), tb)], attrs,
+                   output_types=[TensorType(_fx(rng, int(rng.integers(4, 30)), q=q, o=o), (None, m))]).output
+    g.set_outputs([_tail(g, rng, y, q, o)])
+    g.verify()
+    return g
+
+
+def _agree(g, x, chunk_rows=None, monkeypatch=None):
+    """The plan (numba and numpy) equals the reference; returns whether a plan ran."""
+    ref = run.simulate(g, [x], mode="fixed", reference=True)
+    if monkeypatch is not None:
+        monkeypatch.setattr(run, "PLAN_CHUNK_ROWS", chunk_rows)
+        plan = plan_for(g)
+        if plan is not None:
+            plan.meta.clear()
+    fast = run.simulate(g, [x], mode="fixed")
+    for a, b in zip(fast, ref):
+        assert a.dtype == b.dtype
+        assert_array_equal(a, b)
+    try:
+        numpy_plan = Plan(g, compiled=False)
+    except Exception:  # noqa: BLE001 - no plan: the reference ran above
+        return False
+    for a, b in zip(numpy_plan.run(check_inputs(g, [x])), ref):
+        assert_array_equal(a, b)
+    return True
+
+
+@pytest.mark.parametrize("q, o", MODES, ids=[f"{q.name}-{o.name}" for q, o in MODES])
+def test_dense_chains_every_mode(q, o, monkeypatch):
+    """Widths from 4 to 30 bits for x and w: accumulators below 2^24 (float32), below 2^53 (float64) and
+    above (the plan steps aside); N = 1, 7 and 301 in chunks of 64."""
+    rng = np.random.default_rng([list(Rounding).index(q), list(Overflow).index(o)])
+    ran, gemm = 0, set()
+    for x_bits, w_bits in ((6, 4), (16, 8), (24, 16), (30, 26)):
+        g = _dense_graph(rng, q, o, x_bits, w_bits)
+        for n in (1, 7, 301):
+            x = (rng.normal(0, 6, (n, 12)) * rng.choice([0.1, 1, 30], (n, 12))).astype(np.float32)
+            ran += _agree(g, x, 64, monkeypatch)
+        plan = plan_for(g)
+        gemm |= {s.dtype for s in (plan.steps if plan else []) if s.node.op == "Dense" and not isinstance(s, Boundary)}
+    assert ran >= 6 and gemm  # the plan ran (not the reference checked against itself)
+
+
+CONVS = [  # (channels in, out, kernel, stride, dilation, pads, group)
+    (3, 4, (3, 3), (1, 1), (1, 1), [1, 1, 1, 1], 1),
+    (2, 3, (3, 2), (2, 1), (1, 2), [0, 1, 2, 0], 1),
+    (4, 4, (3, 3), (1, 1), (2, 2), [2, 2, 2, 2], 4),  # depthwise, dilated
+    (3, 6, (3, 3), (2, 2), (1, 1), [1, 0, 1, 1], 3),  # depthwise with a channel multiplier, strided
+    (4, 6, (2, 2), (1, 1), (1, 1), [0, 0, 1, 1], 2),  # grouped
+    (4, 5, (1, 1), (1, 1), (1, 1), [0, 0, 0, 0], 1),  # pointwise
+]
+
+
+@pytest.mark.parametrize("c, m, kernel, strides, dil, pads, group", CONVS)
+def test_conv_shapes_and_pooling(c, m, kernel, strides, dil, pads, group, monkeypatch):
+    """Conv (+ ReLU) then MaxPool, a residual Add and a GlobalAveragePool, random modes; N = 1 and 45 in
+    chunks of 8."""
+    rng = np.random.default_rng(c * 100 + m * 10 + group)
+    for _ in range(3):
+        g = Graph("conv")
+        x = g.add_input("x", TensorType(F32, (None, c, 7, 6)))
+        tx = _fx(rng, int(rng.integers(6, 18)), 2)
+        h = g.add_node("FromFloat", [x], output_types=[TensorType(tx, (None, c, 7, 6))]).output
+        tw = _fx(rng, int(rng.integers(3, 12)), 1)
+        f_acc = tx.frac_bits + tw.frac_bits
+        attrs = {"strides": list(strides), "dilations": list(dil), "pads": pads,
+                 "group": group, "accum": FixedType(40, 40 - f_acc, True, Rounding.TRN, Overflow.WRAP)}
+        q, o = rng.choice(list(Rounding)), rng.choice(list(Overflow))
+        conv = g.add_node("Conv", [h, _const(g, rng, (m, c // group, *kernel), tw), _const(g, rng, (m,), _fx(rng, 10, 3))],
+                          attrs, output_types=[TensorType(_fx(rng, 16, 4, q, o), (None, m, *_out(kernel, strides, dil, pads)))])
+        y = _tail(g, rng, conv.output, q, o)
+        t = _fx(rng, 16, 5)
+        p = g.add_node("MaxPool", [y], {"kernel_shape": [2, 2], "strides": [1, 1], "pads": [0, 0, 1, 1],
+                                        "dilations": [1, 1]}, output_types=[TensorType(t, y.type.shape)]).output
+        a = g.add_node("Add", [p, y], output_types=[TensorType(_fx(rng, 12, 5), y.type.shape)]).output
+        gap = g.add_node("GlobalAveragePool", [a], {"recip_bits": 12},
+                         output_types=[TensorType(_fx(rng, 14, 5), (None, m, 1, 1))]).output
+        g.set_outputs([gap, y])
+        g.verify()
+        for n in (1, 45):
+            assert _agree(g, rng.normal(0, 3, (n, c, 7, 6)).astype(np.float32), 8, monkeypatch)
+        assert {s.node.op for s in plan_for(g).steps if not isinstance(s, Boundary)} >= {"Conv", "MaxPool", "Add", "GlobalAveragePool"}
+
+
+def _out(kernel, strides, dil, pads):
+    return tuple((s + pads[i] + pads[2 + i] - (kernel[i] - 1) * dil[i] - 1) // strides[i] + 1
+                 for i, s in enumerate((7, 6)))
+
+
+def test_plan_is_rebuilt_when_the_graph_changes():
+    rng = np.random.default_rng(5)
+    g = _dense_graph(rng, Rounding.RND, Overflow.SAT, 12, 8)
+    first = plan_for(g)
+    assert first is not None and plan_for(g) is first
+    assert [s.dtype for s in first.steps if s.node.op == "Dense"] == [np.float32]  # 12 x 8 bits, K = 12
+    out = g.outputs[0]
+    g.retype(out, TensorType(FixedType(5, 2, True, Rounding.TRN, Overflow.WRAP), out.type.shape))
+    assert plan_for(g) is not first
+    _agree(g, rng.normal(0, 2, (33, 12)).astype(np.float32))
+
+
+@pytest.mark.parametrize("q", list(Rounding))
+def test_inputs_broadcast_add_and_ceil_pool(q):
+    """FromFloat in every rounding (ties, tiny values the vendors disagree on, saturation), a broadcasting
+    Add, a ceil_mode MaxPool."""
+    rng = np.random.default_rng(list(Rounding).index(q))
+    g = Graph("io")
+    x = g.add_input("x", TensorType(FloatType(64), (None, 3, 1, 5)))  # doubles: tiny values reach FromFloat
+    z = g.add_input("z", TensorType(F32, (None, 1, 4, 5)))
+    tx, tz = FixedType(9, 3, True, q, Overflow.SAT), FixedType(7, 1, True, q, Overflow.SAT_SYM)
+    hx = g.add_node("FromFloat", [x], output_types=[TensorType(tx, (None, 3, 1, 5))]).output
+    hz = g.add_node("FromFloat", [z], {"scale": 0.375}, output_types=[TensorType(tz, (None, 1, 4, 5))]).output
+    a = g.add_node("Add", [hx, hz], output_types=[TensorType(FixedType(8, 3, True, q, Overflow.WRAP), (None, 3, 4, 5))]).output
+    p = g.add_node("MaxPool", [a], {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [0, 0, 0, 0], "dilations": [1, 1],
+                                    "ceil_mode": True}, output_types=[TensorType(FixedType(6, 2, True, q, Overflow.SAT), (None, 3, 2, 3))])
+    g.set_outputs([p.output])
+    g.verify()
+    ties = np.arange(-40, 40) / 64  # multiples of 2^-6: ties of the 2^-6 grid's neighbours
+    xs = rng.choice(np.concatenate([ties, [1e-300, -1e-300, 5e-324, 40.0, -40.0]]), (23, 3, 1, 5)).astype(np.float64)
+    zs = rng.choice(ties, (23, 1, 4, 5)).astype(np.float32)
+    ref = run.simulate(g, [xs, zs], mode="fixed", reference=True)[0]
+    assert_array_equal(run.simulate(g, [xs, zs], mode="fixed")[0], ref)
+    assert_array_equal(Plan(g, compiled=False).run(check_inputs(g, [xs, zs]))[0], ref)
+    assert_array_equal(run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed")[0],
+                       run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed", reference=True)[0])
