@@ -49,7 +49,8 @@ def script(sources: list[str], top: str, family: str, model: str) -> str:
     """The Yosys script: read, keep the model and one module per layer, synthesize for the family, write the
     netlist (the cells are counted from it; nextpnr places it for Lattice families)."""
     read = "\n".join(f"read_verilog -defer {s}" for s in sources)
-    cmds = [read, f"hierarchy -top {top}", f"setattr -mod -set keep_hierarchy 1 {model}_layer* {model}",
+    keep = f"{model}_layer* {model}_stream* {model}" if any("_stream" in s for s in sources) else f"{model}_layer* {model}"
+    cmds = [read, f"hierarchy -top {top}", f"setattr -mod -set keep_hierarchy 1 {keep}",
             f"{SCRIPTS[family]} {top}"]
     if family == "gates":
         cmds += ["abc -g cmos2", "opt_clean"]
@@ -108,7 +109,7 @@ def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = Non
                tools: str = "auto", place: bool = True) -> dict:
     """Run Yosys on the design in outdir (and, with `place`, nextpnr for ice40/ecp5); return {"family", "part", "tool",
     "version", "seconds", "latency", "layers": [...], "total": {...}} (+ "pnr" and "shell" for Lattice)."""
-    from .verilog import template_env  # here: the CLI imports this module for FAMILIES at start-up
+    from .rtl_design import template_env  # here: the CLI imports this module for FAMILIES at start-up
 
     if family not in SCRIPTS:
         raise HwcError(f"unknown --family {family!r} (choose from {', '.join(FAMILIES)})")
@@ -144,8 +145,10 @@ def synthesize(outdir: Path, manifest: dict, family: str, part: str | None = Non
                    **figures(flat_cells(modules, l["module"]) if l["module"] in modules else {}, family)}
                   for l in meta["layers"]]
         result = {"family": family, "part": part, "tool": tool.what, "version": tool.version(),
-                  "seconds": round(seconds, 1), "latency": meta["latency"], "layers": layers,
+                  "seconds": round(seconds, 1), "latency": meta.get("latency"), "layers": layers,
                   "total": figures(flat_cells(modules, model), family)}
+        if meta.get("form") == "stream":
+            result["cycles_per_frame"] = meta["cycles_per_frame"]
         if pnr:
             result["shell"] = figures(own_cells(modules, SHELL), family)
             result["pnr"] = place_and_route(work, "netlist.json", family, part, clock_ns, tools)

@@ -36,6 +36,7 @@ HLS_STRATEGIES = ("latency", "resource")
 RESOLVERS = ("ref", "xnnpack", "builtin")
 RTL_IO = ("axis", "parallel")
 RTL_MULT = ("adders", "shared", "dsp", "auto")
+RTL_CONV = ("auto", "unrolled", "stream")
 
 
 def _bits(name: str, value, lo: int, hi: int, optional: bool = False) -> None:
@@ -335,10 +336,12 @@ class RtlOptions:
     io: str = "axis"
     stages: int = 1  # 0: combinational; 1: a register per layer; more: also cut linear layers' adder trees
     mult: str = "adders"
+    conv: str = "auto"  # Conv layers fed by the input: unrolled over the image, streamed a pixel per beat, or auto
 
     def __post_init__(self):
         _choice("--rtl-io", self.io, RTL_IO)
         _choice("--rtl-mult", self.mult, RTL_MULT)
+        _choice("--rtl-conv", self.conv, RTL_CONV)
         if isinstance(self.stages, bool) or not isinstance(self.stages, int) or not 0 <= self.stages <= 16:
             raise HwcError(f"--rtl-stages must be 0..16, got {self.stages}")
 

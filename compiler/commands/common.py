@@ -138,4 +138,4 @@ def compile_options(args) -> CompileOptions:
         calib=Calibration.read(args.calib, args.labels),
         hls=HlsOptions(args.io, args.strategy, args.reuse, args.part, args.clock, args.utilisation),
         tflite=TfliteOptions(args.float_io), max_drop=MaxDrop.read(args.max_drop, args.val, args.val_labels),
-        rtl=RtlOptions(args.rtl_io, args.rtl_stages, args.rtl_mult))
+        rtl=RtlOptions(args.rtl_io, args.rtl_stages, args.rtl_mult, args.rtl_conv))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..compile_model import compile_model, targets
-from ..options import HLS_IO, HLS_STRATEGIES, RTL_IO, RTL_MULT
+from ..options import HLS_IO, HLS_STRATEGIES, RTL_CONV, RTL_IO, RTL_MULT
 from .common import Parser, add_max_drop_options, add_prune_options, add_quant_options, compile_options
 
 
@@ -54,6 +54,10 @@ def add_target_options(p) -> None:
                    help="constant products as shifts and adds (each input's odd multiples shared), shifts and adds with "
                         "sub-expressions shared across outputs (two-term CSE: fewer adders, slower to generate), "
                         "as DSP multipliers, or DSPs for wide many-digit ones [adders]")
+    g.add_argument("--rtl-conv", choices=RTL_CONV, default="auto",
+                   help="Conv layers at the input: unrolled over the whole image (one sample per beat), or stream: one "
+                        "pixel (all channels) per beat in raster order through line buffers; auto streams when the "
+                        "unrolled form would be too large [auto]")
     g = p.add_argument_group("TFLite targets (tflite, edgetpu)")
     g.add_argument("--float-io", action="store_true", help="float inputs/outputs (QUANTIZE/DEQUANTIZE at the edges)")
 

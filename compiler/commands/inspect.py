@@ -25,10 +25,10 @@ def _synthesis(d) -> dict:
 
 
 def _print_synthesis(d) -> None:
-    from .synth import pnr_text, synth_table
+    from .synth import pnr_text, synth_table, timing
 
     for family, result in _synthesis(d).items():
-        print(f"synthesis ({family}, {result['tool']}, latency {result['latency']} cycles):")
+        print(f"synthesis ({family}, {result['tool']}, {timing(result)}):")
         print(synth_table(result))
         if "pnr" in result:
             print(pnr_text(result))

@@ -47,12 +47,20 @@ def run(args) -> int:
     path = d / f"synth_{args.family}.json"
     path.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     print(f"synthesized {d} for {args.family} with {result['tool']} in {result['seconds']} s "
-          f"(latency {result['latency']} cycles)")
+          f"({timing(result)})")
     print(synth_table(result))
     if "pnr" in result:
         print(pnr_text(result))
     print(f"wrote {path}")
     return 0
+
+
+def timing(result: dict) -> str:
+    """The design's latency, and for the streaming form its cycles per frame."""
+    if result.get("cycles_per_frame") is not None:
+        latency = f"latency {result['latency']:,} cycles, " if result.get("latency") is not None else ""
+        return f"streaming: {latency}{result['cycles_per_frame']:,} cycles per frame"
+    return f"latency {result['latency']} cycles"
 
 
 def synth_table(result: dict) -> str:

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .figures import Figure, Figures, LayerFigures, sum_layers
+from .primitives import memory
 
 # LUTs per primitive bit: non-negative least squares on the per-layer Yosys counts (relative error weighted)
 ADD_LUT = 1.09  # an adder bit of a layer reading signed values (Yosys maps the trees as $macc compressors)
@@ -42,6 +43,7 @@ _REG = re.compile(r"^always @\(posedge clk\) if \(ce\) (\w+) <= ")
 _CAST = re.compile(r"hwc_cast #\(\.IW\((\d+)\), \.S\((-?\d+)\), \.OW\((\d+)\), \.OSIGNED\((\d)\), \.RND\((\d)\), "
                    r"\.OVF\((\d)\)\)")
 _DELAY = re.compile(r"hwc_delay #\(\.W\((\d+)\), \.D\((\d+)\)\)")
+_COLLECT = re.compile(r"hwc_stream_collect #\(\.PW\((\d+)\), \.P\((\d+)\)")
 _BINARY = re.compile(r" [+-] ")
 _PRODUCT = re.compile(r" \* -?\d+'sd\d+\)")  # x * constant, mapped to a DSP (--rtl-mult dsp/auto)
 _SELECT = re.compile(r" [<>]=? [^?]*\?")
@@ -88,6 +90,8 @@ def count(lines: list[str]) -> Counts:
                 c.sat_bits += 2 * (kept + 1)
         elif m := _DELAY.search(line):
             c.reg_bits += int(m.group(1)) * int(m.group(2))
+        elif m := _COLLECT.search(line):  # the streaming form's collector: P - 1 pixels shifting, P held
+            c.reg_bits += int(m.group(1)) * (2 * int(m.group(2)) - 1)
         elif m := _ASSIGN.match(line):
             w = width.get(m.group(1), 0)
             expr = m.group(2)
@@ -103,24 +107,33 @@ def count(lines: list[str]) -> Counts:
     return c
 
 
-def layer_figures(node: str, op: str, lines: list[str], multipliers: int = 0, latency: int = 0) -> LayerFigures:
+def layer_figures(node: str, op: str, lines: list[str], multipliers: int = 0, latency: int = 0,
+                  buffer: tuple[int, int] = (0, 0), state_ff: int = 0) -> LayerFigures:
+    """A streaming layer (backends/rtl_stream.py) adds its line buffer, a (depth, width) RAM: LUT RAM up
+    to LUTRAM_DEPTH words, BRAM18 beyond (primitives.memory), and state_ff flip-flops (window, counters)."""
     c = count(lines)
-    figs = [Figure("multipliers", multipliers), Figure("lut", c.luts()), Figure("ff", c.reg_bits),
+    blocks, ram_luts = memory(*buffer, "BRAM18")
+    figs = [Figure("multipliers", multipliers), Figure("lut", c.luts() + ram_luts), Figure("ff", c.reg_bits + state_ff),
             Figure("latency", latency)]
+    if blocks:
+        figs.append(Figure("bram", blocks))
     if c.dsps:
         figs.append(Figure("dsp", c.dsps))
     return LayerFigures(node, op, figs)
 
 
-def rtl_figures(layers: list[tuple[str, str, list[str], int, int]], core: list[str], latency: int,
-                part: str | None = None) -> Figures:
+def rtl_figures(layers: list[tuple], core: list[str], latency: int | None, part: str | None = None,
+                ii: int | None = None) -> Figures:
     """layers: (node, op, emitted lines, constant multiplications after zero-skipping, latency in cycles)
-    in design order; the design's latency is the longest path through them (the emitter's);
+    in design order, plus for a streaming layer its line buffer (depth, width) and state flip-flops; the
+    design's latency is the longest path through them (the emitter's), or for the streaming form (latency
+    None) its cycles per frame, `ii`;
     core: the core's lines (the hwc_delay registers that align the layers' inputs count in the total only)."""
     out = [layer_figures(*layer) for layer in layers]
-    total = sum_layers(out, ("multipliers", "lut", "ff", "dsp"))
+    total = sum_layers(out, ("multipliers", "lut", "ff", "dsp", "bram"))
     delay = count(core).reg_bits
-    total = [Figure("ff", f.value + delay) if f.name == "ff" else f for f in total] + [Figure("latency", latency)]
+    total = [Figure("ff", f.value + delay) if f.name == "ff" else f for f in total]
+    total += [Figure("latency", latency)] if latency is not None else [Figure("ii", ii)]
     return Figures("verilog", out, total, part, notes=[
         "estimated from the emitted RTL (compiler/cost/rtl.py), calibrated against Yosys synth_xilinx; "
         "run `hwc synth` for measured figures"])
