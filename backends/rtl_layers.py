@@ -72,9 +72,7 @@ class RtlEmitter:
         nz = matrix != 0
         leaves_needed = int(nz.sum())
         if leaves_needed > MAX_LEAVES:
-            raise HwcError(f"too large to unroll: {n_in} x {n_out} constant matrix with {leaves_needed:,} nonzero "
-                           f"coefficients (limit {MAX_LEAVES:,}); --target verilog has no time-multiplexed form yet",
-                           node=node.name, op=node.op)
+            raise too_large(node, n_in, n_out, leaves_needed)
         lines: list[str] = []
         xs = {int(i): element(bus, tx, int(i)) for i in np.flatnonzero(nz.any(axis=1))}
         adders = mults = 0
@@ -416,6 +414,21 @@ class RtlEmitter:
         if a["mode"] == "constant":
             return self._index_map(node, ins, out, lambda i: np.pad(i, width, mode="constant", constant_values=-1))
         return self._index_map(node, ins, out, lambda i: np.pad(i, width, mode=a["mode"]))
+
+
+def too_large(node: Node, n_in: int, n_out: int, leaves: int) -> HwcError:
+    """The refusal of a layer whose unrolled constant matrix has more than MAX_LEAVES nonzero coefficients."""
+    return HwcError(f"too large to unroll: {n_in} x {n_out} constant matrix with {leaves:,} nonzero coefficients "
+                    f"(limit {MAX_LEAVES:,}); --target verilog has no time-multiplexed form yet", node=node.name, op=node.op)
+
+
+def dense_leaves(node: Node) -> tuple[int, int, int]:
+    """(inputs, outputs, nonzero coefficients) of a Dense layer's unrolled matrix, from its weights alone (the
+    matrix repeats W once per leading position of a multi-axis input), so a design can be refused before any
+    layer is built."""
+    x, w = node.inputs[0], np.asarray(node.inputs[1].const)
+    reps = size(x) // w.shape[0]
+    return size(x), reps * w.shape[1], reps * int(np.count_nonzero(w))
 
 
 def _fits(s: Term, t: FixedType, frac: int) -> bool:
