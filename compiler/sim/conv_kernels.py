@@ -1,5 +1,6 @@
 """2-D convolution helpers of the plan on integer-valued floats, compiled with numba when installed:
-`im2col` (the window matrix of a chunk, as MLAS builds it, for one exact float GEMM per sample) and
+the window matrix of a chunk (im2col, as MLAS builds it, here one gather per sample through an index
+built once per shape) for one exact float GEMM per sample,
 `depthwise` (a direct depthwise/channel-multiplier convolution, no window copies), `max_pool`.
 
 Exact on any CPU: every product and partial sum is an integer below the float type's 2^24 / 2^53 limit
@@ -14,22 +15,29 @@ import numpy as np
 from .jit import jit_module
 
 
-def _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow, cols):
-    """cols[n, (c·KH + i)·KW + j, a·OW + b] = x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw] (0 outside)."""
-    n_, c_, h, w = x.shape
-    for n in range(n_):
-        for c in range(c_):
-            for i in range(kh):
-                for j in range(kw):
-                    row = (c * kh + i) * kw + j
-                    for a in range(oh):
-                        ih = a * sh + i * dh - ph
-                        for b in range(ow):
-                            iw = b * sw + j * dw - pw
-                            if 0 <= ih < h and 0 <= iw < w:
-                                cols[n, row, a * ow + b] = x[n, c, ih, iw]
-                            else:
-                                cols[n, row, a * ow + b] = 0.0
+def _gather(xz, idx, cols):
+    """cols[n, k] = xz[n, idx[k]]: the window matrix of each sample as one branch-free gather (xz: the
+    sample's values with one 0 appended, which the padding taps index)."""
+    for n in range(xz.shape[0]):
+        src, dst = xz[n], cols[n]
+        for k in range(idx.size):
+            dst[k] = src[idx[k]]
+
+
+_INDEX: dict[tuple, np.ndarray] = {}
+
+
+def _im2col_index(c, h, w, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow) -> np.ndarray:
+    """For row (c·KH + i)·KW + j, column a·OW + b: the flat index of x[c, a·sh + i·dh - ph, b·sw + j·dw - pw]
+    in a sample, or c·h·w (the appended 0) outside; built once per shape (~3x faster than bounds checks
+    per element on small planes)."""
+    key = (c, h, w, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow)
+    if key not in _INDEX:
+        ci, i, j, a, b = np.ix_(range(c), range(kh), range(kw), range(oh), range(ow))
+        ih, iw = a * sh + i * dh - ph, b * sw + j * dw - pw
+        ok = (ih >= 0) & (ih < h) & (iw >= 0) & (iw < w)
+        _INDEX[key] = np.where(ok, (ci * h + ih) * w + iw, c * h * w).reshape(-1).astype(np.intp)
+    return _INDEX[key]
 
 
 def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
@@ -107,7 +115,7 @@ def _maxpool2(x, y):
 
 
 def _compiled() -> bool:
-    return jit_module(globals(), (), ("_maxpool", "_maxpool2", "_im2col", "_depthwise"))
+    return jit_module(globals(), (), ("_maxpool", "_maxpool2", "_gather", "_depthwise"))
 
 
 def _out_size(x, w, strides, dilations, pads):
@@ -121,9 +129,14 @@ def conv_direct(x, w2, kshape, strides, dilations, pads):
     if x.ndim != 4 or not _compiled():
         return None
     oh, ow = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
-    cols = np.empty((x.shape[0], w2.shape[1], oh * ow), x.dtype)
-    _im2col(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
-            pads[0], pads[1], oh, ow, cols)
+    n, c, h, w = x.shape
+    idx = _im2col_index(c, h, w, kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
+                        pads[0], pads[1], oh, ow)
+    xz = np.empty((n, c * h * w + 1), x.dtype)
+    xz[:, :-1] = x.reshape(n, -1)
+    xz[:, -1] = 0.0
+    cols = np.empty((n, w2.shape[1], oh * ow), x.dtype)
+    _gather(xz, idx, cols.reshape(n, -1))
     return np.matmul(w2, cols).reshape(x.shape[0], w2.shape[0], oh, ow)
 
 
