@@ -37,27 +37,29 @@ def _round(v, code):
     return v
 
 
-def _one(v, c1, wrap, off, m, c2, code, lo, hi):
+def _one(v, c1, wrap, inv, off, m, c2, code, lo, hi):
     v = v + c1
-    if wrap:  # v - 2^W·floor((v + o)·2^-W)
-        v = v - wrap * np.floor((v + off) / wrap)
+    if wrap:  # v - 2^W·floor((v + o)·2^-W); inv = 2^-W exactly, so the product equals the quotient
+        v = v - wrap * np.floor((v + off) * inv)
     return min(max(_round(v * m + c2, code), lo), hi)
 
 
 def _last(y, c1, wrap, off, m, c2, code, lo, hi):
     """y [R, M], c1 and c2 [M]: the channel is the last axis."""
+    inv = (wrap * 0 + 1) / wrap if wrap else wrap  # one division per call, not per element
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
-            y[i, j] = _one(y[i, j], c1[j], wrap, off, m, c2[j], code, lo, hi)
+            y[i, j] = _one(y[i, j], c1[j], wrap, inv, off, m, c2[j], code, lo, hi)
 
 
 def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
     """y [N, M, P], c1 and c2 [M]: the channel is the middle axis."""
+    inv = (wrap * 0 + 1) / wrap if wrap else wrap
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
             a, b = c1[j], c2[j]
             for k in range(y.shape[2]):
-                y[i, j, k] = _one(y[i, j, k], a, wrap, off, m, b, code, lo, hi)
+                y[i, j, k] = _one(y[i, j, k], a, wrap, inv, off, m, b, code, lo, hi)
 
 
 def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
