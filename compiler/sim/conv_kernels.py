@@ -42,20 +42,21 @@ def _im2col_index(c, h, w, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow) -> np.ndarray
 
 def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
     """y[n, m, a, b] = Σ_ij x[n, m // r, a·sh + i·dh - ph, b·sw + j·dw - pw] · wt[m, i, j] (0 outside).
-    Each input plane is copied once into a zero-padded flat buffer; with stride 1 every tap is then one
-    contiguous multiply-add over the output rows at the padded width (the extra columns are dropped)."""
+    Each input plane is copied once into the interior of a zero-padded flat buffer; with stride 1 every tap
+    is then one contiguous multiply-add over the output rows at the padded width (the extra columns are
+    dropped)."""
     n_, c_, h, w = x.shape
     m_, kh, kw = wt.shape
     oh, ow = y.shape[2], y.shape[3]
     hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
-    xp = np.zeros(hp * wp + (kw - 1) * dw + 1, x.dtype)
+    xp = np.zeros(hp * wp + (kw - 1) * dw + 1, x.dtype)  # the padding stays 0: every plane writes the same cells
     acc = np.empty(oh * wp, x.dtype)
+    hh, ww = min(h, hp - ph), min(w, wp - pw)
     for n in range(n_):
         for c in range(c_):
-            for u in range(hp):
-                for v in range(wp):
-                    ih, iw = u - ph, v - pw
-                    xp[u * wp + v] = x[n, c, ih, iw] if 0 <= ih < h and 0 <= iw < w else 0.0
+            for ih in range(hh):  # no bounds checks (~20% of the kernel on DS-CNN's 25x5 planes)
+                for iw in range(ww):
+                    xp[(ih + ph) * wp + iw + pw] = x[n, c, ih, iw]
             for q in range(r):
                 m = c * r + q
                 if sh == 1 and sw == 1:
