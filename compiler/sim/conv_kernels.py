@@ -1,5 +1,6 @@
 """2-D convolution helpers of the plan on integer-valued floats, compiled with numba when installed:
-`im2col` (the window matrix of a chunk, as MLAS builds it, for one exact float GEMM per sample) and
+the window matrix of a chunk (im2col, as MLAS builds it, here one gather per sample through an index
+built once per shape) for one exact float GEMM per sample,
 `depthwise` (a direct depthwise/channel-multiplier convolution, no window copies), `max_pool`.
 
 Exact on any CPU: every product and partial sum is an integer below the float type's 2^24 / 2^53 limit
@@ -14,40 +15,48 @@ import numpy as np
 from .jit import jit_module
 
 
-def _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow, cols):
-    """cols[n, (c·KH + i)·KW + j, a·OW + b] = x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw] (0 outside)."""
-    n_, c_, h, w = x.shape
-    for n in range(n_):
-        for c in range(c_):
-            for i in range(kh):
-                for j in range(kw):
-                    row = (c * kh + i) * kw + j
-                    for a in range(oh):
-                        ih = a * sh + i * dh - ph
-                        for b in range(ow):
-                            iw = b * sw + j * dw - pw
-                            if 0 <= ih < h and 0 <= iw < w:
-                                cols[n, row, a * ow + b] = x[n, c, ih, iw]
-                            else:
-                                cols[n, row, a * ow + b] = 0.0
+def _gather(xz, idx, cols):
+    """cols[n, k] = xz[n, idx[k]]: the window matrix of each sample as one branch-free gather (xz: the
+    sample's values with one 0 appended, which the padding taps index)."""
+    for n in range(xz.shape[0]):
+        src, dst = xz[n], cols[n]
+        for k in range(idx.size):
+            dst[k] = src[idx[k]]
+
+
+_INDEX: dict[tuple, np.ndarray] = {}
+
+
+def _im2col_index(c, h, w, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow) -> np.ndarray:
+    """For row (c·KH + i)·KW + j, column a·OW + b: the flat index of x[c, a·sh + i·dh - ph, b·sw + j·dw - pw]
+    in a sample, or c·h·w (the appended 0) outside; built once per shape (~3x faster than bounds checks
+    per element on small planes)."""
+    key = (c, h, w, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow)
+    if key not in _INDEX:
+        ci, i, j, a, b = np.ix_(range(c), range(kh), range(kw), range(oh), range(ow))
+        ih, iw = a * sh + i * dh - ph, b * sw + j * dw - pw
+        ok = (ih >= 0) & (ih < h) & (iw >= 0) & (iw < w)
+        _INDEX[key] = np.where(ok, (ci * h + ih) * w + iw, c * h * w).reshape(-1).astype(np.intp)
+    return _INDEX[key]
 
 
 def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
     """y[n, m, a, b] = Σ_ij x[n, m // r, a·sh + i·dh - ph, b·sw + j·dw - pw] · wt[m, i, j] (0 outside).
-    Each input plane is copied once into a zero-padded flat buffer; with stride 1 every tap is then one
-    contiguous multiply-add over the output rows at the padded width (the extra columns are dropped)."""
+    Each input plane is copied once into the interior of a zero-padded flat buffer; with stride 1 every tap
+    is then one contiguous multiply-add over the output rows at the padded width (the extra columns are
+    dropped)."""
     n_, c_, h, w = x.shape
     m_, kh, kw = wt.shape
     oh, ow = y.shape[2], y.shape[3]
     hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
-    xp = np.zeros(hp * wp + (kw - 1) * dw + 1, x.dtype)
+    xp = np.zeros(hp * wp + (kw - 1) * dw + 1, x.dtype)  # the padding stays 0: every plane writes the same cells
     acc = np.empty(oh * wp, x.dtype)
+    hh, ww = min(h, hp - ph), min(w, wp - pw)
     for n in range(n_):
         for c in range(c_):
-            for u in range(hp):
-                for v in range(wp):
-                    ih, iw = u - ph, v - pw
-                    xp[u * wp + v] = x[n, c, ih, iw] if 0 <= ih < h and 0 <= iw < w else 0.0
+            for ih in range(hh):  # no bounds checks (~20% of the kernel on DS-CNN's 25x5 planes)
+                for iw in range(ww):
+                    xp[(ih + ph) * wp + iw + pw] = x[n, c, ih, iw]
             for q in range(r):
                 m = c * r + q
                 if sh == 1 and sw == 1:
@@ -92,8 +101,22 @@ def _maxpool(x, kh, kw, sh, sw, dh, dw, ph, pw, y):
                     y[n, c, a, b] = m
 
 
+def _maxpool2(x, y):
+    """The 2x2, stride-2 window maximum over planes x [P, H, W] into y [P, OH, OW] with 2·OH <= H and
+    2·OW <= W (no padding, no partial window): fixed taps, so LLVM vectorises the row loop (~6x faster
+    than the general kernel's runtime-sized tap loops). Compare-select, exact: the values are numbers."""
+    for p in range(x.shape[0]):
+        for a in range(y.shape[1]):
+            r0, r1, yr = x[p, 2 * a], x[p, 2 * a + 1], y[p, a]
+            for b in range(y.shape[2]):
+                u, v, s, q = r0[2 * b], r0[2 * b + 1], r1[2 * b], r1[2 * b + 1]
+                u = u if u > v else v
+                s = s if s > q else q
+                yr[b] = u if u > s else s
+
+
 def _compiled() -> bool:
-    return jit_module(globals(), (), ("_maxpool", "_im2col", "_depthwise"))
+    return jit_module(globals(), (), ("_maxpool", "_maxpool2", "_gather", "_depthwise"))
 
 
 def _out_size(x, w, strides, dilations, pads):
@@ -107,9 +130,14 @@ def conv_direct(x, w2, kshape, strides, dilations, pads):
     if x.ndim != 4 or not _compiled():
         return None
     oh, ow = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
-    cols = np.empty((x.shape[0], w2.shape[1], oh * ow), x.dtype)
-    _im2col(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
-            pads[0], pads[1], oh, ow, cols)
+    n, c, h, w = x.shape
+    idx = _im2col_index(c, h, w, kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
+                        pads[0], pads[1], oh, ow)
+    xz = np.empty((n, c * h * w + 1), x.dtype)
+    xz[:, :-1] = x.reshape(n, -1)
+    xz[:, -1] = 0.0
+    cols = np.empty((n, w2.shape[1], oh * ow), x.dtype)
+    _gather(xz, idx, cols.reshape(n, -1))
     return np.matmul(w2, cols).reshape(x.shape[0], w2.shape[0], oh, ow)
 
 
@@ -131,6 +159,10 @@ def max_pool(x, kshape, strides, dilations, pads, out_hw):
     if x.ndim != 4 or not _compiled():
         return None
     y = np.empty((*x.shape[:2], *out_hw), x.dtype)
+    if (list(kshape) == [2, 2] and list(strides) == [2, 2] and list(dilations) == [1, 1] and not any(pads)
+            and 2 * out_hw[0] <= x.shape[2] and 2 * out_hw[1] <= x.shape[3]):
+        _maxpool2(np.ascontiguousarray(x).reshape(-1, *x.shape[2:]), y.reshape(-1, *out_hw))
+        return y
     _maxpool(np.ascontiguousarray(x), kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
              pads[0], pads[1], y)
     return y

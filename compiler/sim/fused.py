@@ -37,27 +37,97 @@ def _round(v, code):
     return v
 
 
-def _one(v, c1, wrap, off, m, c2, code, lo, hi):
+def _one(v, c1, wrap, inv, off, m, c2, code, lo, hi, w):
     v = v + c1
-    if wrap:  # v - 2^W·floor((v + o)·2^-W)
-        v = v - wrap * np.floor((v + off) / wrap)
+    if w:  # v - 2^W·floor((v + o)·2^-W); inv = 2^-W exactly, so the product equals the quotient
+        v = v - wrap * np.floor((v + off) * inv)
     return min(max(_round(v * m + c2, code), lo), hi)
 
 
-def _last(y, c1, wrap, off, m, c2, code, lo, hi):
-    """y [R, M], c1 and c2 [M]: the channel is the last axis."""
+def _last_k(y, c1, wrap, inv, off, m, c2, code, lo, hi, w):
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
-            y[i, j] = _one(y[i, j], c1[j], wrap, off, m, c2[j], code, lo, hi)
+            y[i, j] = _one(y[i, j], c1[j], wrap, inv, off, m, c2[j], code, lo, hi, w)
 
 
-def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
-    """y [N, M, P], c1 and c2 [M]: the channel is the middle axis."""
+def _mid_k(y, c1, wrap, inv, off, m, c2, code, lo, hi, w):
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
             a, b = c1[j], c2[j]
             for k in range(y.shape[2]):
-                y[i, j, k] = _one(y[i, j, k], a, wrap, off, m, b, code, lo, hi)
+                y[i, j, k] = _one(y[i, j, k], a, wrap, inv, off, m, b, code, lo, hi, w)
+
+
+# The loops above are inlined once per (rounding, wrap) with both as literal constants: LLVM then folds
+# the rounding switch and vectorises the loop (~1.6x faster than one loop that switches per element).
+def _last(y, c1, wrap, off, m, c2, code, lo, hi):
+    """y [R, M], c1 and c2 [M]: the channel is the last axis."""
+    inv = (wrap * 0 + 1) / wrap if wrap else wrap  # one division per call, not per element
+    if wrap:
+        if code == 0:
+            _last_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, True)
+        elif code == 1:
+            _last_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, True)
+        elif code == 2:
+            _last_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, True)
+        elif code == 3:
+            _last_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, True)
+        elif code == 4:
+            _last_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, True)
+        elif code == 5:
+            _last_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, True)
+        else:
+            _last_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, True)
+    else:
+        if code == 0:
+            _last_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, False)
+        elif code == 1:
+            _last_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, False)
+        elif code == 2:
+            _last_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, False)
+        elif code == 3:
+            _last_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, False)
+        elif code == 4:
+            _last_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, False)
+        elif code == 5:
+            _last_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, False)
+        else:
+            _last_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, False)
+
+
+def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
+    """y [N, M, P], c1 and c2 [M]: the channel is the middle axis."""
+    inv = (wrap * 0 + 1) / wrap if wrap else wrap
+    if wrap:
+        if code == 0:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, True)
+        elif code == 1:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, True)
+        elif code == 2:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, True)
+        elif code == 3:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, True)
+        elif code == 4:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, True)
+        elif code == 5:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, True)
+        else:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, True)
+    else:
+        if code == 0:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, False)
+        elif code == 1:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, False)
+        elif code == 2:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, False)
+        elif code == 3:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, False)
+        elif code == 4:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, False)
+        elif code == 5:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, False)
+        else:
+            _mid_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, False)
 
 
 def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
@@ -91,7 +161,7 @@ def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
 
 
 def _compiled() -> bool:
-    return jit_module(globals(), ("_round", "_one"), ("_quantize", "_last", "_mid"))
+    return jit_module(globals(), ("_round", "_one", "_last_k", "_mid_k"), ("_quantize", "_last", "_mid"))
 
 
 def fuse(steps: list[tuple], dtype) -> tuple | None:

@@ -204,7 +204,8 @@ class MaxPool(Step):
 
     def compute(self, x):
         a = self.node.attrs
-        x = x.astype(self.dtype, copy=False)
+        if self.steps or x.dtype != np.float64:  # no chain: the max of exact floats is exact in the
+            x = x.astype(self.dtype, copy=False)  # producer's float64 too (and no conversion pass either way)
         if self.compiled:
             y = max_pool(x, a["kernel_shape"], a["strides"], a["dilations"], a["pads"], self.output.type.shape[2:])
             if y is not None:
@@ -239,6 +240,8 @@ class Elementwise(Step):
 
     def compute(self, x):
         y = self.move(self.node, x) if self.move is not None else x
+        if not self.steps and y.dtype == np.float64:  # a pure move keeps float64: exact, no conversion pass
+            return y
         return np.array(y, dtype=self.dtype) if self.steps or y.dtype != self.dtype else y
 
 

@@ -133,7 +133,11 @@ def test_conv_shapes_and_pooling(c, m, kernel, strides, dil, pads, group, monkey
         a = g.add_node("Add", [p, y], output_types=[TensorType(_fx(rng, 12, 5), y.type.shape)]).output
         gap = g.add_node("GlobalAveragePool", [a], {"recip_bits": 12},
                          output_types=[TensorType(_fx(rng, 14, 5), (None, m, 1, 1))]).output
-        g.set_outputs([gap, y])
+        hw = tuple((d - 2) // 2 + 1 for d in y.type.shape[2:])  # 2x2 stride 2, an odd side drops its last row
+        p2 = [g.add_node("MaxPool", [y], {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [0, 0, 0, 0],
+                                          "dilations": [1, 1]}, output_types=[TensorType(tp, (None, m, *hw))]).output
+              for tp in (y.type.elem, _fx(rng, 16, 5))]  # the same type (no chain) and a cast
+        g.set_outputs([gap, y, *p2])
         g.verify()
         for n in (1, 45):
             assert _agree(g, rng.normal(0, 3, (n, c, 7, 6)).astype(np.float32), 8, monkeypatch)
