@@ -102,19 +102,21 @@ def _key(graph: Graph) -> list:
     return objs
 
 
-_CACHE: "weakref.WeakKeyDictionary[Graph, tuple[list, Plan | None]]" = weakref.WeakKeyDictionary()
+_CACHE: "weakref.WeakKeyDictionary[Graph, dict[bool, tuple[list, Plan | None]]]" = weakref.WeakKeyDictionary()
 
 
-def plan_for(graph: Graph) -> Plan | None:
+def plan_for(graph: Graph, compiled: bool = True) -> Plan | None:
     """The graph's plan (built on first use, rebuilt when the graph changed), or None when some value
-    is too wide for exact floats."""
+    is too wide for exact floats. compiled: with the numba kernels (run.py asks for them only for batches
+    large enough to repay loading numba); both plans compute the same bits."""
     key = _key(graph)
-    hit = _CACHE.get(graph)
+    hits = _CACHE.setdefault(graph, {})
+    hit = hits.get(compiled)
     if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0], key)):
         return hit[1]
     try:
-        plan = Plan(graph)
+        plan = Plan(graph, compiled)
     except Unsupported:
         plan = None
-    _CACHE[graph] = (key, plan)
+    hits[compiled] = (key, plan)
     return plan

@@ -10,6 +10,7 @@ of chunk size gain nothing from more, and on a loaded machine spinning BLAS thre
 from __future__ import annotations
 
 import math
+import sys
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -40,6 +41,9 @@ MODES.update(FP16_MODES)  # [openvino] "openvino-fp16", "openvino-fp16-bound-<pr
 
 
 CHUNK_ELEMS = 1 << 17  # values in the largest per-chunk intermediate (measured best on 1-2 MB caches)
+# the plan's numba kernels are worth loading (~0.5 s for numba, more for its cached kernels) only for a batch
+# of at least this many activation values; smaller ones run the same plan's numpy passes (same bits)
+JIT_MIN_ELEMS = 1 << 22
 PLAN_CHUNK_ELEMS = 1 << 18  # the same for the compiled plan (float64: 2 MB), at most PLAN_CHUNK_ROWS samples:
 PLAN_CHUNK_ROWS = 1024  # measured best on the bench models (larger MLP chunks page-fault on fresh buffers)
 _CHUNKED_MODES = ("fixed",)
@@ -94,7 +98,11 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
     reference (one fixed op per node on int64 mantissas); reference=True runs the reference."""
     ops = MODES[mode]
     arrays = check_inputs(graph, inputs)
-    plan = plan_for(graph) if mode == "fixed" and keep is None and not reference else None
+    plan = None
+    if mode == "fixed" and keep is None and not reference:
+        n = len(arrays[0]) if arrays and arrays[0].ndim else 1
+        big = "numba" in sys.modules or n * _per_sample_elems(graph, graph.toposort()) >= JIT_MIN_ELEMS
+        plan = plan_for(graph, compiled=big)
     if plan is not None:
         order = plan.order
         if "rows" not in plan.meta:
