@@ -12,15 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("hls4ml", reason="hls4ml ships the ap_types/ac_types headers the C simulation compiles against")
-
-from hwc.backends.cpp_build import Pch, build  # noqa: E402
-from hwc.backends.hls import CSIM_FLAGS  # noqa: E402
-from hwc.backends.hls_text import array_def, fixed_array  # noqa: E402
-from hwc.backends.hls_vendor import INTEL, XILINX  # noqa: E402
-from hwc.backends.intel import IntelBackend  # noqa: E402
-from hwc.backends.xilinx import XilinxBackend  # noqa: E402
-from hwc.compiler.ir.types import FixedType  # noqa: E402
+from hwc.backends.cpp_build import Pch, build
+from hwc.backends.hls import CSIM_FLAGS
+from hwc.backends.hls_text import array_def, fixed_array
+from hwc.backends.hls_vendor import INTEL, XILINX
+from hwc.backends.intel import IntelBackend
+from hwc.backends.xilinx import XilinxBackend
+from hwc.compiler.ir.types import FixedType
 
 KERNELS = Path(str(importlib.resources.files("hwc.templates") / "hls"))
 # widths at the edges of each mantissa C type, signed and unsigned, with their extreme values
