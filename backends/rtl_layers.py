@@ -86,11 +86,12 @@ class RtlEmitter:
             leaves: list[Leaf] = []
             if plan is not None:
                 leaves = [shifted_leaf(variables[v], s, g) for v, s, g in plan.outputs[j]]
-            for i in (np.flatnonzero(nz[:, j]) if plan is None else ()):
-                ls, cost = self._product(int(i), xs[int(i)], int(matrix[i, j]), shared, lines)
-                leaves += ls
-                mults += 1 if cost is None else 0
-                adders += cost or 0
+            else:
+                for i in np.flatnonzero(nz[:, j]):
+                    ls, cost = self._product(int(i), xs[int(i)], int(matrix[i, j]), shared, lines)
+                    leaves += ls
+                    mults += 1 if cost is None else 0
+                    adders += cost or 0
             b = int(bias[j]) if bias is not None else 0
             if b:
                 leaves.append(Leaf(1 if b > 0 else -1, literal(abs(b)), abs(b), abs(b)))
