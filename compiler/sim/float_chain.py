@@ -161,10 +161,3 @@ def run_steps(y: np.ndarray, steps: list[tuple]) -> np.ndarray:
             np.floor(np.multiply(t, 2.0 ** -st[1], out=t), out=t)
             np.subtract(y, np.multiply(t, 2.0 ** st[1], out=t), out=y)
     return y
-
-
-def float_dtype(need: int):
-    """The narrowest float type whose integers are exact up to `need` (None beyond float64)."""
-    if need < 1 << 24:
-        return np.float32
-    return np.float64 if need < 1 << 53 else None

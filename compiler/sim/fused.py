@@ -133,12 +133,12 @@ def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
 def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
     """fixed.from_float's scaled path (`_from_float_scaled`) element by element: v = clip(x·2^f, lo - 2,
     hi + 2), fl = floor(v), + the rounding increment from exact comparisons with fl + 1/2, then the
-    saturation. Returns False when some nonzero |x| < 2^-700 (the vendors differ there: the caller runs
-    the reference); no early exit, so the loop vectorises."""
+    saturation. Returns False when some nonzero |x| < 2^-700 (the vendors differ there) or some x is NaN or
+    infinite (the reference raises): the caller then runs the reference; no early exit, so the loop vectorises."""
     bad = False
     for i in range(x.size):
         xv = np.float64(x[i])
-        bad |= (xv != 0.0) & (abs(xv) < 2.0 ** -700)
+        bad |= ((xv != 0.0) & (abs(xv) < 2.0 ** -700)) | (xv != xv) | (abs(xv) == np.inf)  # NaN, inf: the reference raises
         v = min(max(xv * scale, lo2), hi2)
         fl = np.floor(v)
         h = fl + 0.5

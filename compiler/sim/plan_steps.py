@@ -16,12 +16,12 @@ import math
 import numpy as np
 
 from . import float_ops, tables
-from .exact import _depthwise, _direct, _grouped
+from .exact import _depthwise, _direct, _float_type, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
 from .conv_kernels import conv_depthwise, conv_direct, max_pool
 from .fused import from_float as quantize, run_fused
-from .float_chain import cast_steps, float_dtype, run_steps, simplify
+from .float_chain import cast_steps, run_steps, simplify
 from ..ir.graph import Node, Value
 from ..ir.types import FixedType
 
@@ -62,7 +62,7 @@ class Step:
         self.frac = dst.frac_bits
 
     def finish(self) -> None:
-        self.dtype = float_dtype(self.need)
+        self.dtype = _float_type(self.need)
         if self.dtype is None:
             raise Unsupported("needs more than 53 bits")
         self.steps = [(k, *(_as(a, self.dtype) for a in rest)) for k, *rest in simplify(self.steps)]

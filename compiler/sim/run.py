@@ -98,10 +98,10 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
     reference (one fixed op per node on int64 mantissas); reference=True runs the reference."""
     ops = MODES[mode]
     arrays = check_inputs(graph, inputs)
+    n = len(arrays[0]) if arrays and arrays[0].ndim else 0
     plan = None
     if mode == "fixed" and keep is None and not reference:
-        n = len(arrays[0]) if arrays and arrays[0].ndim else 1
-        big = "numba" in sys.modules or n * _per_sample_elems(graph, graph.toposort()) >= JIT_MIN_ELEMS
+        big = "numba" in sys.modules or max(n, 1) * _per_sample_elems(graph, graph.toposort()) >= JIT_MIN_ELEMS
         plan = plan_for(graph, compiled=big)
     if plan is not None:
         order = plan.order
@@ -115,7 +115,6 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
         rows = max(1, CHUNK_ELEMS // _per_sample_elems(graph, order)) if mode in _CHUNKED_MODES else 0
         separable = mode in _CHUNKED_MODES and _batch_separable(graph, order)
         run = lambda xs: _run(graph, order, ops, mode, xs, keep)  # noqa: E731
-    n = len(arrays[0]) if arrays and arrays[0].ndim else 0
     if mode not in _CHUNKED_MODES:
         return run(arrays)
     with _THREADS.limit(limits=1, user_api="blas"):

@@ -183,5 +183,6 @@ def test_inputs_broadcast_add_and_ceil_pool(q):
     ref = run.simulate(g, [xs, zs], mode="fixed", reference=True)[0]
     assert_array_equal(run.simulate(g, [xs, zs], mode="fixed")[0], ref)
     assert_array_equal(Plan(g, compiled=False).run(check_inputs(g, [xs, zs]))[0], ref)
+    assert_array_equal(Plan(g, compiled=True).run(check_inputs(g, [xs, zs]))[0], ref)  # numba, whatever ran before
     assert_array_equal(run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed")[0],
                        run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed", reference=True)[0])
