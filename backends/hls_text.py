@@ -90,7 +90,9 @@ def fixed_array(member: str, type_name: str, qualified: str, values, t: FixedTyp
     mt = mantissa_ctype(t)
     if mt is not None:
         return f"static const {mt} {member}[{a.size}];", array_def(mt, qualified, a.astype(np.int64 if t.signed else np.uint64))
-    return f"static const {type_name} {member}[{a.size}];", array_def(type_name, qualified, fixed_values(a, t))
+    scope = qualified.rpartition("::")[0]  # the typedef lives in the config struct: name it there outside
+    return (f"static const {type_name} {member}[{a.size}];",
+            array_def(f"{scope}::{type_name}" if scope else type_name, qualified, fixed_values(a, t)))
 
 
 def fixed_values(a: np.ndarray, t: FixedType) -> list[str]:

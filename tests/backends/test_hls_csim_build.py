@@ -63,6 +63,21 @@ def test_integer_constant_arrays_are_exact(tmp_path, vendor):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("vendor", [XILINX, INTEL], ids=["xilinx", "intel"])
+def test_constant_arrays_wider_than_64_bits_compile_and_read_back(tmp_path, vendor):
+    """A type with no integer C type (70 bits) keeps exact double literals of the struct's own typedef."""
+    t = FixedType(70, 10, True)
+    vals = np.array([-(1 << 50), -3, 0, 5, (1 << 52) - 1], dtype=np.int64)  # mantissas exact in a double
+    decl, definition = fixed_array("value", "value_t", "config0::value", vals, t)
+    src = (f"#define {vendor.define}\n#include <cstdio>\n#include \"hwc_types.h\"\n"
+           f"struct config0 {{\n    typedef {vendor.fixed(t)} value_t;\n    {decl}\n}};\n{definition}\n"
+           f"int main() {{ for (unsigned i = 0; i < {len(vals)}; i++) "
+           f"printf(\"%.17g\\n\", (hwc::weight_value<config0::value_t>(config0::value[i])).to_double()); }}\n")
+    exe = build({"main.cpp": src}, [KERNELS, vendor.header_dir()], "wide", cache_dir=tmp_path, flags=CSIM_FLAGS)
+    got = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split(), dtype=np.float64)
+    np.testing.assert_array_equal(got, vals.astype(np.float64) * 2.0 ** -t.frac_bits)
+
+
 @pytest.mark.parametrize("a", [np.arange(-20, 21) * 3, np.random.default_rng(3).integers(-(1 << 40), 1 << 40, 70)],
                          ids=["narrow-range", "wide-range"])
 def test_array_def_writes_integer_arrays_16_a_line(a):
