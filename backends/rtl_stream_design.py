@@ -25,7 +25,7 @@ from ..compiler.ir.types import FixedType
 from ..compiler.summary import format_rows, layer_rows
 
 from .hls_project import comment
-from .rtl_design import BANNER, KERNELS, METADATA, TOP, RtlDesign, template_env
+from .rtl_design import BANNER, KERNELS, METADATA, TOP, RtlDesign, _bytes, template_env
 from .rtl_arith import per_sample, size
 from .rtl_layers import RtlEmitter
 from .rtl_stream_timing import StreamTiming
@@ -182,10 +182,6 @@ class RtlStreamDesign:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         return sorted(files)
-
-
-def _bytes(bits: int) -> int:
-    return -(-bits // 8) * 8
 
 
 def pixel_words(x: np.ndarray, port: dict) -> list[int]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..compiler.errors import HwcError
+
 
 @dataclass
 class _Layer:
@@ -103,7 +105,7 @@ class StreamTiming:
                         frames_in = 3
             t += 1
             if t > 64 * (self.in_beats + sum(len(l.walk or []) for l in layers) + self.core + 16):
-                raise RuntimeError("internal: the stream timing model does not finish a frame")
+                raise HwcError("internal: the stream timing model does not finish a frame")
         return lasts[0] - t_first, lasts[2] - lasts[1]
 
 
