@@ -186,10 +186,13 @@ class RtlStreamDesign:
 
 def pixel_words(x: np.ndarray, port: dict) -> list[int]:
     """One input beat per pixel: for every sample, every position in raster order, channel c's mantissa at
-    [c*W +: W]."""
+    [c*W +: W] (x channels-first, or channels-last when the port says so: its Transpose is absorbed)."""
     w, mask = port["width"], (1 << port["width"]) - 1
     n, c = len(x), port["channels"]
-    flat = np.asarray(x, dtype=object).reshape(n, c, -1)
+    if port.get("channels_last"):  # x is (N, ..., C): the same beats, read channel-minor
+        flat = np.asarray(x, dtype=object).reshape(n, -1, c).transpose(0, 2, 1)
+    else:
+        flat = np.asarray(x, dtype=object).reshape(n, c, -1)
     words = []
     for s in range(n):
         for p in range(flat.shape[2]):

@@ -180,3 +180,22 @@ def test_refusals_are_one_line(tmp_path, options, message):
     assert r.returncode == 2
     assert r.stderr.startswith("hwc: error: ") and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_per_pixel_ops_between_windows_and_channels_last_input_bit_exact(tmp_path):
+    """A channels-last input (its Transpose absorbed), then Conv -> LeakyRelu -> Clip -> Conv -> Sigmoid ->
+    MaxPool: the per-pixel ops between two windowed layers stream too, bit for bit."""
+    rng = np.random.default_rng(5)
+    w1 = rng.normal(size=(3, 2, 3, 3)).astype(np.float32) / 3
+    w2 = rng.normal(size=(2, 3, 3, 3)).astype(np.float32) / 3
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2], name="nhwc"),
+             helper.make_node("Conv", ["t", "w1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv1"),
+             helper.make_node("LeakyRelu", ["c1"], ["l"], alpha=0.125, name="leaky"),
+             helper.make_node("Clip", ["l", "lo", "hi"], ["k"], name="clip"),
+             helper.make_node("Conv", ["k", "w2"], ["c2"], kernel_shape=[3, 3], name="conv2"),
+             helper.make_node("Sigmoid", ["c2"], ["s"], name="sigmoid"),
+             helper.make_node("MaxPool", ["s"], ["y"], kernel_shape=[2, 2], strides=[2, 2], name="pool")]
+    inits = [("w1", w1), ("w2", w2), ("lo", np.array(-1.0, np.float32)), ("hi", np.array(1.5, np.float32))]
+    model = save(make_model(nodes, [("x", F, ["N", 7, 8, 2])], [("y", F, ["N", 2, 2, 3])], inits), tmp_path / "m.onnx")
+    out, meta, _ = stream_verify(tmp_path, model, "--wbits", "4", "--abits", "6")
+    assert meta["in_beats_per_frame"] == 7 * 8
