@@ -124,16 +124,16 @@ class HlsBackend(Backend):
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _build(self, outdir: Path, manifest: dict, trace: bool, cache_dir=None) -> Path:
+    def _build(self, outdir: Path, manifest: dict, trace: bool, cache_dir=None, pch_cache=None, flags=CSIM_FLAGS) -> Path:
         from .cpp_build import CompileError, build
 
         top = manifest["options"].get("top", TOP)
         fw = Path(outdir).resolve() / "firmware"
         sources = {f"{top}.cpp": (fw / f"{top}.cpp").read_text(), f"{top}_test.cpp": (outdir / "tb" / f"{top}_test.cpp").read_text()}
-        flags = CSIM_FLAGS + (("-DHWC_TRACE",) if trace else ())
+        flags = tuple(flags) + (("-DHWC_TRACE",) if trace else ())
         try:
             return build(sources, include_dirs=[fw, fw / "hwc", self.vendor.header_dir()], out_name=f"{top}_test",
-                         flags=flags, cache_dir=cache_dir, pch=self._pch(fw / "hwc"))
+                         flags=flags, cache_dir=cache_dir, pch=self._pch(fw / "hwc"), pch_cache=pch_cache)
         except CompileError as e:
             raise HwcError(f"g++ could not build the testbench: {e.stderr.strip().splitlines()[0] if e.stderr.strip() else e}",
                            str(outdir)) from None
