@@ -161,9 +161,10 @@ class HlsCost:
             dsp, luts = d * lanes, l * lanes
         else:
             dsp, luts = 0.0, 0
-            for m in w[w != 0].tolist():
+            values, counts = np.unique(w[w != 0], return_counts=True)  # one lookup per distinct weight
+            for m, k in zip(values.tolist(), counts.tolist()):
                 d, l = self.product(a, b, int(m))
-                dsp, luts = dsp + d, luts + l
+                dsp, luts = dsp + d * k, luts + l * k
         if resource:
             adders = lanes + n_out * bias
             width = b + math.ceil(math.log2(max(2, w[0].size if conv else w.shape[0]))) + math.ceil(math.log2(max(2, n_out)))
