@@ -186,7 +186,6 @@ class StreamLayer:
     in_width: int  # bits of one input pixel
     out_width: int  # bits of one output pixel
     positions: int  # positions walked per frame (cycles per frame when never stalled)
-    out_pixels: int  # output pixels per frame
     buffer_depth: int  # line buffer RAM words (padded columns; 0: none)
     buffer_width: int  # ... and bits per word (S_h - 1 pixels)
     window_bits: int  # window register bits
@@ -212,7 +211,7 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
         pixels = size(node.output) // c_out
         lines = ["wire ce = !out_valid || out_ready;", "assign in_ready = ce;", f"wire [{pw - 1}:0] x0 = in_data;",
                  f"wire [{ow - 1}:0] y;"] + body.lines + _valid(body.latency, "in_valid") + ["assign out_data = y;"]
-        return StreamLayer(lines, body, pw, ow, pixels, pixels, 0, 0, 0, 0)
+        return StreamLayer(lines, body, pw, ow, pixels, 0, 0, 0, 0)
     g = geometry(node)
     body = emitter.emit(_window_node(node, g), ["x0"], "y")
     sh, sw = g.span
@@ -274,9 +273,8 @@ def stream_layer(node: Node, emitter: RtlEmitter) -> StreamLayer:
     lines.append(f"wire [{win - 1}:0] x0 = {{{', '.join(reversed(parts))}}};")
     lines.append(f"wire [{ow - 1}:0] y;")
     lines += body.lines + _valid(body.latency, "st_adv && st_emit") + ["assign out_data = y;"]
-    oh, owd = g.out_hw()
     steps = [(pad_rows[r] or pad_cols[c], rows_out[r] and cols_out[c]) for r in range(hp) for c in range(wp)]
-    return StreamLayer(lines, body, pw, ow, hp * wp, oh * owd, depth, lb if depth else 0, win - col,
+    return StreamLayer(lines, body, pw, ow, hp * wp, depth, lb if depth else 0, win - col,
                        win - col + lb + rw + cw, steps)
 
 

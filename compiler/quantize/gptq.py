@@ -25,7 +25,10 @@ from .grid import Grid
 # 0.34 s on one thread.
 
 
-def damped(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarray]:
+DAMP = 0.01  # λ = DAMP · mean(diag H): the GPTQ paper's default
+
+
+def damped(h: np.ndarray, damp: float = DAMP) -> tuple[np.ndarray, np.ndarray]:
     """(H + λI with dead inputs' diagonal set to 1, mask of dead inputs)."""
     h = np.array(h, np.float64)
     dead = np.diag(h) <= 0
@@ -68,7 +71,7 @@ def inverse_cholesky(h: np.ndarray) -> np.ndarray:
     raise np.linalg.LinAlgError("Hessian is not positive definite")
 
 
-def gptq(w: np.ndarray, h: np.ndarray, grid: Grid, damp: float = 0.01, prune: float = 0.0,
+def gptq(w: np.ndarray, h: np.ndarray, grid: Grid, damp: float = DAMP, prune: float = 0.0,
          block: int = 64, u: np.ndarray | None = None) -> np.ndarray:
     """Mantissas [K, M] on `grid` for float weights w [K, M] with input Hessian h [K, K]; `u`, if
     given, is inverse_cholesky(damped(h, damp)[0]) (shared by the calls that try several grids)."""

@@ -85,7 +85,7 @@ def _round(method: str, w: np.ndarray, h: np.ndarray, grid: Grid, prune: float, 
     q = gptq(w, h, grid, prune=prune, u=u)
     if method == "adaround":  # learned rounding from GPTQ's start, kept per column where it does better
         zero = (w == 0) | ((q == 0) if prune > 0 else False)
-        a = adaround(w, damped(h, 0.01)[0], grid, init=q, zero=zero)
+        a = adaround(w, damped(h)[0], grid, init=q, zero=zero)
         better = _column_errors(a, grid, w, h) < _column_errors(q, grid, w, h)
         q = np.where(better[None, :], a, q)
     return q
@@ -110,11 +110,11 @@ def quantize_layer(node: Node, w: np.ndarray, xq: list[np.ndarray], xf: list[np.
         c = a.T @ b / n
         wg = w[:, cols]
         refit_here = refit and method != "rtn" and len(a) >= REFIT_ROWS_PER_INPUT * len(wg)
-        target = np.linalg.solve(damped(h, 0.01)[0], c @ wg) if refit_here else wg
+        target = np.linalg.solve(damped(h)[0], c @ wg) if refit_here else wg
         target = np.where(wg == 0, 0.0, target)  # pruned weights stay pruned (GPTQ compensates them)
         cands = candidate_fracs(target, bits, ternary, per_channel) if frac is None else [np.full(wg.shape[1], frac)]
         best_q = best_e = best_f = rtn_e = None
-        u = None if method == "rtn" else inverse_cholesky(damped(h, 0.01)[0])  # one O(K³) factor for all grids
+        u = None if method == "rtn" else inverse_cholesky(damped(h)[0])  # one O(K³) factor for all grids
         for f in cands:
             grid = Grid(bits, ternary, f)
             q = _round(method, target, h, grid, prune, u)
