@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .hls_text import Layer
 
 LAYER_CHARS = 100_000  # characters of constant arrays that cost g++ about one kernel instantiation
-PART_COST = 12.0  # cost units per translation unit (about 0.5 s of g++ at -O1)
+PART_COST = 20.0  # cost units per translation unit (a Dense layer and its ReLU cost about 0.4 s of g++ at -O1)
 MAX_PARTS = 8
 
 
