@@ -70,3 +70,18 @@ def test_a_project_of_several_parts_is_consistent_and_bit_exact(tmp_path, monkey
     m = re.search(r"(\d+) samples, (\d+) values compared, (\d+) mismatches", res.stdout)
     assert m and res.returncode == 0, res.stdout + res.stderr
     assert (int(m.group(1)), int(m.group(3))) == (300, 0)
+
+
+def test_the_trace_build_names_a_corrupted_layer_in_its_part(tmp_path, monkeypatch):
+    """hwc verify's -DHWC_TRACE rebuild reads every layer's output in the top function: a weight flipped
+    in layer 3's part is reported as the first differing layer."""
+    model, out = _residual_mlp(tmp_path / "m.onnx"), tmp_path / "prj"
+    monkeypatch.setattr(hls_units, "PART_COST", 1.5)
+    assert main(["compile", str(model), "--target", "xilinx", "--input-range=-2,2", "-o", str(out)]) == 0
+    (part,) = [p for p in (out / "firmware" / "layers").glob("*.cpp") if "config3::weight[" in p.read_text()]
+    text = part.read_text()
+    first = re.search(r"config3::weight\[\d+\] = \{\n\s*(-?\d+)", text)
+    flipped = str(-int(first.group(1)) or 1)
+    part.write_text(text[:first.start(1)] + flipped + text[first.end(1):])
+    res = hwc("verify", out, "--samples", "50")
+    assert res.returncode == 1 and "first differing layer: layer 3 (Dense 't')" in res.stdout, res.stdout + res.stderr
