@@ -138,7 +138,7 @@ template <int W, int I> struct fixed_sat_type<W, I, false> { typedef ap_ufixed<W
 template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
 inline long long mantissa(const ap_fixed_base<W, I, S, Q, O, N> &v) {
     ap_int_base<W, S> m;
-    m.range(W - 1, 0) = v.range(W - 1, 0);
+    m.V = v.V;  // the raw bits, as copy_bits
     return S ? (long long)m.to_int64() : (long long)m.to_uint64();
 }
 
