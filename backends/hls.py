@@ -129,7 +129,10 @@ class HlsBackend(Backend):
 
         top = manifest["options"].get("top", TOP)
         fw = Path(outdir).resolve() / "firmware"
-        sources = {f"{top}.cpp": (fw / f"{top}.cpp").read_text(), f"{top}_test.cpp": (outdir / "tb" / f"{top}_test.cpp").read_text()}
+        # the layers' translation units (firmware/layers/part*.cpp), as the manifest lists them
+        parts = [f for f in manifest.get("files", []) if f.startswith("firmware/layers/") and f.endswith(".cpp")]
+        sources = {f"{top}.cpp": (fw / f"{top}.cpp").read_text(), f"{top}_test.cpp": (outdir / "tb" / f"{top}_test.cpp").read_text(),
+                   **{Path(f).name: (Path(outdir) / f).read_text() for f in parts}}
         flags = tuple(flags) + (("-DHWC_TRACE",) if trace else ())
         try:
             return build(sources, include_dirs=[fw, fw / "hwc", self.vendor.header_dir()], out_name=f"{top}_test",

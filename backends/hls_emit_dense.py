@@ -14,28 +14,46 @@ from ..compiler.sim import tables
 from .hls_emit_base import EmitterBase
 from .hls_text import Layer, array_def, fixed_array, literal, per_sample, size
 
+# A Dense/Conv weight matrix is written in full (no index arrays) when at most 1/FULL_DENSITY of it is zero.
+FULL_DENSITY = 8
+
 
 class DenseEmitters(EmitterBase):
     """Dense, Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool."""
 
     # -- dense algebra --
-    def _triplets(self, layer: Layer, members: list[str], w: np.ndarray, ins, outs, wt: FixedType, k: int):
-        """Nonzero weights as (in, out, weight) triplets; at least one (a zero weight) for an all-zero layer."""
+    def _triplets(self, layer: Layer, members: list[str], w: np.ndarray, ins, outs, wt: FixedType, k: int,
+                  n_in: int, n_out: int):
+        """The weights W[in, out] (w[t] at (ins[t], outs[t]); absent pairs are zero) in one of two forms:
+        full (`full_matrix`: every entry of the row-major [n_in][n_out] matrix, no index arrays) when at
+        most 1/8 of the entries are zero (latency strategy; resource only without zeros, as its steps hold
+        every listed term), otherwise the nonzero (in, out, weight) triplets, at least one (a zero weight)
+        for an all-zero layer."""
         nz = np.flatnonzero(w)
-        if nz.size == 0:
+        full = nz.size * FULL_DENSITY >= n_in * n_out * (FULL_DENSITY - 1) and nz.size > 0 and \
+            (self.strategy == "latency" or nz.size == n_in * n_out)
+        layer.multipliers = int(nz.size)
+        layer.binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(w[nz]) == 1))
+        if full:
+            vals = np.zeros(n_in * n_out, dtype=np.asarray(w).dtype)
+            vals[np.asarray(ins)[nz] * n_out + np.asarray(outs)[nz]] = w[nz]
+        elif nz.size == 0:
             ins, outs, vals = np.array([0]), np.array([0]), np.array([0])
         else:
             ins, outs, vals = ins[nz], outs[nz], w[nz]
-        layer.multipliers = int(nz.size)
-        binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(vals) == 1))
+        # binary: every listed weight is ±1 (a zero of the full form is a multiplication, by a constant 0)
+        binary = layer.binary and bool(np.all(vals != 0))
         # weights as integer mantissas (hwc::weight_value reinterprets them): no static initializer for g++
-        layer.binary = binary
         decl, weights = fixed_array("weight", "weight_t", f"config{k}::weight", vals, wt)
         members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(binary).lower()};",
-                    f"typedef {self.spell(wt)} weight_t;",
-                    f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];", decl]
-        layer.arrays += [array_def("unsigned", f"config{k}::in_index", np.asarray(ins)),
-                         array_def("unsigned", f"config{k}::out_index", np.asarray(outs)), weights]
+                    f"typedef {self.spell(wt)} weight_t;"]
+        if full:
+            members += ["static const bool full_matrix = true;", decl]
+            layer.arrays.append(weights)
+        else:
+            members += [f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];", decl]
+            layer.arrays += [array_def("unsigned", f"config{k}::in_index", np.asarray(ins)),
+                             array_def("unsigned", f"config{k}::out_index", np.asarray(outs)), weights]
 
     def _common_acc(self, layer: Layer, node: Node, members: list[str], k: int, n_out: int):
         acc: FixedType = node.attrs["accum"]
@@ -62,7 +80,7 @@ class DenseEmitters(EmitterBase):
         n_in, n_out = w.shape
         kk, jj = np.meshgrid(np.arange(n_in), np.arange(n_out), indexing="ij")
         members = [f"static const unsigned n_in = {n_in}, n_out = {n_out};"]
-        self._triplets(layer, members, w.reshape(-1), kk.reshape(-1), jj.reshape(-1), node.inputs[1].type.elem, k)
+        self._triplets(layer, members, w.reshape(-1), kk.reshape(-1), jj.reshape(-1), node.inputs[1].type.elem, k, n_in, n_out)
         self._common_acc(layer, node, members, k, n_out)
         rows = size(node.inputs[0]) // n_in
         kernel = "dense"
@@ -121,7 +139,8 @@ class DenseEmitters(EmitterBase):
             members += [f"static const unsigned in_width = {x_shape[1]}, out_width = {y_shape[1]}, kernel_width = {kw};",
                         f"static const unsigned stride_width = {a['strides'][0]}, dilation_width = {a['dilations'][0]};",
                         f"static const unsigned pad_left = {a['pads'][0]}, pad_right = {a['pads'][1]};"]
-        self._triplets(layer, members, w4.reshape(-1), ins, m_i.reshape(-1), node.inputs[1].type.elem, k)
+        self._triplets(layer, members, w4.reshape(-1), ins, m_i.reshape(-1), node.inputs[1].type.elem, k,
+                       n_chan * kh * kw, m_out)
         self._common_acc(layer, node, members, k, m_out)
         kernel = "conv2d" if nd == 2 else "conv1d"
         if g == 1 and not any(a["pads"]) and self._xnor(node, w):  # zero padding is not ±1: XNOR needs none

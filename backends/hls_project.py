@@ -19,6 +19,7 @@ from ..compiler.summary import format_rows, layer_rows
 
 from .hls_layers import Emitter, Layer, array_def, fixed_values, per_sample, size, stream_shape
 from .hls_data import host_inputs, random_inputs, reference, rows_text
+from .hls_units import group_layers, wrap
 from .hls_vendor import Vendor
 
 TOP = "hwc_model"
@@ -133,6 +134,9 @@ class Project:
         out = self.names[id(n.output)]
         layer = self.emitter.emit(k, n, args, out)
         layer.comment = comment(f"{n.op} '{n.name}'")
+        wrap(layer, [(self.names[id(v)], f"const {self.types[id(v)]} {self.names[id(v)]}[{size(v)}]")
+                     for v in n.inputs if v is not None and v.const is None] +
+             [(out, f"{self.types[id(n.output)]} {out}[{size(n.output)}]")])
         layer.decls = [f"{self.types[id(n.output)]} {out}[{size(n.output)}];", f"HWC_ARRAY_PARTITION_COMPLETE({out})"] \
             if self.io == "parallel" else []
         layer.trace = ["#ifdef HWC_TRACE", f'hwc_trace("layer{k}", {out}, {size(n.output)});', "#endif"]
@@ -214,6 +218,8 @@ class Project:
             pre.append(f"{t_out} {out}_a[{c * p}];")
             post.append(f"hwc::array_to_stream<{t_out}, {c}, {p}>({out}_a, {out});")
             layer.calls = pre + layer.calls + post
+        wrap(layer, [(s, f"{self._stype(v)} &{s}") for v, s in zip(ins, streams) if v.const is None] +
+             [(out, f"{self._stype(out_v)} &{out}")])
         layer.calls += self.splits.get(id(out_v), [])
         layer.decls += self.split_decls.get(id(out_v), [])
         layer.trace = []
@@ -296,6 +302,7 @@ class Project:
         env = _env()
         fw = outdir / "firmware"
         (fw / "hwc").mkdir(parents=True)
+        (fw / "layers").mkdir()
         (outdir / "tb").mkdir()
         (outdir / "tb_data").mkdir()
         headers = importlib.resources.files("hwc.templates") / "hls"
@@ -309,10 +316,14 @@ class Project:
         prologue, epilogue = self._top_lines()
         ctx = {"banner": BANNER, "top": TOP, "vendor_define": self.vendor.define, "headers": used,
                "typedefs": self.typedefs, "layers": self.layers, "signature": self._signature(),
-               "description": comment(f"{source}: {len(self.layers)} layers"), "constants": [],
+               "description": comment(f"{source}: {len(self.layers)} layers"),
                "prologue": prologue, "epilogue": epilogue}
+        parts = group_layers(self.layers)
+        ctx["parts"] = [{"path": p.path, "layers": p.layers} for p in parts]
         files = {
             f"firmware/{TOP}.h": env.get_template("project/top.h.j2").render(ctx),
+            "firmware/hwc_layers.h": env.get_template("project/layers.h.j2").render(ctx),
+            **{p.path: env.get_template("project/part.cpp.j2").render({**ctx, "part": p}) for p in parts},
             f"firmware/{TOP}.cpp": env.get_template("project/top.cpp.j2").render(ctx),
             "firmware/parameters.h": env.get_template("project/parameters.h.j2").render(ctx),
             "firmware/hwc_trace.h": env.get_template("project/trace.h.j2").render(ctx),

@@ -23,6 +23,8 @@ class Layer:
     multipliers: int = 0  # multiplications in the kernel after zero-skipping
     binary: bool = False  # ±1 weights: every multiplication is an add or a subtract
     header: str | None = None  # a kernel header beyond the always-included ones (templates/hls)
+    signature: str = ""  # the layer's function `void layerK(...)` (backends/hls_units.py)
+    body: list[str] = field(default_factory=list)  # its statements; `calls` then holds the call in the top
 
 
 def literal(m: int, frac: int) -> str:

@@ -1,6 +1,9 @@
-// Dense layer over a list of nonzero weights (docs/HLS_KERNELS.md, docs/FIXED_POINT.md "Dense").
+// Dense layer over a list of weights (docs/HLS_KERNELS.md, docs/FIXED_POINT.md "Dense").
 //
-//   sum[o]  = Σ_{k: out_index[k] = o} data[in_index[k]] * weight[k]      in sum_t
+//   sum[o]  = Σ_{k: out(k) = o} data[in(k)] * weight[k]      in sum_t
+//   in(k), out(k) = in_index[k], out_index[k]   (the nonzero weights: sparse form)
+//                 = k / n_out,   k % n_out       (configs declaring `full_matrix = true`: every weight
+//                                                  of W[n_in][n_out], row-major; a zero is a constant 0)
 //   acc[o]  = accum_t( (sum[o] << weight_shift[o]) + accum_t(bias[o]) )
 //   res[o]  = res_t(acc[o])
 //
@@ -8,7 +11,8 @@
 // the shifted sum and the bias are added exactly, and the total is assigned to accum_t once. sum_t is
 // either exact, or accum_t itself when accum_t wraps: WRAP is arithmetic modulo 2^W, so a sum that
 // wraps term by term, then shifts inside the width, ends with the same bits as the exact total.
-// Zero weights are not in the list, so pruning removes their multipliers.
+// Zero weights are not in a sparse list, so pruning removes their multipliers; in the full form HLS
+// removes a multiplication by a constant zero itself (latency strategy: fully unrolled).
 #ifndef HWC_DENSE_H
 #define HWC_DENSE_H
 
@@ -16,24 +20,42 @@
 
 namespace hwc {
 
+// full_matrix<CONFIG_T>::value: the config's `full_matrix` member, false when it declares none.
+template <bool B> struct bool_to_void { typedef void type; };
+template <typename CONFIG_T, class = void> struct full_matrix { static const bool value = false; };
+template <typename CONFIG_T> struct full_matrix<CONFIG_T, typename bool_to_void<CONFIG_T::full_matrix>::type> {
+    static const bool value = CONFIG_T::full_matrix;
+};
+
+// Term k's input and output index: listed (no index arrays are read in the full form).
+template <typename CONFIG_T, bool FULL> struct dense_index {
+    static unsigned in(unsigned k) { return CONFIG_T::in_index[k]; }
+    static unsigned out(unsigned k) { return CONFIG_T::out_index[k]; }
+};
+template <typename CONFIG_T> struct dense_index<CONFIG_T, true> {
+    static unsigned in(unsigned k) { return k / CONFIG_T::n_out; }
+    static unsigned out(unsigned k) { return k % CONFIG_T::n_out; }
+};
+
 // One term: acc[out] += x * w. Binary weights are ±2^-f (mantissa ±1 of weight_t): x reinterpreted
 // with f more fraction bits is x * |w| as wiring, so the multiplier becomes an add or a subtract.
 template <class data_T, typename CONFIG_T, bool BINARY> struct dense_term {
     static void add(typename CONFIG_T::sum_t acc[], const data_T in[], unsigned k) {
-        acc[CONFIG_T::out_index[k]] +=
-            in[CONFIG_T::in_index[k]] * weight_value<typename CONFIG_T::weight_t>(CONFIG_T::weight[k]);
+        typedef dense_index<CONFIG_T, full_matrix<CONFIG_T>::value> ix;
+        acc[ix::out(k)] += in[ix::in(k)] * weight_value<typename CONFIG_T::weight_t>(CONFIG_T::weight[k]);
     }
 };
 template <class data_T, typename CONFIG_T> struct dense_term<data_T, CONFIG_T, true> {
     static void add(typename CONFIG_T::sum_t acc[], const data_T in[], unsigned k) {
+        typedef dense_index<CONFIG_T, full_matrix<CONFIG_T>::value> ix;
         typedef fixed_traits<data_T> dt;
         typedef typename CONFIG_T::weight_t weight_t;
         typename fixed_type<dt::width, dt::int_bits - fixed_traits<weight_t>::frac_bits, dt::is_signed>::type t;
-        copy_bits(t, in[CONFIG_T::in_index[k]]);
+        copy_bits(t, in[ix::in(k)]);
         if (weight_value<weight_t>(CONFIG_T::weight[k]) < weight_t(0))
-            acc[CONFIG_T::out_index[k]] -= t;
+            acc[ix::out(k)] -= t;
         else
-            acc[CONFIG_T::out_index[k]] += t;
+            acc[ix::out(k)] += t;
     }
 };
 

@@ -48,7 +48,8 @@ def test_generated_code_calls_only_listed_kernels(tmp_path, io):
     out = tmp_path / "out"
     assert main(["compile", str(HW_EXAMPLES / "digits_cnn/model.onnx"), "--target", "xilinx", "--io", io,
                  "--input-range=0,1", "-o", str(out)]) == 0
-    code = "".join(p.read_text() for p in (out / "firmware").glob("*.[ch]*") if p.is_file())
+    fw = out / "firmware"
+    code = "".join(p.read_text() for p in [*fw.glob("*.[ch]*"), *(fw / "layers").glob("*.cpp")] if p.is_file())
     used = set(re.findall(r"hwc::(\w+)", code))
     listed = {k for pairs in KERNELS.values() for _, ks in pairs for k in ks}
     assert used - listed - STREAM - GLUE == set()

@@ -39,8 +39,11 @@ def binarised_mlp(sizes):
     return make_model(nodes, [("x", F, [1, sizes[0]])], [("y", F, [1, sizes[-1]])], inits, extra_opsets=[(DOM, 1)])
 
 
-def _kernels(out):
-    return re.findall(r"hwc::(dense\w*)<", "".join(p.read_text() for p in (out / "firmware").glob("*.cpp")))
+def _kernels(out, family="dense"):
+    """The kernels of `family` the layer functions (firmware/layers/part*.cpp) call, in layer order."""
+    code = "".join(p.read_text() for p in (out / "firmware" / "layers").glob("*.cpp"))
+    calls = re.findall(rf"^void layer(\d+)\(.*\{{\n    HWC_INLINE\n    hwc::({family}\w*)<", code, flags=re.M)
+    return [k for _, k in sorted(calls, key=lambda c: int(c[0]))]
 
 
 @pytest.mark.parametrize("target", ["xilinx", "intel"])
@@ -79,5 +82,4 @@ def test_bipolar_convs_use_xnor_popcount_bit_exact(tmp_path):
     path = save(binarised_cnn(), tmp_path / "bcnn.onnx")
     out = tmp_path / "prj"
     assert_exact(compile_and_verify(path, out, "--target", "xilinx", "--input-range=-8,8", samples=200), samples=200)
-    assert re.findall(r"hwc::(conv2d\w*)<", (out / "firmware" / "hwc_model.cpp").read_text()) == \
-        ["conv2d", "conv2d_xnor", "conv2d", "conv2d_xnor"]
+    assert _kernels(out, "conv2d") == ["conv2d", "conv2d_xnor", "conv2d", "conv2d_xnor"]

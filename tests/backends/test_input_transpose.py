@@ -80,7 +80,9 @@ def test_leading_transpose_keeps_the_declared_layout_and_verifies_exactly(tmp_pa
     elif target == "xilinx":
         cpp = (out / "firmware" / "hwc_model.cpp").read_text()
         assert f"const input0_t in0[{N * H * W * C}]" in cpp
-        assert re.search(r"layer 1: Transpose .*\n.*\n.*\n\s*hwc::gather<input0_t", cpp)
+        part = "".join(p.read_text() for p in (out / "firmware" / "layers").glob("*.cpp"))
+        assert re.search(r"layer 1: Transpose .*\n.*\n.*\n\s*layer1\(in0, layer1_out\);", cpp)
+        assert re.search(r"^void layer1\(const input0_t in0\[.*\{\n    HWC_INLINE\n    hwc::gather<input0_t", part, flags=re.M)
     else:
         xml = (out / "model.xml").read_text()
         assert xml.count('type="Transpose"') == 1
