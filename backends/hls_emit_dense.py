@@ -26,14 +26,15 @@ class DenseEmitters(EmitterBase):
                   n_in: int, n_out: int):
         """The weights W[in, out] (w[t] at (ins[t], outs[t]); absent pairs are zero) in one of two forms:
         full (`full_matrix`: every entry of the row-major [n_in][n_out] matrix, no index arrays) when at
-        most 1/8 of the entries are zero (latency strategy; resource only without zeros, as its steps hold
-        every listed term), otherwise the nonzero (in, out, weight) triplets, at least one (a zero weight)
-        for an all-zero layer."""
+        most 1/8 of the entries are zero, with the latency strategy (fully unrolled, so term k's indices
+        k / n_out and k % n_out are constants; the resource strategy's pipelined steps would compute them),
+        and not for ±1 weights with zeros (those keep the add/subtract path of binary weights);
+        otherwise the nonzero (in, out, weight) triplets, at least one (a zero weight) for an all-zero layer."""
         nz = np.flatnonzero(w)
-        full = nz.size * FULL_DENSITY >= n_in * n_out * (FULL_DENSITY - 1) and nz.size > 0 and \
-            (self.strategy == "latency" or nz.size == n_in * n_out)
         layer.multipliers = int(nz.size)
         layer.binary = wt.width == 2 and nz.size > 0 and bool(np.all(np.abs(w[nz]) == 1))
+        full = nz.size * FULL_DENSITY >= n_in * n_out * (FULL_DENSITY - 1) and nz.size > 0 and \
+            self.strategy == "latency" and not (layer.binary and nz.size < n_in * n_out)
         if full:
             vals = np.zeros(n_in * n_out, dtype=np.asarray(w).dtype)
             vals[np.asarray(ins)[nz] * n_out + np.asarray(outs)[nz]] = w[nz]
@@ -41,14 +42,13 @@ class DenseEmitters(EmitterBase):
             ins, outs, vals = np.array([0]), np.array([0]), np.array([0])
         else:
             ins, outs, vals = ins[nz], outs[nz], w[nz]
-        # binary: every listed weight is ±1 (a zero of the full form is a multiplication, by a constant 0)
-        binary = layer.binary and bool(np.all(vals != 0))
         # weights as integer mantissas (hwc::weight_value reinterprets them): no static initializer for g++
         decl, weights = fixed_array("weight", "weight_t", f"config{k}::weight", vals, wt)
-        members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(binary).lower()};",
+        members += [f"static const unsigned n_nonzero = {len(vals)};", f"static const bool binary = {str(layer.binary).lower()};",
                     f"typedef {self.spell(wt)} weight_t;"]
+        members.append(f"static const bool full_matrix = {str(full).lower()};")
         if full:
-            members += ["static const bool full_matrix = true;", decl]
+            members.append(decl)
             layer.arrays.append(weights)
         else:
             members += [f"static const unsigned in_index[{len(vals)}], out_index[{len(vals)}];", decl]

@@ -2,7 +2,7 @@
 //
 //   sum[o]  = Σ_{k: out(k) = o} data[in(k)] * weight[k]      in sum_t
 //   in(k), out(k) = in_index[k], out_index[k]   (the nonzero weights: sparse form)
-//                 = k / n_out,   k % n_out       (configs declaring `full_matrix = true`: every weight
+//                 = k / n_out,   k % n_out       (`full_matrix = true`: every weight
 //                                                  of W[n_in][n_out], row-major; a zero is a constant 0)
 //   acc[o]  = accum_t( (sum[o] << weight_shift[o]) + accum_t(bias[o]) )
 //   res[o]  = res_t(acc[o])
@@ -20,13 +20,6 @@
 
 namespace hwc {
 
-// full_matrix<CONFIG_T>::value: the config's `full_matrix` member, false when it declares none.
-template <bool B> struct bool_to_void { typedef void type; };
-template <typename CONFIG_T, class = void> struct full_matrix { static const bool value = false; };
-template <typename CONFIG_T> struct full_matrix<CONFIG_T, typename bool_to_void<CONFIG_T::full_matrix>::type> {
-    static const bool value = CONFIG_T::full_matrix;
-};
-
 // Term k's input and output index: listed (no index arrays are read in the full form).
 template <typename CONFIG_T, bool FULL> struct dense_index {
     static unsigned in(unsigned k) { return CONFIG_T::in_index[k]; }
@@ -41,13 +34,13 @@ template <typename CONFIG_T> struct dense_index<CONFIG_T, true> {
 // with f more fraction bits is x * |w| as wiring, so the multiplier becomes an add or a subtract.
 template <class data_T, typename CONFIG_T, bool BINARY> struct dense_term {
     static void add(typename CONFIG_T::sum_t acc[], const data_T in[], unsigned k) {
-        typedef dense_index<CONFIG_T, full_matrix<CONFIG_T>::value> ix;
+        typedef dense_index<CONFIG_T, CONFIG_T::full_matrix> ix;
         acc[ix::out(k)] += in[ix::in(k)] * weight_value<typename CONFIG_T::weight_t>(CONFIG_T::weight[k]);
     }
 };
 template <class data_T, typename CONFIG_T> struct dense_term<data_T, CONFIG_T, true> {
     static void add(typename CONFIG_T::sum_t acc[], const data_T in[], unsigned k) {
-        typedef dense_index<CONFIG_T, full_matrix<CONFIG_T>::value> ix;
+        typedef dense_index<CONFIG_T, CONFIG_T::full_matrix> ix;
         typedef fixed_traits<data_T> dt;
         typedef typename CONFIG_T::weight_t weight_t;
         typename fixed_type<dt::width, dt::int_bits - fixed_traits<weight_t>::frac_bits, dt::is_signed>::type t;

@@ -43,7 +43,7 @@ def _form(cfg: str) -> tuple[bool, int]:
 
 
 @pytest.mark.parametrize("zeros,strategy,full", [(0, "latency", True), (16, "latency", True), (17, "latency", False),
-                                                 (0, "resource", True), (1, "resource", False)])
+                                                 (0, "resource", False), (1, "resource", False)])
 def test_the_form_follows_the_share_of_zeros_and_the_strategy(tmp_path, zeros, strategy, full):
     out = tmp_path / "prj"
     res = hwc("compile", _dense_model(tmp_path / "m.onnx", zeros), "--target", "xilinx", "--wbits", "8",
