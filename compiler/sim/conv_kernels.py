@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import int_gemm
 from .jit import jit_module
 
 
@@ -124,11 +125,8 @@ def _out_size(x, w, strides, dilations, pads):
             for i in range(2)]
 
 
-def conv_direct(x, w2, kshape, strides, dilations, pads):
-    """One group: W [M, C·KH·KW] @ cols [N, C·KH·KW, OH·OW] -> [N, M, OH, OW]; None without numba or
-    for other than 2-D."""
-    if x.ndim != 4 or not _compiled():
-        return None
+def _windows_of(x, kshape, strides, dilations, pads):
+    """(the samples flattened with one 0 appended [N, C·H·W + 1], the im2col index, (OH, OW))."""
     oh, ow = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
     n, c, h, w = x.shape
     idx = _im2col_index(c, h, w, kshape[0], kshape[1], strides[0], strides[1], dilations[0], dilations[1],
@@ -136,6 +134,31 @@ def conv_direct(x, w2, kshape, strides, dilations, pads):
     xz = np.empty((n, c * h * w + 1), x.dtype)
     xz[:, :-1] = x.reshape(n, -1)
     xz[:, -1] = 0.0
+    return xz, idx, (oh, ow)
+
+
+_PATCH_INDEX: dict[int, np.ndarray] = {}
+
+
+def conv_int16(x, w16, kshape, strides, dilations, pads, off, corr, scale, dtype):
+    """One group through int16 dot products (sim/int_gemm.py), the window matrix built per sample
+    patch-major (cols[p, k]); None without numba or for other than 2-D."""
+    if x.ndim != 4 or not _compiled():
+        return None
+    xz, idx, (oh, ow) = _windows_of(x, kshape, strides, dilations, pads)
+    key = id(idx)  # _INDEX keeps idx alive, so its id names it
+    if key not in _PATCH_INDEX:
+        _PATCH_INDEX[key] = np.ascontiguousarray(idx.reshape(-1, oh * ow).T)
+    return int_gemm.conv(xz, _PATCH_INDEX[key], off, w16, corr, scale, (x.shape[0], w16.shape[0], oh, ow), dtype)
+
+
+def conv_direct(x, w2, kshape, strides, dilations, pads):
+    """One group: W [M, C·KH·KW] @ cols [N, C·KH·KW, OH·OW] -> [N, M, OH, OW]; None without numba or
+    for other than 2-D."""
+    if x.ndim != 4 or not _compiled():
+        return None
+    n = x.shape[0]
+    xz, idx, (oh, ow) = _windows_of(x, kshape, strides, dilations, pads)
     cols = np.empty((n, w2.shape[1], oh * ow), x.dtype)
     _gather(xz, idx, cols.reshape(n, -1))
     return np.matmul(w2, cols).reshape(x.shape[0], w2.shape[0], oh, ow)
