@@ -81,6 +81,40 @@ def _depthwise(x, wt, r, sh, sw, dh, dw, ph, pw, y):
                             y[n, m, a, b] = s
 
 
+def _depthwise_cl(x, wt, r, sh, sw, dh, dw, ph, pw, y):
+    """The same sum vectorised over the output channels (wt [KH, KW, M]): each sample is copied once into
+    a zero-padded channels-last buffer [HP, WP, M] (input channel c repeated r times), every output pixel
+    sums its taps as contiguous channel vectors, and the result is written back channels-first. For many
+    channels on small planes (DS-CNN: 64 channels of 25x5, ~3x faster than the per-plane kernel)."""
+    n_, c_, h, w = x.shape
+    kh, kw, m_ = wt.shape
+    oh, ow = y.shape[2], y.shape[3]
+    hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+    xb = np.zeros((hp, wp, m_), x.dtype)  # the padding stays 0: every sample writes the same cells
+    acc = np.empty((oh, ow, m_), x.dtype)
+    hh, ww = min(h, hp - ph), min(w, wp - pw)
+    for n in range(n_):
+        for c in range(c_):
+            for ih in range(hh):
+                for iw in range(ww):
+                    v = x[n, c, ih, iw]
+                    for q in range(r):
+                        xb[ih + ph, iw + pw, c * r + q] = v
+        for a in range(oh):
+            for b in range(ow):
+                s = acc[a, b]
+                s[:] = 0.0
+                for i in range(kh):
+                    for j in range(kw):
+                        src, wv = xb[a * sh + i * dh, b * sw + j * dw], wt[i, j]
+                        for m in range(m_):
+                            s[m] += src[m] * wv[m]
+        for m in range(m_):
+            for a in range(oh):
+                for b in range(ow):
+                    y[n, m, a, b] = acc[a, b, m]
+
+
 def _maxpool(x, kh, kw, sh, sw, dh, dw, ph, pw, y):
     """y[n, c, a, b] = max over the in-bounds taps of x[n, c, a·sh + i·dh - ph, b·sw + j·dw - pw]: each
     plane is copied once into a -inf-padded buffer, then the taps run without bounds checks or branches."""
@@ -117,7 +151,7 @@ def _maxpool2(x, y):
 
 
 def _compiled() -> bool:
-    return jit_module(globals(), (), ("_maxpool", "_maxpool2", "_gather", "_depthwise"))
+    return jit_module(globals(), (), ("_maxpool", "_maxpool2", "_gather", "_depthwise", "_depthwise_cl"))
 
 
 def _out_size(x, w, strides, dilations, pads):
