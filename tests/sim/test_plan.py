@@ -106,6 +106,9 @@ CONVS = [  # (channels in, out, kernel, stride, dilation, pads, group)
     (3, 6, (3, 3), (2, 2), (1, 1), [1, 0, 1, 1], 3),  # depthwise with a channel multiplier, strided
     (4, 6, (2, 2), (1, 1), (1, 1), [0, 0, 1, 1], 2),  # grouped
     (4, 5, (1, 1), (1, 1), (1, 1), [0, 0, 0, 0], 1),  # pointwise
+    (2, 6, (3, 3), (1, 1), (1, 1), [1, 1, 1, 1], 2),  # depthwise 3x3 (nine taps in registers), multiplier 3
+    (4, 8, (2, 3), (1, 1), (1, 2), [1, 0, 0, 2], 4),  # depthwise, another kernel size (the tap loop), multiplier 2
+    (4, 4, (3, 3), (2, 1), (2, 1), [1, 2, 0, 1], 4),  # depthwise strided and dilated (channels-last kernel)
 ]
 
 
