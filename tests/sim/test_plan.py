@@ -294,3 +294,26 @@ def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, monkeypatch
         assert (_gemm_step(g).int16 is not None) == (group == 1)
         for n in (1, 21):
             assert _agree(g, _extremes(rng, n * c * 42, 1).reshape(n, c, 7, 6) * 0.25, 4, monkeypatch)
+
+
+@pytest.mark.parametrize("q", list(Rounding))
+def test_fused_chain_shifts_after_rounding(q, monkeypatch):
+    """Add rounding to 2 fractional bits, then a merged ReLU into a type with 5 (ResNet-8's residual adds):
+    the chain [mul, add, round, mul 2^3, clip] runs as one compiled pass, equal to the reference."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(list(Rounding).index(q))
+    g = Graph("addrelu")
+    x = g.add_input("x", TensorType(F32, (None, 3, 4)))
+    z = g.add_input("z", TensorType(F32, (None, 3, 4)))
+    hx = g.add_node("FromFloat", [x], output_types=[TensorType(FixedType(12, 4, True, q, Overflow.SAT), (None, 3, 4))]).output
+    hz = g.add_node("FromFloat", [z], output_types=[TensorType(FixedType(10, 3, True, q, Overflow.SAT), (None, 3, 4))]).output
+    a = g.add_node("Add", [hx, hz], output_types=[TensorType(FixedType(8, 6, True, q, Overflow.SAT), (None, 3, 4))]).output
+    r = g.add_node("Relu", [a], output_types=[TensorType(FixedType(9, 4, False, q, Overflow.SAT), (None, 3, 4))]).output
+    g.set_outputs([r])
+    g.verify()
+    step = next(s for s in plan_for(g).steps if s.node.op == "Add")
+    assert step.fused is not None and step.fused[-1] == 8.0  # the shift after the rounding, inside the kernel
+    xs, zs = ((rng.normal(0, 8, (70, 3, 4)) * 16).round().astype(np.float32) / 16 for _ in range(2))  # ties
+    ref = run.simulate(g, [xs, zs], mode="fixed", reference=True)[0]
+    assert_array_equal(Plan(g, compiled=True).run(check_inputs(g, [xs, zs]))[0], ref)
+    assert_array_equal(Plan(g, compiled=False).run(check_inputs(g, [xs, zs]))[0], ref)
