@@ -317,3 +317,14 @@ def test_fused_chain_shifts_after_rounding(q, monkeypatch):
     ref = run.simulate(g, [xs, zs], mode="fixed", reference=True)[0]
     assert_array_equal(Plan(g, compiled=True).run(check_inputs(g, [xs, zs]))[0], ref)
     assert_array_equal(Plan(g, compiled=False).run(check_inputs(g, [xs, zs]))[0], ref)
+
+
+def test_int16_step_without_its_kernels_falls_back_to_blas(monkeypatch):
+    """A step that chose the int16 kernels still runs (float64 BLAS, the same bits) when they are not compiled."""
+    from hwc.compiler.sim import int_gemm, jit
+    pytest.importorskip("numba")
+    k = plan_steps.INT16_MIN_K["Dense"]
+    g = _int16_dense(k, False, 4000)
+    assert _gemm_step(g).int16 is not None
+    monkeypatch.setitem(jit._DONE, int_gemm.__name__, False)  # as when numba is missing
+    assert _agree(g, _extremes(np.random.default_rng(9), 40, k), 16, monkeypatch)
