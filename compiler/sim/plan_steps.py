@@ -137,8 +137,8 @@ class Gemm(Step):
         off = int_gemm.int16_offset(lo, hi)
         a = self.node.attrs
         k = w.size // w.shape[axis]
-        if (off is None or k < INT16_MIN_K[self.node.op]
-                or (self.conv and (w.ndim != 4 or a["group"] != 1))):
+        if (off is None or k < INT16_MIN_K[self.node.op] or w.ndim != (4 if self.conv else 2)
+                or (self.conv and a["group"] != 1)):
             return None
         wi = w << ws
         if wi.min(initial=0) < -2 ** 15 or wi.max(initial=0) >= 2 ** 15:
