@@ -145,7 +145,9 @@ class Gemm(Step):
             return None
         if max(abs(min(lo, 0) - off), abs(max(hi, 0) - off)) * l1 >= int_gemm.INT32_LIMIT:
             return None
-        w16 = np.ascontiguousarray(wi.reshape(wi.shape[0], -1) if self.conv else wi.T).astype(np.int16)
+        w2 = wi.reshape(wi.shape[0], -1) if self.conv else wi.T
+        w16 = np.zeros((w2.shape[0], int_gemm.padded(k)), np.int16)
+        w16[:, :k] = w2
         return float(off), w16, off * w16.sum(axis=1, dtype=np.int64).astype(np.float64)
 
     def finish(self) -> None:

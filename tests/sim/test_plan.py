@@ -235,12 +235,14 @@ def _extremes(rng, n, k):
 def test_int16_dense_kernel_at_its_limits(signed, monkeypatch):
     """The int16 kernel runs exactly when the reduction is long enough (K = INT16_MIN_K) and max|x - o|·Σ|w|
     < 2^31 (o = 0 for a signed 16-bit activation, 2^15 for an unsigned one: max|x - o| = 2^15), and equals the
-    reference bit for bit at the type's extremes, over chunk boundaries (N = 301 in chunks of 64) and N = 1."""
+    reference bit for bit at the type's extremes, over chunk boundaries (N = 301 in chunks of 64) and N = 1;
+    a K that is not a multiple of the kernels' padding too."""
     pytest.importorskip("numba")  # without it the kernel is never chosen (the numpy plan runs: tested above)
     k = plan_steps.INT16_MIN_K["Dense"]
     rng = np.random.default_rng(1 + signed)
     limit = 2 ** 31 // 2 ** 15  # Σ|w| allowed: below 2^16
-    for kk, l1, chosen in ((k, limit - 1, True), (k, limit, False), (k - 1, limit - 1, False), (3 * k, 20000, True)):
+    for kk, l1, chosen in ((k, limit - 1, True), (k, limit, False), (k - 1, limit - 1, False), (3 * k, 20000, True),
+                           (k + 72, 9000, True)):  # K = 200: the kernels pad it to 256 with zeros
         g = _int16_dense(kk, signed, l1)
         assert (_gemm_step(g).int16 is not None) == chosen, (kk, l1)
         for n in (1, 301):
