@@ -4,7 +4,7 @@ model, measured in the same run: the two trained examples and the MLPerf Tiny sh
 session option, hwc because the simulator limits BLAS to one thread itself (threadpoolctl); numba
 kernels are single-threaded. Also the CPU time of the plan's GEMMs alone (what bounds the ratio when
 the accumulators need float64), and the peak memory of `hwc simulate` on a 1M-parameter CNN at 1,000
-and 10,000 samples (one child process each, peak RSS from the kernel's rusage).
+and 10,000 samples (one child process each, peak memory as bench/scaling.py measures it).
 Usage: python bench/sim_speed.py [--out FILE.md]."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from hwc.compiler.quant_config import QuantConfig
 from hwc.compiler.sim.plan import plan_for
 from hwc.compiler.sim.plan_steps import Gemm
 from hwc.compiler.sim.run import simulate
-from scaling import HWC, run_child
+from scaling import HWC, Run
 
 EX = Path(__file__).resolve().parents[1] / "hw_examples"
 MODELS = [("jet-tagging MLP (16-64-32-32-5)", "jet_mlp/model.onnx", "jet_mlp/calib.npz", "jet_mlp/test.npz"),
@@ -80,7 +80,8 @@ def _measure(label, model_path, x, cal, wbits=8, abits=16) -> tuple:
     so.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    simulate(c.graph, [x[:2]], mode="fixed")  # builds the plan and loads the compiled kernels
+    plan_for(c.graph)  # builds the plan with the compiled kernels: numba loaded, as a long-running user has it
+    simulate(c.graph, [x[:2]], mode="fixed")  # (simulate alone loads numba only for batches >= JIT_MIN_ELEMS)
     cpu_s, wall_s, cpu_o, wall_o = interleaved(lambda: simulate(c.graph, [x], mode="fixed"),
                                                lambda: sess.run(None, {name: x}))
     gemm = _gemm_cpu(c.graph, x)
@@ -125,14 +126,16 @@ def memory(sizes=(1000, 10000), params=1_000_000) -> list[tuple[int, float, floa
         onnx.save(m, work / "cnn.onnx")
         rng = np.random.default_rng(0)
         np.save(work / "calib.npy", rng.normal(0, 1, (64, *shape)).astype(np.float32))
-        run_child([HWC, "compile", work / "cnn.onnx", "--target", "sim", "--calib", work / "calib.npy",
-                   "-o", work / "out", "--force"])
+        c = Run([HWC, "compile", work / "cnn.onnx", "--target", "sim", "--calib", work / "calib.npy",
+                 "-o", work / "out", "--force"])
+        if c.error:
+            raise RuntimeError(f"hwc compile failed: {c.error}")
         for n in sizes:
             np.save(work / "x.npy", rng.normal(0, 1, (n, *shape)).astype(np.float32))
-            wall, rss, err = run_child([HWC, "simulate", work / "out", "--input", work / "x.npy"])
-            if err:
-                raise RuntimeError(f"hwc simulate failed: {err}")
-            out.append((n, wall, rss))
+            r = Run([HWC, "simulate", work / "out", "--input", work / "x.npy"])
+            if r.error:
+                raise RuntimeError(f"hwc simulate failed: {r.error}")
+            out.append((n, r.wall, r.peak_mb))
     return out
 
 

@@ -1,6 +1,6 @@
-"""The common output chain of a plan step, y = clip(round(y·m + c), lo, hi), in one compiled pass (numba).
+"""The common output chain of a plan step, y = clip(round(y·m + c)·m2, lo, hi), in one compiled pass (numba).
 
-m is a power of two (or 1), c a scalar or one constant per output channel, round one of the functions
+m and m2 are powers of two (or 1), c a scalar or one constant per output channel, round one of the functions
 of sim/float_chain.py; every value is an integer (or a multiple of 2^-s below 2^53) held exactly in the
 float type, so y·m, + c, floor/ceil/rint/trunc and the clip are exact, and the kernel returns the same
 integers as numpy's passes on any CPU (numba compiles for the host's instruction set; exact operations
@@ -37,97 +37,97 @@ def _round(v, code):
     return v
 
 
-def _one(v, c1, wrap, inv, off, m, c2, code, lo, hi, w):
+def _one(v, c1, wrap, inv, off, m, c2, code, lo, hi, w, m2):
     v = v + c1
     if w:  # v - 2^W·floor((v + o)·2^-W); inv = 2^-W exactly, so the product equals the quotient
         v = v - wrap * np.floor((v + off) * inv)
-    return min(max(_round(v * m + c2, code), lo), hi)
+    return min(max(_round(v * m + c2, code) * m2, lo), hi)
 
 
-def _last_k(y, c1, wrap, inv, off, m, c2, code, lo, hi, w):
+def _last_k(y, c1, wrap, inv, off, m, c2, code, lo, hi, w, m2):
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
-            y[i, j] = _one(y[i, j], c1[j], wrap, inv, off, m, c2[j], code, lo, hi, w)
+            y[i, j] = _one(y[i, j], c1[j], wrap, inv, off, m, c2[j], code, lo, hi, w, m2)
 
 
-def _mid_k(y, c1, wrap, inv, off, m, c2, code, lo, hi, w):
+def _mid_k(y, c1, wrap, inv, off, m, c2, code, lo, hi, w, m2):
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
             a, b = c1[j], c2[j]
             for k in range(y.shape[2]):
-                y[i, j, k] = _one(y[i, j, k], a, wrap, inv, off, m, b, code, lo, hi, w)
+                y[i, j, k] = _one(y[i, j, k], a, wrap, inv, off, m, b, code, lo, hi, w, m2)
 
 
 # The loops above are inlined once per (rounding, wrap) with both as literal constants: LLVM then folds
 # the rounding switch and vectorises the loop (~1.6x faster than one loop that switches per element).
-def _last(y, c1, wrap, off, m, c2, code, lo, hi):
+def _last(y, c1, wrap, off, m, c2, code, lo, hi, m2):
     """y [R, M], c1 and c2 [M]: the channel is the last axis."""
     inv = (wrap * 0 + 1) / wrap if wrap else wrap  # one division per call, not per element
     if wrap:
         if code == 0:
-            _last_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, True, m2)
         elif code == 1:
-            _last_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, True, m2)
         elif code == 2:
-            _last_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, True, m2)
         elif code == 3:
-            _last_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, True, m2)
         elif code == 4:
-            _last_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, True, m2)
         elif code == 5:
-            _last_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, True, m2)
         else:
-            _last_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, True)
+            _last_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, True, m2)
     else:
         if code == 0:
-            _last_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, False, m2)
         elif code == 1:
-            _last_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, False, m2)
         elif code == 2:
-            _last_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, False, m2)
         elif code == 3:
-            _last_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, False, m2)
         elif code == 4:
-            _last_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, False, m2)
         elif code == 5:
-            _last_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, False, m2)
         else:
-            _last_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, False)
+            _last_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, False, m2)
 
 
-def _mid(y, c1, wrap, off, m, c2, code, lo, hi):
+def _mid(y, c1, wrap, off, m, c2, code, lo, hi, m2):
     """y [N, M, P], c1 and c2 [M]: the channel is the middle axis."""
     inv = (wrap * 0 + 1) / wrap if wrap else wrap
     if wrap:
         if code == 0:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, True, m2)
         elif code == 1:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, True, m2)
         elif code == 2:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, True, m2)
         elif code == 3:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, True, m2)
         elif code == 4:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, True, m2)
         elif code == 5:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, True, m2)
         else:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, True)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, True, m2)
     else:
         if code == 0:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 0, lo, hi, False, m2)
         elif code == 1:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 1, lo, hi, False, m2)
         elif code == 2:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 2, lo, hi, False, m2)
         elif code == 3:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 3, lo, hi, False, m2)
         elif code == 4:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 4, lo, hi, False, m2)
         elif code == 5:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 5, lo, hi, False, m2)
         else:
-            _mid_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, False)
+            _mid_k(y, c1, wrap, inv, off, m, c2, 6, lo, hi, False, m2)
 
 
 def _quantize(x, scale, code, lo2, hi2, lo, hi, y):
@@ -165,7 +165,7 @@ def _compiled() -> bool:
 
 
 def fuse(steps: list[tuple], dtype) -> tuple | None:
-    """The kernel's arguments when the chain is [add c1][wrap][mul m][add c2][round][clip] (each part
+    """The kernel's arguments when the chain is [add c1][wrap][mul m][add c2][round][mul m2][clip] (each part
     optional, in that order; c1, c2 scalars or per channel) and numba is installed, else None."""
     if not steps or not _compiled():
         return None
@@ -179,15 +179,16 @@ def fuse(steps: list[tuple], dtype) -> tuple | None:
     (m,) = take("mul", (1.0,))
     (c2,) = take("add", (0.0,))
     (fn,) = take("round", (None,))
+    (m2,) = take("mul", (1.0,)) if fn is not None else (1.0,)
     lo, hi = take("clip", (-math.inf, math.inf))
-    if rest or np.ndim(m):
+    if rest or np.ndim(m) or np.ndim(m2):
         return None
     c1, c2 = np.asarray(c1, dtype), np.asarray(c2, dtype)
     shape = c1.shape if c1.ndim else c2.shape
     kind = "scalar" if not shape else ("last" if len(shape) == 1 else "mid")
     c1, c2 = (np.broadcast_to(c, shape).reshape(-1).copy() for c in (c1, c2))
     return (kind, c1, dtype(2.0 ** wrap if wrap else 0), dtype(off), dtype(m), c2, _CODES.get(fn, 0),
-            dtype(lo), dtype(hi))
+            dtype(lo), dtype(hi), dtype(m2))
 
 
 def run_fused(y: np.ndarray, args: tuple) -> np.ndarray:

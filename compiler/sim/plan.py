@@ -76,21 +76,30 @@ class Plan:
                 pass
         return Boundary(n)
 
-    def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    def run(self, arrays: list[np.ndarray], into: list[np.ndarray | None] | None = None) -> list[np.ndarray]:
+        """The outputs (fixed ones as int64 mantissas). into: per output, an array to write this result
+        into instead (the rows of this chunk in the caller's whole-batch output), or None."""
         env = {id(v): a for v, a in zip(self.inputs, arrays)}
         for s, free in zip(self.steps, self.free):
             env[id(s.output)] = s(*[env[id(v)] for v in s.inputs])
             for i in free:
                 del env[i]
         outs = []
-        for v in self.outputs:
+        for k, v in enumerate(self.outputs):
             if v.const is not None:
                 outs.append(v.const)
+            elif into is not None and into[k] is not None:
+                into[k][...] = env[id(v)]  # exact: integer-valued floats into int64, or floats as they are
+                outs.append(into[k])
             elif isinstance(v.type.elem, FixedType):
                 outs.append(env[id(v)].astype(np.int64))
             else:
                 outs.append(env[id(v)])
         return outs
+
+    def out_dtypes(self, first: list[np.ndarray]) -> list:
+        """Per output, the dtype of the whole-batch array (None for a constant output), from a first chunk."""
+        return [None if v.const is not None else a.dtype for v, a in zip(self.outputs, first)]
 
 
 def _key(graph: Graph) -> list:

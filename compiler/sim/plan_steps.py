@@ -19,7 +19,8 @@ from . import float_ops, tables
 from .exact import _depthwise, _direct, _float_type, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
-from .conv_kernels import conv_depthwise, conv_direct, max_pool
+from .conv_kernels import conv_depthwise, conv_direct, conv_int16, max_pool
+from . import int_gemm
 from .fused import from_float as quantize, run_fused
 from .float_chain import cast_steps, run_steps, simplify
 from ..ir.graph import Node, Value
@@ -79,8 +80,15 @@ def _as(a, dtype):
     return dtype(a) if isinstance(a, float) and not math.isinf(a) else a
 
 
+# The int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
+# shapes, one thread: Dense K=128 1.2x, 640 1.9x; Conv K=288 1.2x, 576 1.8x; below, BLAS is as fast or faster).
+INT16_MIN_K = {"Dense": 128, "Conv": 256}
+
+
 class Gemm(Step):
-    """Dense and Conv: y = x @ (w·2^shift) in the exact float type, then bias + casts in one chain."""
+    """Dense and Conv: y = x @ (w·2^shift) in the exact float type, then bias + casts in one chain.
+    When that type is float64, the reduction is long (INT16_MIN_K) and the operands fit int16 with an
+    int32 accumulator (sim/int_gemm.py), the product runs as int16 dot products instead (same integers)."""
 
     chain_ok = True
 
@@ -99,6 +107,7 @@ class Gemm(Step):
         per_out = np.abs(w.const).sum(axis=tuple(i for i in range(w.const.ndim) if i != axis))
         l1 = max((int(v) << int(ws[j % ws.size]) for j, v in enumerate(per_out)), default=0)
         bound = max(abs(lo), abs(hi)) * l1
+        self.int16 = self._int16(w.const, ws.reshape(shape), axis, lo, hi, l1)
         f_acc = tx.frac_bits + tw.frac_bits
         self.need = bound
         if len(node.inputs) > 2 and node.inputs[2] is not None:
@@ -122,17 +131,50 @@ class Gemm(Step):
         self.extend(f_acc, node.outputs[0].type.elem, lo, hi, raw)
         self.w = wf
 
+    def _int16(self, w, ws, axis, lo, hi, l1):
+        """(offset, weights [M, K] int16, o·Σ_k w per output) when both operands fit int16 and the int32
+        accumulator holds every partial sum, else None."""
+        off = int_gemm.int16_offset(lo, hi)
+        a = self.node.attrs
+        k = w.size // w.shape[axis]
+        if (off is None or k < INT16_MIN_K[self.node.op] or w.ndim != (4 if self.conv else 2)
+                or (self.conv and a["group"] != 1)):
+            return None
+        wi = w << ws
+        if wi.min(initial=0) < -2 ** 15 or wi.max(initial=0) >= 2 ** 15:
+            return None
+        if max(abs(min(lo, 0) - off), abs(max(hi, 0) - off)) * l1 >= int_gemm.INT32_LIMIT:
+            return None
+        w2 = wi.reshape(wi.shape[0], -1) if self.conv else wi.T
+        w16 = np.zeros((w2.shape[0], int_gemm.padded(k)), np.int16)
+        w16[:, :k] = w2
+        return float(off), w16, off * w16.sum(axis=1, dtype=np.int64).astype(np.float64)
+
     def finish(self) -> None:
         super().finish()
+        self.scale = 1.0
         if self.steps and self.steps[0][0] == "mul":  # x @ (w·2^k) = (x @ w)·2^k exactly
-            self.w = self.w * float(self.steps.pop(0)[1])
+            self.scale = float(self.steps.pop(0)[1])
+            self.w = self.w * self.scale
         self.w = self.w.astype(self.dtype)
+        if self.dtype is not np.float64:  # float32 BLAS is exact and faster
+            self.int16 = None
 
     def compute(self, x):
+        a = self.node.attrs
+        if self.int16 is not None and self.compiled:
+            off, w16, corr = self.int16
+            if not self.conv:
+                y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
+                y = None if y is None else y.reshape(*x.shape[:-1], w16.shape[0])
+            else:
+                y = conv_int16(x, w16, self.w.shape[2:], a["strides"], a["dilations"], a["pads"], off, corr,
+                               self.scale, self.dtype)
+            if y is not None:
+                return y
         x = x.astype(self.dtype, copy=False)
         if not self.conv:
             return np.matmul(x, self.w)
-        a = self.node.attrs
         st, dil, pads, g = a["strides"], a["dilations"], a["pads"], a["group"]
         y = None
         if g > 1 and self.w.shape[1] == 1:

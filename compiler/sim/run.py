@@ -120,11 +120,29 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
     with _THREADS.limit(limits=1, user_api="blas"):
         if n <= rows or not separable:
             return run(arrays)
+        if plan is not None:
+            return _run_chunks(plan, arrays, n, rows)
         parts = [run([a[i:i + rows] for a in arrays]) for i in range(0, n, rows)]
     if keep is None:
         return [_join(p[k] for p in parts) for k in range(len(graph.outputs))]
     outs = [_join(p[0][k] for p in parts) for k in range(len(graph.outputs))]
     return outs, {name: _join(p[1][name] for p in parts) for name in parts[0][1]}
+
+
+def _run_chunks(plan, arrays: list[np.ndarray], n: int, rows: int) -> list[np.ndarray]:
+    """The plan over chunks of `rows` samples, each chunk's outputs written into whole-batch arrays
+    allocated after the first chunk (chunk arrays kept until a final concatenate would each be fresh
+    memory: page faults cost about as much as the FC autoencoder's last layer)."""
+    first = plan.run([a[:rows] for a in arrays])
+    dts = plan.out_dtypes(first)
+    outs = [f if dt is None else np.empty((n, *f.shape[1:]), dt) for f, dt in zip(first, dts)]
+    for o, f, dt in zip(outs, first, dts):
+        if dt is not None:
+            o[:rows] = f
+    del first
+    for i in range(rows, n, rows):
+        plan.run([a[i:i + rows] for a in arrays], [None if dt is None else o[i:i + rows] for o, dt in zip(outs, dts)])
+    return outs
 
 
 def _join(chunks) -> np.ndarray:

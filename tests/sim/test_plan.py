@@ -13,7 +13,7 @@ from numpy.testing import assert_array_equal
 
 from hwc.compiler.ir.graph import Graph
 from hwc.compiler.ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
-from hwc.compiler.sim import run
+from hwc.compiler.sim import plan_steps, run
 from hwc.compiler.sim.inputs import check_inputs
 from hwc.compiler.sim.plan import Plan, plan_for
 from hwc.compiler.sim.plan_steps import Boundary
@@ -106,6 +106,9 @@ CONVS = [  # (channels in, out, kernel, stride, dilation, pads, group)
     (3, 6, (3, 3), (2, 2), (1, 1), [1, 0, 1, 1], 3),  # depthwise with a channel multiplier, strided
     (4, 6, (2, 2), (1, 1), (1, 1), [0, 0, 1, 1], 2),  # grouped
     (4, 5, (1, 1), (1, 1), (1, 1), [0, 0, 0, 0], 1),  # pointwise
+    (2, 6, (3, 3), (1, 1), (1, 1), [1, 1, 1, 1], 2),  # depthwise 3x3 (nine taps in registers), multiplier 3
+    (4, 8, (2, 3), (1, 1), (1, 2), [1, 0, 0, 2], 4),  # depthwise, another kernel size (the tap loop), multiplier 2
+    (4, 4, (3, 3), (2, 1), (2, 1), [1, 2, 0, 1], 4),  # depthwise strided and dilated (channels-last kernel)
 ]
 
 
@@ -186,3 +189,144 @@ def test_inputs_broadcast_add_and_ceil_pool(q):
     assert_array_equal(Plan(g, compiled=True).run(check_inputs(g, [xs, zs]))[0], ref)  # numba, whatever ran before
     assert_array_equal(run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed")[0],
                        run.simulate(g, [xs[:1] * 0 + 0.25, zs[:1]], mode="fixed", reference=True)[0])
+
+
+def _gemm_step(g):
+    plan = plan_for(g)
+    return next(s for s in plan.steps if s.node.op in ("Dense", "Conv"))
+
+
+def _int16_dense(k, signed, l1, m=6, shift=None, q=Rounding.RND_CONV, o=Overflow.SAT, col1=None):
+    """FromFloat to a 16-bit type (signed, or unsigned as after a ReLU) then a Dense whose first output
+    column has Σ|w| = l1 exactly (the bound the int16 kernel's int32 accumulator is checked against)."""
+    rng = np.random.default_rng(k * 7 + l1 % 97 + signed)
+    g = Graph("dense16")
+    x = g.add_input("x", TensorType(F32, (None, k)))
+    tx = FixedType(16, 6, signed, Rounding.RND, Overflow.SAT)
+    h = g.add_node("FromFloat", [x], output_types=[TensorType(tx, (None, k))]).output
+    tw = FixedType(16, 4, True, Rounding.TRN, Overflow.SAT)
+    w = rng.integers(-(l1 // k), l1 // k + 1, (k, m))
+    w[:, 0] = l1 // k
+    w[: l1 % k, 0] += 1  # Σ|w[:, 0]| = l1, the largest column
+    w[:, 1:] = np.clip(w[:, 1:], -(l1 // k - 1), l1 // k - 1)
+    if col1 is not None:  # one weight alone in column 1
+        w[:, 1] = 0
+        w[k // 2, 1] = col1
+    f_acc = tx.frac_bits + tw.frac_bits
+    attrs = {"accum": FixedType(40, 40 - f_acc, True, Rounding.TRN, Overflow.WRAP)}
+    if shift is not None:
+        attrs["weight_shift"] = shift
+    y = g.add_node("Dense", [h, g.constant(w, "w", elem=tw), _const(g, rng, (m,), FixedType(20, 9, True, Rounding.TRN, Overflow.SAT))],
+                   attrs, output_types=[TensorType(FixedType(16, 9, True, q, o), (None, m))]).output
+    g.set_outputs([g.add_node("Relu", [y], output_types=[TensorType(FixedType(12, 9, False, q, o), (None, m))]).output])
+    g.verify()
+    return g
+
+
+def _extremes(rng, n, k):
+    """Inputs at both saturation limits of the 16-bit type, zeros, ties and ordinary values."""
+    x = rng.normal(0, 200, (n, k))
+    pick = rng.random((n, k))
+    x[pick < 0.2], x[(pick >= 0.2) & (pick < 0.4)], x[(pick >= 0.4) & (pick < 0.5)] = 1e6, -1e6, 0.0
+    return x.astype(np.float32)
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_int16_dense_kernel_at_its_limits(signed, monkeypatch):
+    """The int16 kernel runs exactly when the reduction is long enough (K = INT16_MIN_K) and max|x - o|·Σ|w|
+    < 2^31 (o = 0 for a signed 16-bit activation, 2^15 for an unsigned one: max|x - o| = 2^15), and equals the
+    reference bit for bit at the type's extremes, over chunk boundaries (N = 301 in chunks of 64) and N = 1;
+    a K that is not a multiple of the kernels' padding too."""
+    pytest.importorskip("numba")  # without it the kernel is never chosen (the numpy plan runs: tested above)
+    k = plan_steps.INT16_MIN_K["Dense"]
+    rng = np.random.default_rng(1 + signed)
+    limit = 2 ** 31 // 2 ** 15  # Σ|w| allowed: below 2^16
+    for kk, l1, chosen in ((k, limit - 1, True), (k, limit, False), (k - 1, limit - 1, False), (3 * k, 20000, True),
+                           (k + 72, 9000, True)):  # K = 200: the kernels pad it to 256 with zeros
+        g = _int16_dense(kk, signed, l1)
+        assert (_gemm_step(g).int16 is not None) == chosen, (kk, l1)
+        for n in (1, 301):
+            assert _agree(g, _extremes(rng, n, kk), 64, monkeypatch)
+
+
+def test_int16_dense_weight_shift_and_every_mode(monkeypatch):
+    """Per-output weight shifts folded into the int16 weights (refused once one shifted weight leaves int16),
+    with the output chain in every rounding × overflow mode."""
+    pytest.importorskip("numba")
+    k = plan_steps.INT16_MIN_K["Dense"]
+    rng = np.random.default_rng(3)
+    for q, o in MODES:
+        g = _int16_dense(k, bool(rng.integers(2)), 3000, shift=[0, 1, 2, 0, 3, 1], q=q, o=o)
+        assert _gemm_step(g).int16 is not None
+        assert _agree(g, _extremes(rng, 67, k), 32, monkeypatch)
+    for shift, chosen in ((5, True), (6, False)):  # 512 << 5 = 2^14 is int16, 512 << 6 = 2^15 is not
+        g = _int16_dense(k, True, 3000, shift=[0, shift, 0, 0, 0, 0], col1=512)
+        assert (_gemm_step(g).int16 is not None) == chosen
+        assert _agree(g, _extremes(rng, 9, k))
+
+
+INT16_CONVS = [  # (channels in, out, kernel, stride, dilation, pads, signed input)
+    (32, 8, (3, 3), (1, 1), (1, 1), [1, 1, 1, 1], False),  # K = 288; the padding is 0, so -o after the offset
+    (32, 5, (3, 3), (2, 1), (1, 2), [0, 2, 1, 0], True),
+    (16, 4, (4, 4), (2, 2), (1, 1), [2, 1, 1, 2], False),  # K = 256, asymmetric padding
+    (256, 3, (1, 1), (1, 1), (1, 1), [0, 0, 0, 0], True),  # pointwise
+]
+
+
+@pytest.mark.parametrize("c, m, kernel, strides, dil, pads, signed", INT16_CONVS)
+def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, monkeypatch):
+    """Conv through the int16 window matrix: padding (the value 0 shifted by the offset), stride, dilation,
+    1x1; inputs at the 16-bit extremes; N = 1 and 21 in chunks of 4. A grouped conv keeps the float path."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(c + m)
+    for group in (1, 2):
+        g = Graph("conv16")
+        x = g.add_input("x", TensorType(F32, (None, c, 7, 6)))
+        tx = FixedType(16, 8, signed, Rounding.RND, Overflow.SAT)
+        h = g.add_node("FromFloat", [x], output_types=[TensorType(tx, (None, c, 7, 6))]).output
+        tw = FixedType(8, 1, True, Rounding.TRN, Overflow.SAT)
+        f_acc = tx.frac_bits + tw.frac_bits
+        attrs = {"strides": list(strides), "dilations": list(dil), "pads": pads, "group": group,
+                 "accum": FixedType(44, 44 - f_acc, True, Rounding.TRN, Overflow.WRAP)}
+        y = g.add_node("Conv", [h, _const(g, rng, (m * group, c // group, *kernel), tw), _const(g, rng, (m * group,), _fx(rng, 10, 3))],
+                       attrs, output_types=[TensorType(FixedType(16, 9, True, Rounding.RND_CONV, Overflow.WRAP),
+                                                       (None, m * group, *_out(kernel, strides, dil, pads)))]).output
+        g.set_outputs([y])
+        g.verify()
+        assert (_gemm_step(g).int16 is not None) == (group == 1)
+        for n in (1, 21):
+            assert _agree(g, _extremes(rng, n * c * 42, 1).reshape(n, c, 7, 6) * 0.25, 4, monkeypatch)
+
+
+@pytest.mark.parametrize("q", list(Rounding))
+def test_fused_chain_shifts_after_rounding(q, monkeypatch):
+    """Add rounding to 2 fractional bits, then a merged ReLU into a type with 5 (ResNet-8's residual adds):
+    the chain [mul, add, round, mul 2^3, clip] runs as one compiled pass, equal to the reference."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(list(Rounding).index(q))
+    g = Graph("addrelu")
+    x = g.add_input("x", TensorType(F32, (None, 3, 4)))
+    z = g.add_input("z", TensorType(F32, (None, 3, 4)))
+    hx = g.add_node("FromFloat", [x], output_types=[TensorType(FixedType(12, 4, True, q, Overflow.SAT), (None, 3, 4))]).output
+    hz = g.add_node("FromFloat", [z], output_types=[TensorType(FixedType(10, 3, True, q, Overflow.SAT), (None, 3, 4))]).output
+    a = g.add_node("Add", [hx, hz], output_types=[TensorType(FixedType(8, 6, True, q, Overflow.SAT), (None, 3, 4))]).output
+    r = g.add_node("Relu", [a], output_types=[TensorType(FixedType(9, 4, False, q, Overflow.SAT), (None, 3, 4))]).output
+    g.set_outputs([r])
+    g.verify()
+    step = next(s for s in plan_for(g).steps if s.node.op == "Add")
+    assert step.fused is not None and step.fused[-1] == 8.0  # the shift after the rounding, inside the kernel
+    xs, zs = ((rng.normal(0, 8, (70, 3, 4)) * 16).round().astype(np.float32) / 16 for _ in range(2))  # ties
+    ref = run.simulate(g, [xs, zs], mode="fixed", reference=True)[0]
+    assert_array_equal(Plan(g, compiled=True).run(check_inputs(g, [xs, zs]))[0], ref)
+    assert_array_equal(Plan(g, compiled=False).run(check_inputs(g, [xs, zs]))[0], ref)
+
+
+def test_int16_step_without_its_kernels_falls_back_to_blas(monkeypatch):
+    """A step that chose the int16 kernels still runs (float64 BLAS, the same bits) when they are not compiled."""
+    from hwc.compiler.sim import int_gemm, jit
+    pytest.importorskip("numba")
+    k = plan_steps.INT16_MIN_K["Dense"]
+    g = _int16_dense(k, False, 4000)
+    assert _gemm_step(g).int16 is not None
+    monkeypatch.setitem(jit._DONE, int_gemm.__name__, False)  # as when numba is missing
+    assert _agree(g, _extremes(np.random.default_rng(9), 40, k), 16, monkeypatch)
