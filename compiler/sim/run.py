@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -41,9 +42,11 @@ MODES.update(FP16_MODES)  # [openvino] "openvino-fp16", "openvino-fp16-bound-<pr
 
 
 CHUNK_ELEMS = 1 << 17  # values in the largest per-chunk intermediate (measured best on 1-2 MB caches)
-# the plan's numba kernels are worth loading (~0.5 s for numba, more for its cached kernels) only for a batch
-# of at least this many activation values; smaller ones run the same plan's numpy passes (same bits)
+# the plan's numba kernels are worth loading (~0.5 s for numba, more for its cached kernels) once a graph's
+# batches add up to this many activation values (one large batch, or a regression suite's many small ones);
+# until then the same plan's numpy passes run (same bits)
 JIT_MIN_ELEMS = 1 << 22
+_SIMULATED: "weakref.WeakKeyDictionary[Graph, int]" = weakref.WeakKeyDictionary()  # activation values so far
 PLAN_CHUNK_ELEMS = 1 << 18  # the same for the compiled plan (float64: 2 MB), at most PLAN_CHUNK_ROWS samples:
 PLAN_CHUNK_ROWS = 1024  # measured best on the bench models (larger MLP chunks page-fault on fresh buffers)
 _CHUNKED_MODES = ("fixed",)
@@ -101,7 +104,10 @@ def simulate(graph: Graph, inputs: Sequence[np.ndarray], mode: str = "float",
     n = len(arrays[0]) if arrays and arrays[0].ndim else 0
     plan = None
     if mode == "fixed" and keep is None and not reference:
-        big = "numba" in sys.modules or max(n, 1) * _per_sample_elems(graph, graph.toposort()) >= JIT_MIN_ELEMS
+        big = "numba" in sys.modules
+        if not big:
+            _SIMULATED[graph] = _SIMULATED.get(graph, 0) + max(n, 1) * _per_sample_elems(graph, graph.toposort())
+            big = _SIMULATED[graph] >= JIT_MIN_ELEMS
         plan = plan_for(graph, compiled=big)
     if plan is not None:
         order = plan.order
