@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import int_gemm
+from . import int_gemm, int_gemm_c
 from .jit import jit_module
 
 
@@ -199,15 +199,18 @@ def _windows_of(x, kshape, strides, dilations, pads):
 _PATCH_INDEX: dict[int, np.ndarray] = {}
 
 
-def conv_int16(x, w16, kshape, strides, dilations, pads, off, corr, scale, dtype):
-    """One group through int16 dot products (sim/int_gemm.py), the window matrix built per sample
-    patch-major (cols[p, k]); None without numba or for other than 2-D."""
-    if x.ndim != 4 or not _compiled():
+def conv_int16(x, w16, kshape, strides, dilations, pads, off, corr, scale, dtype, wp=None, m=0):
+    """One group through int16 products, the window matrix built per sample patch-major (cols[p, k]):
+    the C kernel when its packed weights wp (m outputs) are given (sim/int_gemm_c.py), else the numba
+    dot products on w16 (sim/int_gemm.py); None without either or for other than 2-D."""
+    if x.ndim != 4 or (wp is None and not _compiled()):
         return None
     xz, idx, (oh, ow) = _windows_of(x, kshape, strides, dilations, pads)
     key = id(idx)  # _INDEX keeps idx alive, so its id names it
     if key not in _PATCH_INDEX:
-        _PATCH_INDEX[key] = np.ascontiguousarray(idx.reshape(-1, oh * ow).T)
+        _PATCH_INDEX[key] = np.ascontiguousarray(idx.reshape(-1, oh * ow).T, dtype=np.int64)
+    if wp is not None:
+        return int_gemm_c.conv(xz, _PATCH_INDEX[key], off, wp, m, corr, scale).reshape(x.shape[0], m, oh, ow)
     return int_gemm.conv(xz, _PATCH_INDEX[key], off, w16, corr, scale, (x.shape[0], w16.shape[0], oh, ow), dtype)
 
 

@@ -20,7 +20,7 @@ from .exact import _depthwise, _direct, _float_type, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
 from .conv_kernels import conv_depthwise, conv_direct, conv_int16, max_pool
-from . import int_gemm
+from . import int_gemm, int_gemm_c
 from .fused import from_float as quantize, run_fused
 from .float_chain import cast_steps, run_steps, simplify
 from ..ir.graph import Node, Value
@@ -80,15 +80,17 @@ def _as(a, dtype):
     return dtype(a) if isinstance(a, float) and not math.isinf(a) else a
 
 
-# The int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
+# The numba int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
 # shapes, one thread: Dense K=128 1.2x, 640 1.9x; Conv K=288 1.2x, 576 1.8x; below, BLAS is as fast or faster).
+# The C kernel (sim/int_gemm_c.py) beats BLAS at every K (K = 16 → 64 outputs: 1.3 vs 2.9 ms per 20,000 rows).
 INT16_MIN_K = {"Dense": 128, "Conv": 256}
 
 
 class Gemm(Step):
     """Dense and Conv: y = x @ (w·2^shift) in the exact float type, then bias + casts in one chain.
-    When that type is float64, the reduction is long (INT16_MIN_K) and the operands fit int16 with an
-    int32 accumulator (sim/int_gemm.py), the product runs as int16 dot products instead (same integers)."""
+    When that type is float64 and the operands fit int16 with an int32 accumulator, the product runs as
+    int16 products instead (same integers): the C kernel at any K (sim/int_gemm_c.py), else the numba
+    dot products when the reduction is long (INT16_MIN_K, sim/int_gemm.py)."""
 
     chain_ok = True
 
@@ -137,7 +139,8 @@ class Gemm(Step):
         off = int_gemm.int16_offset(lo, hi)
         a = self.node.attrs
         k = w.size // w.shape[axis]
-        if (off is None or k < INT16_MIN_K[self.node.op] or w.ndim != (4 if self.conv else 2)
+        c_kernel = int_gemm_c.available()
+        if (off is None or (k < INT16_MIN_K[self.node.op] and not c_kernel) or w.ndim != (4 if self.conv else 2)
                 or (self.conv and a["group"] != 1)):
             return None
         wi = w << ws
@@ -145,10 +148,13 @@ class Gemm(Step):
             return None
         if max(abs(min(lo, 0) - off), abs(max(hi, 0) - off)) * l1 >= int_gemm.INT32_LIMIT:
             return None
-        w2 = wi.reshape(wi.shape[0], -1) if self.conv else wi.T
+        w2 = (wi.reshape(wi.shape[0], -1) if self.conv else wi.T).astype(np.int16)
+        corr = off * w2.sum(axis=1, dtype=np.int64).astype(np.float64)
+        if c_kernel:
+            return float(off), None, corr, int_gemm_c.pack(w2)
         w16 = np.zeros((w2.shape[0], int_gemm.padded(k)), np.int16)
         w16[:, :k] = w2
-        return float(off), w16, off * w16.sum(axis=1, dtype=np.int64).astype(np.float64)
+        return float(off), w16, corr, None
 
     def finish(self) -> None:
         super().finish()
@@ -162,14 +168,17 @@ class Gemm(Step):
 
     def compute(self, x):
         a = self.node.attrs
-        if self.int16 is not None and self.compiled:
-            off, w16, corr = self.int16
-            if not self.conv:
-                y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
-                y = None if y is None else y.reshape(*x.shape[:-1], w16.shape[0])
-            else:
+        if self.int16 is not None and (self.compiled or self.int16[3] is not None):
+            off, w16, corr, wp = self.int16
+            m = corr.size
+            if self.conv:
                 y = conv_int16(x, w16, self.w.shape[2:], a["strides"], a["dilations"], a["pads"], off, corr,
-                               self.scale, self.dtype)
+                               self.scale, self.dtype, wp, m)
+            elif wp is not None:
+                y = int_gemm_c.dense(x.reshape(-1, x.shape[-1]), off, wp, m, corr, self.scale).reshape(*x.shape[:-1], m)
+            else:
+                y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
+                y = None if y is None else y.reshape(*x.shape[:-1], m)
             if y is not None:
                 return y
         x = x.astype(self.dtype, copy=False)

@@ -1,0 +1,92 @@
+"""The C kernel of the int16 products (compiler/sim/_int_gemm.c), loaded with ctypes: register-blocked
+multiply-adds of int16 pairs (AVX2 vpmaddwd, AVX-512BW, AVX-512 VNNI vpdpwssd, or a scalar loop), chosen
+at run time for the CPU or by the caller. pip builds it with the package as an optional extension (needs
+a C compiler); without it `available()` is False and sim/int_gemm.py runs its numba kernels or the plan
+its float64 BLAS product. Every path computes the same integers (exact int32 sums, bounds proven by the plan).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.machinery
+from pathlib import Path
+
+import numpy as np
+
+LANES = 16  # outputs per packed block (_int_gemm.c)
+PATHS = {"auto": 0, "scalar": 1, "avx2": 2, "avx512": 3, "vnni": 4}
+
+_LIB: list = []
+
+
+def _lib():
+    """The loaded library, or None when the extension was not built."""
+    if not _LIB:
+        here = Path(__file__).resolve().parent
+        found = [here / f"_int_gemm{s}" for s in importlib.machinery.EXTENSION_SUFFIXES]
+        lib = None
+        for path in found:
+            if path.exists():
+                lib = ctypes.CDLL(str(path))
+                p, i64, d = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+                lib.hwc_int_gemm_paths.restype = ctypes.c_int
+                lib.hwc_int_gemm_dense.argtypes = [p, i64, i64, d, p, i64, i64, i64, p, d, p, ctypes.c_int]
+                lib.hwc_int_gemm_conv.argtypes = [p, i64, i64, p, i64, i64, d, p, i64, i64, i64, p, d, p,
+                                                  ctypes.c_int]
+                break
+        _LIB.append(lib)
+    return _LIB[0]
+
+
+def available() -> bool:
+    return _lib() is not None
+
+
+def paths() -> list[str]:
+    """The kernel paths this CPU runs (the scalar one always), for tests that compare them all."""
+    lib = _lib()
+    if lib is None:
+        return []
+    bits = lib.hwc_int_gemm_paths()
+    return [name for name, v in PATHS.items() if v and bits >> v & 1]
+
+
+def pack(w: np.ndarray) -> np.ndarray:
+    """Weights w [M, K] (int16 values) as the kernel reads them: [ceil(M/16), ceil(K/2), 16, 2] with
+    wp[b, j, i] = (w[16b + i, 2j], w[16b + i, 2j + 1]), zero past M and K."""
+    m, k = w.shape
+    nb, k2 = -(-m // LANES), -(-k // 2)
+    wz = np.zeros((nb * LANES, 2 * k2), np.int16)
+    wz[:m, :k] = w
+    return np.ascontiguousarray(wz.reshape(nb, LANES, k2, 2).transpose(0, 2, 1, 3))
+
+
+def _ptr(a: np.ndarray):
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+def _check(rc: int, path: str) -> None:
+    if rc != 0:
+        raise RuntimeError(f"int16 kernel path {path!r} is not available on this CPU (or out of memory)")
+
+
+def dense(x: np.ndarray, off: float, wp: np.ndarray, m: int, corr: np.ndarray, scale: float,
+          path: str = "auto") -> np.ndarray:
+    """y [R, m] = ((x - off) @ w.T + corr)·scale in float64, x [R, K] float64 (K the weights' reduction)."""
+    x = np.ascontiguousarray(x, np.float64)
+    y = np.empty((x.shape[0], m), np.float64)
+    _check(_lib().hwc_int_gemm_dense(_ptr(x), x.shape[0], x.shape[1], off, _ptr(wp), wp.shape[1], wp.shape[0], m,
+                                     _ptr(corr), scale, _ptr(y), PATHS[path]), path)
+    return y
+
+
+def conv(xz: np.ndarray, idx: np.ndarray, off: float, wp: np.ndarray, m: int, corr: np.ndarray, scale: float,
+         path: str = "auto") -> np.ndarray:
+    """Per sample the window matrix xz[n, idx] - off [P, K] times the weights: y [N, m, P] in float64."""
+    xz = np.ascontiguousarray(xz, np.float64)
+    idx = np.ascontiguousarray(idx, np.int64)
+    y = np.empty((xz.shape[0], m, idx.shape[0]), np.float64)
+    _check(_lib().hwc_int_gemm_conv(_ptr(xz), xz.shape[0], xz.shape[1], _ptr(idx), idx.shape[0], idx.shape[1], off,
+                                    _ptr(wp), wp.shape[1], wp.shape[0], m, _ptr(corr), scale, _ptr(y), PATHS[path]),
+           path)
+    return y

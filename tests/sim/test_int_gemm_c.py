@@ -1,0 +1,70 @@
+"""The C int16 product kernel (compiler/sim/_int_gemm.c through int_gemm_c.py): every path this CPU runs
+(scalar, AVX2, AVX-512BW, VNNI) equals the int64 product bit for bit, at the int32 accumulator's limit,
+for row counts and output counts that do not fill a register block or a packed block."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from hwc.compiler.sim import int_gemm_c
+
+
+def test_the_installed_package_has_the_kernel():
+    """pip builds the extension with the package (a C compiler is part of the test setup: C simulation
+    needs one too); the scalar path runs on every CPU."""
+    assert int_gemm_c.available()
+    assert "scalar" in int_gemm_c.paths()
+
+
+def _reference(x, off, w, corr, scale):
+    return ((x.astype(np.int64) - int(off)) @ w.astype(np.int64).T + corr) * scale
+
+
+def _limit_case():
+    """Pairs at the accumulator's limit: max|x - o|·Σ|w| = 2^15·(2^16 - 1) = 2^31 - 2^15, both signs."""
+    x = np.full((5, 2), -2.0 ** 15)
+    x[1], x[2], x[3] = (2 ** 15 - 1, 2 ** 15 - 1), (-2 ** 15, 2 ** 15 - 1), (0, -2 ** 15)
+    w = np.array([[-2 ** 15, -(2 ** 15 - 1)], [2 ** 15 - 1, 2 ** 15 - 1], [-2 ** 15, 2 ** 15 - 1]], np.int16)
+    return x, w
+
+
+@pytest.mark.parametrize("path", int_gemm_c.paths() or ["scalar"])
+def test_dense_every_path_is_exact(path):
+    rng = np.random.default_rng(5)
+    x, w = _limit_case()
+    corr = np.zeros(3)
+    assert_array_equal(int_gemm_c.dense(x, 0.0, int_gemm_c.pack(w), 3, corr, 1.0, path), _reference(x, 0, w, corr, 1.0))
+    for rows, k, m in ((1, 1, 1), (3, 16, 5), (67, 33, 17), (130, 64, 33), (9, 290, 64), (4, 7, 48)):
+        off = float(rng.choice([0, 2 ** 15]))
+        x = rng.integers(-2 ** 15, 2 ** 15, (rows, k)) + off
+        w = rng.integers(-40, 41, (m, k)).astype(np.int16)
+        corr = off * w.sum(axis=1, dtype=np.int64).astype(np.float64)
+        y = int_gemm_c.dense(x.astype(np.float64), off, int_gemm_c.pack(w), m, corr, 0.25, path)
+        assert_array_equal(y, _reference(x, off, w, corr, 0.25))
+
+
+@pytest.mark.parametrize("path", int_gemm_c.paths() or ["scalar"])
+def test_conv_every_path_is_exact(path):
+    """Windows read through an index whose last entry is the appended 0 (the padding taps)."""
+    rng = np.random.default_rng(6)
+    for samples, length, p, k, m in ((1, 10, 3, 5, 2), (3, 50, 25, 18, 16), (2, 200, 49, 144, 40)):
+        off = float(rng.choice([0, 2 ** 15]))
+        xz = np.empty((samples, length + 1))
+        xz[:, :-1] = rng.integers(-2 ** 15, 2 ** 15, (samples, length)) + off
+        xz[:, -1] = 0.0
+        idx = rng.integers(0, length + 1, (p, k))
+        w = rng.integers(-20, 21, (m, k)).astype(np.int16)
+        corr = off * w.sum(axis=1, dtype=np.int64).astype(np.float64)
+        y = int_gemm_c.conv(xz, idx, off, int_gemm_c.pack(w), m, corr, 2.0, path)
+        ref = np.stack([_reference(xz[s][idx], off, w, corr, 2.0).T for s in range(samples)])
+        assert_array_equal(y, ref)
+
+
+def test_pack_interleaves_pairs_along_k():
+    w = np.arange(1, 16 * 3 + 1, dtype=np.int16).reshape(16, 3)  # 16 outputs, K = 3 → 2 pairs (one zero)
+    wp = int_gemm_c.pack(w)
+    assert wp.shape == (1, 2, 16, 2)
+    assert_array_equal(wp[0, 0, 4], w[4, :2])
+    assert_array_equal(wp[0, 1, 4], [w[4, 2], 0])
