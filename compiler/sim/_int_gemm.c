@@ -219,36 +219,52 @@ int hwc_int_gemm_dense(const double *x, int64_t rows, int64_t k, double off, con
     return 0;
 }
 
-/* One-group 2-D convolution, per sample s: the window matrix cols[p, i] = xz[s, idx[p, i]] - off (xz: the
-   sample flattened with one 0 appended, which padding taps index; idx [np_, k]), then
-   y[s, m, p] = ((cols @ w)[p, m] + corr[m]) * scale; y [samples, n, np_]. Returns as the dense one. */
-int hwc_int_gemm_conv(const double *xz, int64_t samples, int64_t xlen, const int64_t *idx, int64_t np_,
-                      int64_t k, double off, const int16_t *wp, int64_t k2, int64_t nb, int64_t n,
-                      const double *corr, double scale, double *y, int path) {
+/* One-group 2-D convolution of x [samples, c, h, w] (integer-valued float64), per sample: the image shifted
+   by -off in int16, channels last, inside a border of -off (the padding value 0, shifted); the window matrix
+   row of output pixel p = (a, b) is the kh·kw runs of c channels at (a·sh + i·dh, b·sw + j·dw), i.e. k in the
+   order (i, j, channel), which the weights are packed in; then y[s, m, p] = ((cols @ w)[p, m] + corr[m]) * scale,
+   y [samples, n, oh·ow]. Returns as the dense one. */
+int hwc_int_gemm_conv2d(const double *x, int64_t samples, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                        int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, int64_t pb, int64_t pr,
+                        int64_t oh, int64_t ow, double off, const int16_t *wp, int64_t k2, int64_t nb, int64_t n,
+                        const double *corr, double scale, double *y, int path) {
     kernel_fn kern = kernel_for(path);
-    int64_t lda = 2 * k2, ldc = nb * LANES, pp = (np_ + ROWS - 1) / ROWS * ROWS;
+    int64_t hp = h + pt + pb, wpx = w + pl + pr, np_ = oh * ow, pp = (np_ + ROWS - 1) / ROWS * ROWS;
+    int64_t lda = 2 * k2, ldc = nb * LANES;
+    int16_t *img = malloc(sizeof *img * (size_t)(hp * wpx * c));
     int16_t *a = calloc((size_t)(pp * lda), sizeof *a);  /* the columns past k and rows past np_ stay 0 */
-    int32_t *c = malloc(sizeof *c * (size_t)(pp * ldc));
-    if (!kern || !a || !c) {
-        free(a); free(c);
+    int32_t *acc = malloc(sizeof *acc * (size_t)(pp * ldc));
+    if (!kern || !img || !a || !acc) {
+        free(img); free(a); free(acc);
         return -1;
     }
+    int16_t border = (int16_t)(int32_t)(0.0 - off);
+    for (int64_t i = 0; i < hp * wpx * c; i++)
+        img[i] = border;
     for (int64_t s = 0; s < samples; s++) {
-        const double *src = xz + s * xlen;
-        for (int64_t p = 0; p < np_; p++) {
-            const int64_t *ip = idx + p * k;
-            int16_t *ap = a + p * lda;
-            for (int64_t i = 0; i < k; i++)
-                ap[i] = (int16_t)(int32_t)(src[ip[i]] - off);
-        }
-        kern(a, pp, lda, k2, wp, nb, c, ldc);
+        const double *xs = x + s * c * h * w;
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t r = 0; r < h; r++) {
+                int16_t *dst = img + ((r + pt) * wpx + pl) * c + ch;
+                const double *src = xs + (ch * h + r) * w;
+                for (int64_t q = 0; q < w; q++)
+                    dst[q * c] = (int16_t)(int32_t)(src[q] - off);
+            }
+        for (int64_t oa = 0; oa < oh; oa++)
+            for (int64_t ob = 0; ob < ow; ob++) {
+                int16_t *ap = a + (oa * ow + ob) * lda;
+                for (int64_t i = 0; i < kh; i++)
+                    for (int64_t j = 0; j < kw; j++, ap += c)
+                        memcpy(ap, img + ((oa * sh + i * dh) * wpx + ob * sw + j * dw) * c, sizeof *ap * (size_t)c);
+            }
+        kern(a, pp, lda, k2, wp, nb, acc, ldc);
         double *ys = y + s * n * np_;
         for (int64_t m = 0; m < n; m++) {
             double cm = corr[m];
             for (int64_t p = 0; p < np_; p++)
-                ys[m * np_ + p] = ((double)c[p * ldc + m] + cm) * scale;
+                ys[m * np_ + p] = ((double)acc[p * ldc + m] + cm) * scale;
         }
     }
-    free(a); free(c);
+    free(img); free(a); free(acc);
     return 0;
 }

@@ -200,17 +200,20 @@ _PATCH_INDEX: dict[int, np.ndarray] = {}
 
 
 def conv_int16(x, w16, kshape, strides, dilations, pads, off, corr, scale, dtype, wp=None, m=0):
-    """One group through int16 products, the window matrix built per sample patch-major (cols[p, k]):
-    the C kernel when its packed weights wp (m outputs) are given (sim/int_gemm_c.py), else the numba
-    dot products on w16 (sim/int_gemm.py); None without either or for other than 2-D."""
-    if x.ndim != 4 or (wp is None and not _compiled()):
+    """One group through int16 products: the C kernel when its packed weights wp (m outputs) are given
+    (sim/int_gemm_c.py, windows taken channels-last), else the numba dot products on w16 (sim/int_gemm.py,
+    the window matrix built per sample patch-major, cols[p, k]); None without either or for other than 2-D."""
+    if x.ndim != 4:
+        return None
+    if wp is not None:
+        out_hw = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
+        return int_gemm_c.conv2d(x, kshape, strides, dilations, pads, out_hw, off, wp, m, corr, scale)
+    if not _compiled():
         return None
     xz, idx, (oh, ow) = _windows_of(x, kshape, strides, dilations, pads)
     key = id(idx)  # _INDEX keeps idx alive, so its id names it
     if key not in _PATCH_INDEX:
-        _PATCH_INDEX[key] = np.ascontiguousarray(idx.reshape(-1, oh * ow).T, dtype=np.int64)
-    if wp is not None:
-        return int_gemm_c.conv(xz, _PATCH_INDEX[key], off, wp, m, corr, scale).reshape(x.shape[0], m, oh, ow)
+        _PATCH_INDEX[key] = np.ascontiguousarray(idx.reshape(-1, oh * ow).T)
     return int_gemm.conv(xz, _PATCH_INDEX[key], off, w16, corr, scale, (x.shape[0], w16.shape[0], oh, ow), dtype)
 
 

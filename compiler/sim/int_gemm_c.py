@@ -31,8 +31,7 @@ def _lib():
                 p, i64, d = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
                 lib.hwc_int_gemm_paths.restype = ctypes.c_int
                 lib.hwc_int_gemm_dense.argtypes = [p, i64, i64, d, p, i64, i64, i64, p, d, p, ctypes.c_int]
-                lib.hwc_int_gemm_conv.argtypes = [p, i64, i64, p, i64, i64, d, p, i64, i64, i64, p, d, p,
-                                                  ctypes.c_int]
+                lib.hwc_int_gemm_conv2d.argtypes = [p] + [i64] * 16 + [d, p, i64, i64, i64, p, d, p, ctypes.c_int]
                 break
         _LIB.append(lib)
     return _LIB[0]
@@ -80,13 +79,15 @@ def dense(x: np.ndarray, off: float, wp: np.ndarray, m: int, corr: np.ndarray, s
     return y
 
 
-def conv(xz: np.ndarray, idx: np.ndarray, off: float, wp: np.ndarray, m: int, corr: np.ndarray, scale: float,
-         path: str = "auto") -> np.ndarray:
-    """Per sample the window matrix xz[n, idx] - off [P, K] times the weights: y [N, m, P] in float64."""
-    xz = np.ascontiguousarray(xz, np.float64)
-    idx = np.ascontiguousarray(idx, np.int64)
-    y = np.empty((xz.shape[0], m, idx.shape[0]), np.float64)
-    _check(_lib().hwc_int_gemm_conv(_ptr(xz), xz.shape[0], xz.shape[1], _ptr(idx), idx.shape[0], idx.shape[1], off,
-                                    _ptr(wp), wp.shape[1], wp.shape[0], m, _ptr(corr), scale, _ptr(y), PATHS[path]),
-           path)
+def conv2d(x: np.ndarray, kshape, strides, dilations, pads, out_hw, off: float, wp: np.ndarray, m: int,
+           corr: np.ndarray, scale: float, path: str = "auto") -> np.ndarray:
+    """One-group 2-D convolution of x [N, C, H, W] with weights packed from w [M, KH, KW, C] (k in the order
+    tap row, tap column, channel; `pack(w.reshape(M, -1))`), pads (top, left, bottom, right): y [N, m, OH, OW]
+    in float64."""
+    x = np.ascontiguousarray(x, np.float64)
+    n, c, h, w = x.shape
+    y = np.empty((n, m, *out_hw), np.float64)
+    _check(_lib().hwc_int_gemm_conv2d(_ptr(x), n, c, h, w, *kshape, *strides, *dilations, *pads, *out_hw, off,
+                                      _ptr(wp), wp.shape[1], wp.shape[0], m, _ptr(corr), scale, _ptr(y),
+                                      PATHS[path]), path)
     return y

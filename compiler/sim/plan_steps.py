@@ -150,8 +150,9 @@ class Gemm(Step):
             return None
         w2 = (wi.reshape(wi.shape[0], -1) if self.conv else wi.T).astype(np.int16)
         corr = off * w2.sum(axis=1, dtype=np.int64).astype(np.float64)
-        if c_kernel:
-            return float(off), None, corr, int_gemm_c.pack(w2)
+        if c_kernel:  # a convolution's k in the order (tap row, tap column, channel): sim/int_gemm_c.py conv2d
+            wc = wi.transpose(0, 2, 3, 1).reshape(wi.shape[0], -1) if self.conv else w2
+            return float(off), None, corr, int_gemm_c.pack(wc.astype(np.int16))
         w16 = np.zeros((w2.shape[0], int_gemm.padded(k)), np.int16)
         w16[:, :k] = w2
         return float(off), w16, corr, None

@@ -9,6 +9,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from hwc.compiler.sim import int_gemm_c
+from hwc.compiler.sim.conv_kernels import _windows_of
 
 
 def test_the_installed_package_has_the_kernel():
@@ -45,20 +46,29 @@ def test_dense_every_path_is_exact(path):
         assert_array_equal(y, _reference(x, off, w, corr, 0.25))
 
 
+CONVS = [  # (samples, channels, h, w, outputs, kernel, strides, dilations, pads top, left, bottom, right)
+    (1, 1, 3, 3, 1, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+    (3, 3, 7, 6, 17, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1)),  # odd C: pairs across taps
+    (2, 16, 9, 8, 16, (3, 3), (2, 1), (1, 2), (0, 2, 1, 0)),
+    (2, 5, 6, 7, 40, (4, 2), (2, 2), (1, 1), (2, 1, 1, 2)),
+]
+
+
 @pytest.mark.parametrize("path", int_gemm_c.paths() or ["scalar"])
 def test_conv_every_path_is_exact(path):
-    """Windows read through an index whose last entry is the appended 0 (the padding taps)."""
+    """Padding (the value 0, shifted by the offset), stride, dilation, asymmetric pads, against the int64
+    product over the window index of sim/conv_kernels.py (k in its (channel, row, column) order)."""
     rng = np.random.default_rng(6)
-    for samples, length, p, k, m in ((1, 10, 3, 5, 2), (3, 50, 25, 18, 16), (2, 200, 49, 144, 40)):
+    for n, c, h, w_, m, kernel, strides, dil, pads in CONVS:
         off = float(rng.choice([0, 2 ** 15]))
-        xz = np.empty((samples, length + 1))
-        xz[:, :-1] = rng.integers(-2 ** 15, 2 ** 15, (samples, length)) + off
-        xz[:, -1] = 0.0
-        idx = rng.integers(0, length + 1, (p, k))
-        w = rng.integers(-20, 21, (m, k)).astype(np.int16)
-        corr = off * w.sum(axis=1, dtype=np.int64).astype(np.float64)
-        y = int_gemm_c.conv(xz, idx, off, int_gemm_c.pack(w), m, corr, 2.0, path)
-        ref = np.stack([_reference(xz[s][idx], off, w, corr, 2.0).T for s in range(samples)])
+        x = (rng.integers(-2 ** 15, 2 ** 15, (n, c, h, w_)) + off).astype(np.float64)
+        w = rng.integers(-20, 21, (m, c, *kernel)).astype(np.int16)
+        corr = off * w.reshape(m, -1).sum(axis=1, dtype=np.int64).astype(np.float64)
+        xz, idx, out_hw = _windows_of(x, kernel, strides, dil, pads)
+        ref = np.stack([_reference(xz[s][idx.reshape(-1, out_hw[0] * out_hw[1]).T], off, w.reshape(m, -1), corr, 2.0).T
+                        for s in range(n)]).reshape(n, m, *out_hw)
+        wp = int_gemm_c.pack(w.transpose(0, 2, 3, 1).reshape(m, -1))
+        y = int_gemm_c.conv2d(x, kernel, strides, dil, pads, out_hw, off, wp, m, corr, 2.0, path)
         assert_array_equal(y, ref)
 
 
