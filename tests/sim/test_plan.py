@@ -236,7 +236,8 @@ def int16_kernel(request, monkeypatch):
     """The int16 products through the C kernel (built with the package), or through numba as when the
     extension is missing."""
     if request.param == "c":
-        assert int_gemm_c.available()  # pip builds it with the package (tests/sim/test_int_gemm_c.py)
+        if not int_gemm_c.available():  # built with the package (tests/sim/test_int_gemm_c.py), but the plan
+            pytest.skip("this CPU runs no SIMD path of the C kernel")  # takes it only with AVX2 or better
     else:
         pytest.importorskip("numba")  # without it the kernel is never chosen (the numpy plan runs: tested above)
         monkeypatch.setattr(int_gemm_c, "_LIB", [None])
