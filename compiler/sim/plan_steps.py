@@ -152,7 +152,7 @@ class Gemm(Step):
         corr = off * w2.sum(axis=1, dtype=np.int64).astype(np.float64)
         if c_kernel:  # a convolution's k in the order (tap row, tap column, channel): sim/int_gemm_c.py conv2d
             wc = wi.transpose(0, 2, 3, 1).reshape(wi.shape[0], -1) if self.conv else w2
-            return float(off), None, corr, int_gemm_c.pack(wc.astype(np.int16))
+            return float(off), None, corr, int_gemm_c.Weights(wc.astype(np.int16), corr)
         w16 = np.zeros((w2.shape[0], int_gemm.padded(k)), np.int16)
         w16[:, :k] = w2
         return float(off), w16, corr, None
@@ -170,13 +170,13 @@ class Gemm(Step):
     def compute(self, x):
         a = self.node.attrs
         if self.int16 is not None and (self.compiled or self.int16[3] is not None):
-            off, w16, corr, wp = self.int16
+            off, w16, corr, wc = self.int16
             m = corr.size
             if self.conv:
                 y = conv_int16(x, w16, self.w.shape[2:], a["strides"], a["dilations"], a["pads"], off, corr,
-                               self.scale, self.dtype, wp, m)
-            elif wp is not None:
-                y = int_gemm_c.dense(x.reshape(-1, x.shape[-1]), off, wp, m, corr, self.scale).reshape(*x.shape[:-1], m)
+                               self.scale, self.dtype, wc)
+            elif wc is not None:
+                y = int_gemm_c.dense(x.reshape(-1, x.shape[-1]), off, wc, self.scale).reshape(*x.shape[:-1], m)
             else:
                 y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
                 y = None if y is None else y.reshape(*x.shape[:-1], m)

@@ -36,13 +36,13 @@ def test_dense_every_path_is_exact(path):
     rng = np.random.default_rng(5)
     x, w = _limit_case()
     corr = np.zeros(3)
-    assert_array_equal(int_gemm_c.dense(x, 0.0, int_gemm_c.pack(w), 3, corr, 1.0, path), _reference(x, 0, w, corr, 1.0))
+    assert_array_equal(int_gemm_c.dense(x, 0.0, int_gemm_c.Weights(w, corr), 1.0, path), _reference(x, 0, w, corr, 1.0))
     for rows, k, m in ((1, 1, 1), (3, 16, 5), (67, 33, 17), (130, 64, 33), (9, 290, 64), (4, 7, 48)):
         off = float(rng.choice([0, 2 ** 15]))
         x = rng.integers(-2 ** 15, 2 ** 15, (rows, k)) + off
         w = rng.integers(-40, 41, (m, k)).astype(np.int16)
         corr = off * w.sum(axis=1, dtype=np.int64).astype(np.float64)
-        y = int_gemm_c.dense(x.astype(np.float64), off, int_gemm_c.pack(w), m, corr, 0.25, path)
+        y = int_gemm_c.dense(x.astype(np.float64), off, int_gemm_c.Weights(w, corr), 0.25, path)
         assert_array_equal(y, _reference(x, off, w, corr, 0.25))
 
 
@@ -67,8 +67,8 @@ def test_conv_every_path_is_exact(path):
         xz, idx, out_hw = _windows_of(x, kernel, strides, dil, pads)
         ref = np.stack([_reference(xz[s][idx.reshape(-1, out_hw[0] * out_hw[1]).T], off, w.reshape(m, -1), corr, 2.0).T
                         for s in range(n)]).reshape(n, m, *out_hw)
-        wp = int_gemm_c.pack(w.transpose(0, 2, 3, 1).reshape(m, -1))
-        y = int_gemm_c.conv2d(x, kernel, strides, dil, pads, out_hw, off, wp, m, corr, 2.0, path)
+        wc = int_gemm_c.Weights(w.transpose(0, 2, 3, 1).reshape(m, -1), corr)
+        y = int_gemm_c.conv2d(x, kernel, strides, dil, pads, out_hw, off, wc, 2.0, path)
         assert_array_equal(y, ref)
 
 
