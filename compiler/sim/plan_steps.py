@@ -82,8 +82,11 @@ def _as(a, dtype):
 
 # The numba int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
 # shapes, one thread: Dense K=128 1.2x, 640 1.9x; Conv K=288 1.2x, 576 1.8x; below, BLAS is as fast or faster).
-# The C kernel (sim/int_gemm_c.py) beats BLAS at every K (K = 16 → 64 outputs: 1.3 vs 2.9 ms per 20,000 rows).
+# The C kernel (sim/int_gemm_c.py) beats BLAS at every K of a Dense (K = 16 → 64 outputs: 1.3 vs 2.9 ms per
+# 20,000 rows) and from short reductions on for a Conv: 1.2x at K = 27 (ResNet-8's first layer), 0.55x at K = 9
+# (the digits CNN's one-channel first layer, where copying the windows costs more than the products).
 INT16_MIN_K = {"Dense": 128, "Conv": 256}
+C_INT16_MIN_K = {"Dense": 1, "Conv": 16}
 
 
 class Gemm(Step):
@@ -139,7 +142,7 @@ class Gemm(Step):
         off = int_gemm.int16_offset(lo, hi)
         a = self.node.attrs
         k = w.size // w.shape[axis]
-        c_kernel = int_gemm_c.available()
+        c_kernel = int_gemm_c.available() and k >= C_INT16_MIN_K[self.node.op]
         if (off is None or (k < INT16_MIN_K[self.node.op] and not c_kernel) or w.ndim != (4 if self.conv else 2)
                 or (self.conv and a["group"] != 1)):
             return None

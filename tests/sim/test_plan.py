@@ -282,13 +282,16 @@ INT16_CONVS = [  # (channels in, out, kernel, stride, dilation, pads, signed inp
     (32, 5, (3, 3), (2, 1), (1, 2), [0, 2, 1, 0], True),
     (16, 4, (4, 4), (2, 2), (1, 1), [2, 1, 1, 2], False),  # K = 256, asymmetric padding
     (256, 3, (1, 1), (1, 1), (1, 1), [0, 0, 0, 0], True),  # pointwise
+    (2, 5, (3, 3), (1, 1), (1, 1), [1, 0, 1, 2], False),  # K = 18: only the C kernel takes it
+    (2, 6, (2, 3), (1, 2), (1, 1), [1, 1, 0, 0], True),  # K = 12: neither (float64 BLAS)
 ]
 
 
 @pytest.mark.parametrize("c, m, kernel, strides, dil, pads, signed", INT16_CONVS)
 def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, int16_kernel, monkeypatch):
     """Conv through the int16 window matrix: padding (the value 0 shifted by the offset), stride, dilation,
-    1x1; inputs at the 16-bit extremes; N = 1 and 21 in chunks of 4. A grouped conv keeps the float path."""
+    1x1; inputs at the 16-bit extremes; N = 1 and 21 in chunks of 4. A grouped conv keeps the float path, and
+    so does a short reduction (C_INT16_MIN_K for the C kernel, INT16_MIN_K for numba's)."""
     rng = np.random.default_rng(c + m)
     for group in (1, 2):
         g = Graph("conv16")
@@ -304,7 +307,9 @@ def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, int16_kerne
                                                        (None, m * group, *_out(kernel, strides, dil, pads)))]).output
         g.set_outputs([y])
         g.verify()
-        assert (_gemm_step(g).int16 is not None) == (group == 1)
+        k = c * kernel[0] * kernel[1]
+        min_k = (plan_steps.C_INT16_MIN_K if int16_kernel == "c" else plan_steps.INT16_MIN_K)["Conv"]
+        assert (_gemm_step(g).int16 is not None) == (group == 1 and k >= min_k)
         for n in (1, 21):
             assert _agree(g, _extremes(rng, n * c * 42, 1).reshape(n, c, 7, 6) * 0.25, 4, monkeypatch)
 
