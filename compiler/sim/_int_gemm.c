@@ -51,85 +51,65 @@ static inline int32_t pair_at(const int16_t *p) {
     return v;
 }
 
+/* The micro-steps below keep ROWS x (2 vectors) int32 accumulators in registers (the fixed-count loops
+   unroll at -O3): per pair j, the weights of the outputs are loaded once and each row's pair broadcast. */
 __attribute__((target("avx2"))) static void gemm_avx2(const int16_t *a, int64_t rows, int64_t lda, int64_t k2,
                                                       const int16_t *wp, int64_t nb, int32_t *c, int64_t ldc) {
-    for (int64_t r = 0; r < rows; r += ROWS) {
-        const int16_t *a0 = a + r * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+    for (int64_t r = 0; r < rows; r += ROWS)
         for (int64_t b = 0; b < nb; b++) {
             const int16_t *wb = wp + b * k2 * 2 * LANES;
-            __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00;
-            __m256i s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            __m256i s[ROWS][2];
+            for (int i = 0; i < ROWS; i++)
+                s[i][0] = s[i][1] = _mm256_setzero_si256();
             for (int64_t j = 0; j < k2; j++) {
                 __m256i w0 = _mm256_loadu_si256((const __m256i *)(wb + j * 2 * LANES));
                 __m256i w1 = _mm256_loadu_si256((const __m256i *)(wb + j * 2 * LANES + LANES));
-                __m256i x;
-                x = _mm256_set1_epi32(pair_at(a0 + 2 * j));
-                s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(x, w0));
-                s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(x, w1));
-                x = _mm256_set1_epi32(pair_at(a1 + 2 * j));
-                s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(x, w0));
-                s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(x, w1));
-                x = _mm256_set1_epi32(pair_at(a2 + 2 * j));
-                s20 = _mm256_add_epi32(s20, _mm256_madd_epi16(x, w0));
-                s21 = _mm256_add_epi32(s21, _mm256_madd_epi16(x, w1));
-                x = _mm256_set1_epi32(pair_at(a3 + 2 * j));
-                s30 = _mm256_add_epi32(s30, _mm256_madd_epi16(x, w0));
-                s31 = _mm256_add_epi32(s31, _mm256_madd_epi16(x, w1));
+                for (int i = 0; i < ROWS; i++) {
+                    __m256i x = _mm256_set1_epi32(pair_at(a + (r + i) * lda + 2 * j));
+                    s[i][0] = _mm256_add_epi32(s[i][0], _mm256_madd_epi16(x, w0));
+                    s[i][1] = _mm256_add_epi32(s[i][1], _mm256_madd_epi16(x, w1));
+                }
             }
-            int32_t *cr = c + r * ldc + b * LANES;
-            _mm256_storeu_si256((__m256i *)cr, s00);
-            _mm256_storeu_si256((__m256i *)(cr + 8), s01);
-            _mm256_storeu_si256((__m256i *)(cr + ldc), s10);
-            _mm256_storeu_si256((__m256i *)(cr + ldc + 8), s11);
-            _mm256_storeu_si256((__m256i *)(cr + 2 * ldc), s20);
-            _mm256_storeu_si256((__m256i *)(cr + 2 * ldc + 8), s21);
-            _mm256_storeu_si256((__m256i *)(cr + 3 * ldc), s30);
-            _mm256_storeu_si256((__m256i *)(cr + 3 * ldc + 8), s31);
+            for (int i = 0; i < ROWS; i++) {
+                _mm256_storeu_si256((__m256i *)(c + (r + i) * ldc + b * LANES), s[i][0]);
+                _mm256_storeu_si256((__m256i *)(c + (r + i) * ldc + b * LANES + 8), s[i][1]);
+            }
         }
-    }
 }
 
-/* AVX-512: two blocks (32 outputs) x 4 rows per micro-step where two remain, else one block; MADD adds the
-   pair products of x and w to s (vpmaddwd + vpaddd, or one vpdpwssd with VNNI). */
+/* AVX-512: two blocks (32 outputs) per micro-step where two remain (NB2 = 2), else one; MADD adds the pair
+   products of x and w to s (vpmaddwd + vpaddd, or one vpdpwssd with VNNI). */
+#define STEP_AVX512(MADD, NB2)                                                                                \
+    do {                                                                                                      \
+        const int16_t *wb = wp + b * k2 * 2 * LANES;                                                          \
+        __m512i s[ROWS][NB2];                                                                                 \
+        for (int i = 0; i < ROWS; i++)                                                                        \
+            for (int q = 0; q < NB2; q++)                                                                     \
+                s[i][q] = _mm512_setzero_si512();                                                             \
+        for (int64_t j = 0; j < k2; j++) {                                                                    \
+            __m512i w[NB2];                                                                                   \
+            for (int q = 0; q < NB2; q++)                                                                     \
+                w[q] = _mm512_loadu_si512(wb + (q * k2 + j) * 2 * LANES);                                     \
+            for (int i = 0; i < ROWS; i++) {                                                                  \
+                __m512i x = _mm512_set1_epi32(pair_at(a + (r + i) * lda + 2 * j));                            \
+                for (int q = 0; q < NB2; q++)                                                                 \
+                    s[i][q] = MADD(s[i][q], x, w[q]);                                                         \
+            }                                                                                                 \
+        }                                                                                                     \
+        for (int i = 0; i < ROWS; i++)                                                                        \
+            for (int q = 0; q < NB2; q++)                                                                     \
+                _mm512_storeu_si512(c + (r + i) * ldc + (b + q) * LANES, s[i][q]);                            \
+    } while (0)
+
 #define GEMM_AVX512(NAME, TARGET, MADD)                                                                       \
     __attribute__((target(TARGET))) static void NAME(const int16_t *a, int64_t rows, int64_t lda, int64_t k2,  \
                                                      const int16_t *wp, int64_t nb, int32_t *c, int64_t ldc) { \
         for (int64_t r = 0; r < rows; r += ROWS) {                                                            \
-            const int16_t *a0 = a + r * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;                  \
             int64_t b = 0;                                                                                    \
-            for (; b + 1 < nb; b += 2) {                                                                      \
-                const int16_t *wb = wp + b * k2 * 2 * LANES, *wc = wb + k2 * 2 * LANES;                       \
-                __m512i s00 = _mm512_setzero_si512(), s01 = s00, s10 = s00, s11 = s00;                        \
-                __m512i s20 = s00, s21 = s00, s30 = s00, s31 = s00;                                           \
-                for (int64_t j = 0; j < k2; j++) {                                                            \
-                    __m512i w0 = _mm512_loadu_si512(wb + j * 2 * LANES);                                      \
-                    __m512i w1 = _mm512_loadu_si512(wc + j * 2 * LANES);                                      \
-                    __m512i x;                                                                                \
-                    x = _mm512_set1_epi32(pair_at(a0 + 2 * j)); s00 = MADD(s00, x, w0); s01 = MADD(s01, x, w1); \
-                    x = _mm512_set1_epi32(pair_at(a1 + 2 * j)); s10 = MADD(s10, x, w0); s11 = MADD(s11, x, w1); \
-                    x = _mm512_set1_epi32(pair_at(a2 + 2 * j)); s20 = MADD(s20, x, w0); s21 = MADD(s21, x, w1); \
-                    x = _mm512_set1_epi32(pair_at(a3 + 2 * j)); s30 = MADD(s30, x, w0); s31 = MADD(s31, x, w1); \
-                }                                                                                             \
-                int32_t *cr = c + r * ldc + b * LANES;                                                        \
-                _mm512_storeu_si512(cr, s00); _mm512_storeu_si512(cr + LANES, s01);                           \
-                _mm512_storeu_si512(cr + ldc, s10); _mm512_storeu_si512(cr + ldc + LANES, s11);               \
-                _mm512_storeu_si512(cr + 2 * ldc, s20); _mm512_storeu_si512(cr + 2 * ldc + LANES, s21);       \
-                _mm512_storeu_si512(cr + 3 * ldc, s30); _mm512_storeu_si512(cr + 3 * ldc + LANES, s31);       \
-            }                                                                                                 \
-            if (b < nb) {                                                                                     \
-                const int16_t *wb = wp + b * k2 * 2 * LANES;                                                  \
-                __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;                               \
-                for (int64_t j = 0; j < k2; j++) {                                                            \
-                    __m512i w0 = _mm512_loadu_si512(wb + j * 2 * LANES);                                      \
-                    s0 = MADD(s0, _mm512_set1_epi32(pair_at(a0 + 2 * j)), w0);                                \
-                    s1 = MADD(s1, _mm512_set1_epi32(pair_at(a1 + 2 * j)), w0);                                \
-                    s2 = MADD(s2, _mm512_set1_epi32(pair_at(a2 + 2 * j)), w0);                                \
-                    s3 = MADD(s3, _mm512_set1_epi32(pair_at(a3 + 2 * j)), w0);                                \
-                }                                                                                             \
-                int32_t *cr = c + r * ldc + b * LANES;                                                        \
-                _mm512_storeu_si512(cr, s0); _mm512_storeu_si512(cr + ldc, s1);                               \
-                _mm512_storeu_si512(cr + 2 * ldc, s2); _mm512_storeu_si512(cr + 3 * ldc, s3);                 \
-            }                                                                                                 \
+            for (; b + 1 < nb; b += 2)                                                                        \
+                STEP_AVX512(MADD, 2);                                                                         \
+            if (b < nb)                                                                                       \
+                STEP_AVX512(MADD, 1);                                                                         \
         }                                                                                                     \
     }
 
