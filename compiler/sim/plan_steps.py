@@ -82,18 +82,26 @@ def _as(a, dtype):
 
 # The numba int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
 # shapes, one thread: Dense K=128 1.2x, 640 1.9x; Conv K=288 1.2x, 576 1.8x; below, BLAS is as fast or faster).
-# The C kernel (sim/int_gemm_c.py) beats BLAS at every K of a Dense (K = 16 → 64 outputs: 1.3 vs 2.9 ms per
-# 20,000 rows) and from short reductions on for a Conv: 1.2x at K = 27 (ResNet-8's first layer), 0.55x at K = 9
-# (the digits CNN's one-channel first layer, where copying the windows costs more than the products).
 INT16_MIN_K = {"Dense": 128, "Conv": 256}
-C_INT16_MIN_K = {"Dense": 1, "Conv": 16}
+
+
+def c_int16_pays(op: str, k: int, m: int) -> bool:
+    """Whether the C kernel (sim/int_gemm_c.py) beats float64 BLAS for a reduction of K into M outputs, as
+    measured on one thread (µs per 1,024 rows, VNNI path / BLAS). Dense: K → M 16 → 64 34/61, 64 → 32 50/115,
+    144 → 16 70/156, 256 → 5 114/203, but 32 → 16 26/23, 64 → 10 41/32, 32 → 5 28/13 (converting the input to
+    int16 costs more than a narrow product): from K = 128, or above 16 outputs. Conv (BLAS's path builds a
+    float window matrix too): 1.2x at K = 27 (ResNet-8's first layer), 1.8x at K = 72 (the digits CNN's
+    second), 0.55x at K = 9 (its one-channel first layer, where copying windows costs more than the products)."""
+    if op == "Conv":
+        return k >= 16
+    return k >= 128 or m > 16
 
 
 class Gemm(Step):
     """Dense and Conv: y = x @ (w·2^shift) in the exact float type, then bias + casts in one chain.
     When that type is float64 and the operands fit int16 with an int32 accumulator, the product runs as
-    int16 products instead (same integers): the C kernel at any K (sim/int_gemm_c.py), else the numba
-    dot products when the reduction is long (INT16_MIN_K, sim/int_gemm.py)."""
+    int16 products instead (same integers): the C kernel where it beats BLAS (`c_int16_pays`, sim/int_gemm_c.py),
+    else the numba dot products when the reduction is long (INT16_MIN_K, sim/int_gemm.py)."""
 
     chain_ok = True
 
@@ -142,7 +150,7 @@ class Gemm(Step):
         off = int_gemm.int16_offset(lo, hi)
         a = self.node.attrs
         k = w.size // w.shape[axis]
-        c_kernel = int_gemm_c.available() and k >= C_INT16_MIN_K[self.node.op]
+        c_kernel = int_gemm_c.available() and c_int16_pays(self.node.op, k, w.shape[axis])
         if (off is None or (k < INT16_MIN_K[self.node.op] and not c_kernel) or w.ndim != (4 if self.conv else 2)
                 or (self.conv and a["group"] != 1)):
             return None

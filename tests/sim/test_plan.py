@@ -247,17 +247,20 @@ def int16_kernel(request, monkeypatch):
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
 def test_int16_dense_kernel_at_its_limits(signed, int16_kernel, monkeypatch):
     """The int16 kernel runs exactly when max|x - o|·Σ|w| < 2^31 (o = 0 for a signed 16-bit activation, 2^15
-    for an unsigned one: max|x - o| = 2^15) and, for numba, the reduction is long enough (K = INT16_MIN_K; the C
-    kernel takes any K), and equals the reference bit for bit at the type's extremes, over chunk boundaries
-    (N = 301 in chunks of 64) and N = 1; a K that is not a multiple of the kernels' padding too."""
+    for an unsigned one: max|x - o| = 2^15) and the reduction is long enough (K = INT16_MIN_K for numba; the C
+    kernel from K = 128 or at any K above 16 outputs), and equals the reference bit for bit at the type's
+    extremes, over chunk boundaries (N = 301 in chunks of 64) and N = 1; a K that is not a multiple of the
+    kernels' padding too."""
     k = plan_steps.INT16_MIN_K["Dense"]
+    assert plan_steps.c_int16_pays("Dense", k, 1) and not plan_steps.c_int16_pays("Dense", k - 1, 16)
     rng = np.random.default_rng(1 + signed)
     limit = 2 ** 31 // 2 ** 15  # Σ|w| allowed: below 2^16
-    short = int16_kernel == "c"
-    for kk, l1, chosen in ((k, limit - 1, True), (k, limit, False), (k - 1, limit - 1, short), (3 * k, 20000, True),
-                           (k + 72, 9000, True), (5, 300, short)):  # K = 200: numba pads it to 256 with zeros
-        g = _int16_dense(kk, signed, l1)
-        assert (_gemm_step(g).int16 is not None) == chosen, (kk, l1)
+    wide = int16_kernel == "c"  # more than 16 outputs: the C kernel takes any K
+    for kk, m, l1, chosen in ((k, 6, limit - 1, True), (k, 6, limit, False), (k - 1, 16, limit - 1, False),
+                              (k - 1, 17, limit - 1, wide), (3 * k, 6, 20000, True), (5, 40, 300, wide),
+                              (k + 72, 6, 9000, True)):  # K = 200: numba pads it to 256 with zeros
+        g = _int16_dense(kk, signed, l1, m=m)
+        assert (_gemm_step(g).int16 is not None) == chosen, (kk, m, l1)
         for n in (1, 301):
             assert _agree(g, _extremes(rng, n, kk), 64, monkeypatch)
 
@@ -291,7 +294,7 @@ INT16_CONVS = [  # (channels in, out, kernel, stride, dilation, pads, signed inp
 def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, int16_kernel, monkeypatch):
     """Conv through the int16 window matrix: padding (the value 0 shifted by the offset), stride, dilation,
     1x1; inputs at the 16-bit extremes; N = 1 and 21 in chunks of 4. A grouped conv keeps the float path, and
-    so does a short reduction (C_INT16_MIN_K for the C kernel, INT16_MIN_K for numba's)."""
+    so does a short reduction (`c_int16_pays` for the C kernel, INT16_MIN_K for numba's)."""
     rng = np.random.default_rng(c + m)
     for group in (1, 2):
         g = Graph("conv16")
@@ -308,8 +311,9 @@ def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, int16_kerne
         g.set_outputs([y])
         g.verify()
         k = c * kernel[0] * kernel[1]
-        min_k = (plan_steps.C_INT16_MIN_K if int16_kernel == "c" else plan_steps.INT16_MIN_K)["Conv"]
-        assert (_gemm_step(g).int16 is not None) == (group == 1 and k >= min_k)
+        c_kernel = int16_kernel == "c"
+        long_enough = plan_steps.c_int16_pays("Conv", k, m) if c_kernel else k >= plan_steps.INT16_MIN_K["Conv"]
+        assert (_gemm_step(g).int16 is not None) == (group == 1 and long_enough)
         for n in (1, 21):
             assert _agree(g, _extremes(rng, n * c * 42, 1).reshape(n, c, 7, 6) * 0.25, 4, monkeypatch)
 
