@@ -83,7 +83,17 @@ class Weights:
         self.wp = pack(w)
         self.corr = np.ascontiguousarray(corr, np.float64)
         self.m = w.shape[0]
+        self._address()
+
+    def _address(self) -> None:
         self.args = (_ptr(self.wp), self.wp.shape[1], self.wp.shape[0], self.m, _ptr(self.corr))
+
+    def __getstate__(self):  # a copy or an unpickled object has new buffers: their addresses are taken again
+        return {"wp": self.wp, "corr": self.corr, "m": self.m}
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        self._address()
 
 
 def _check(rc: int, path: str) -> None:

@@ -78,3 +78,16 @@ def test_pack_interleaves_pairs_along_k():
     assert wp.shape == (1, 2, 16, 2)
     assert_array_equal(wp[0, 0, 4], w[4, :2])
     assert_array_equal(wp[0, 1, 4], [w[4, 2], 0])
+
+
+def test_copied_weights_address_their_own_buffers():
+    """A deep copy or an unpickled plan (another process) must not call the kernel with the original's addresses."""
+    import copy
+    import pickle
+
+    w = np.arange(-20, 20, dtype=np.int16).reshape(5, 8)
+    x = np.arange(24, dtype=np.float64).reshape(3, 8)
+    original = int_gemm_c.Weights(w, np.ones(5))
+    for twin in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
+        assert twin.args[0] == twin.wp.__array_interface__["data"][0] != original.args[0]
+        assert_array_equal(int_gemm_c.dense(x, 0.0, twin, 1.0), _reference(x, 0, w, np.ones(5), 1.0))
