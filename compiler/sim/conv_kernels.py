@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import int_gemm
+from . import int_gemm, int_gemm_c
 from .jit import jit_module
 
 
@@ -199,10 +199,16 @@ def _windows_of(x, kshape, strides, dilations, pads):
 _PATCH_INDEX: dict[int, np.ndarray] = {}
 
 
-def conv_int16(x, w16, kshape, strides, dilations, pads, off, corr, scale, dtype):
-    """One group through int16 dot products (sim/int_gemm.py), the window matrix built per sample
-    patch-major (cols[p, k]); None without numba or for other than 2-D."""
-    if x.ndim != 4 or not _compiled():
+def conv_int16(x, w16, kshape, strides, dilations, pads, off, corr, scale, dtype, wc=None):
+    """One group through int16 products: the C kernel when its weights wc (int_gemm_c.Weights) are given
+    (sim/int_gemm_c.py, windows taken channels-last), else the numba dot products on w16 (sim/int_gemm.py,
+    the window matrix built per sample patch-major, cols[p, k]); None without either or for other than 2-D."""
+    if x.ndim != 4:
+        return None
+    if wc is not None:
+        out_hw = _out_size(x, np.empty((1, 1, *kshape)), strides, dilations, pads)
+        return int_gemm_c.conv2d(x, kshape, strides, dilations, pads, out_hw, off, wc, scale)
+    if not _compiled():
         return None
     xz, idx, (oh, ow) = _windows_of(x, kshape, strides, dilations, pads)
     key = id(idx)  # _INDEX keeps idx alive, so its id names it

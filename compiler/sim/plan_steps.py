@@ -20,7 +20,7 @@ from .exact import _depthwise, _direct, _float_type, _grouped
 from .fixed import cast
 from .fixed_ops import _tap_reduce, clip_bounds, from_float_op, run_node, to_float_op
 from .conv_kernels import conv_depthwise, conv_direct, conv_int16, max_pool
-from . import int_gemm
+from . import int_gemm, int_gemm_c
 from .fused import from_float as quantize, run_fused
 from .float_chain import cast_steps, run_steps, simplify
 from ..ir.graph import Node, Value
@@ -80,15 +80,28 @@ def _as(a, dtype):
     return dtype(a) if isinstance(a, float) and not math.isinf(a) else a
 
 
-# The int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
+# The numba int16 kernels (sim/int_gemm.py) beat float64 BLAS from these reduction lengths on (bench/sim_speed.py
 # shapes, one thread: Dense K=128 1.2x, 640 1.9x; Conv K=288 1.2x, 576 1.8x; below, BLAS is as fast or faster).
 INT16_MIN_K = {"Dense": 128, "Conv": 256}
 
 
+def c_int16_pays(op: str, k: int, m: int) -> bool:
+    """Whether the C kernel (sim/int_gemm_c.py) beats float64 BLAS for a reduction of K into M outputs, as
+    measured on one thread (µs per 1,024 rows, VNNI path / BLAS). Dense: K → M 16 → 64 34/61, 64 → 32 50/115,
+    144 → 16 70/156, 256 → 5 114/203, but 32 → 16 26/23, 64 → 10 41/32, 32 → 5 28/13 (converting the input to
+    int16 costs more than a narrow product): from K = 128, or above 16 outputs. Conv (BLAS's path builds a
+    float window matrix too): 1.2x at K = 27 (ResNet-8's first layer), 1.8x at K = 72 (the digits CNN's
+    second), 0.55x at K = 9 (its one-channel first layer, where copying windows costs more than the products)."""
+    if op == "Conv":
+        return k >= 16
+    return k >= 128 or m > 16
+
+
 class Gemm(Step):
     """Dense and Conv: y = x @ (w·2^shift) in the exact float type, then bias + casts in one chain.
-    When that type is float64, the reduction is long (INT16_MIN_K) and the operands fit int16 with an
-    int32 accumulator (sim/int_gemm.py), the product runs as int16 dot products instead (same integers)."""
+    When that type is float64 and the operands fit int16 with an int32 accumulator, the product runs as
+    int16 products instead (same integers): the C kernel where it beats BLAS (`c_int16_pays`, sim/int_gemm_c.py),
+    else the numba dot products when the reduction is long (INT16_MIN_K, sim/int_gemm.py)."""
 
     chain_ok = True
 
@@ -137,7 +150,8 @@ class Gemm(Step):
         off = int_gemm.int16_offset(lo, hi)
         a = self.node.attrs
         k = w.size // w.shape[axis]
-        if (off is None or k < INT16_MIN_K[self.node.op] or w.ndim != (4 if self.conv else 2)
+        c_kernel = int_gemm_c.available() and c_int16_pays(self.node.op, k, w.shape[axis])
+        if (off is None or (k < INT16_MIN_K[self.node.op] and not c_kernel) or w.ndim != (4 if self.conv else 2)
                 or (self.conv and a["group"] != 1)):
             return None
         wi = w << ws
@@ -145,10 +159,14 @@ class Gemm(Step):
             return None
         if max(abs(min(lo, 0) - off), abs(max(hi, 0) - off)) * l1 >= int_gemm.INT32_LIMIT:
             return None
-        w2 = wi.reshape(wi.shape[0], -1) if self.conv else wi.T
+        w2 = (wi.reshape(wi.shape[0], -1) if self.conv else wi.T).astype(np.int16)
+        corr = off * w2.sum(axis=1, dtype=np.int64).astype(np.float64)
+        if c_kernel:  # a convolution's k in the order (tap row, tap column, channel): sim/int_gemm_c.py conv2d
+            wc = wi.transpose(0, 2, 3, 1).reshape(wi.shape[0], -1) if self.conv else w2
+            return float(off), None, corr, int_gemm_c.Weights(wc.astype(np.int16), corr)
         w16 = np.zeros((w2.shape[0], int_gemm.padded(k)), np.int16)
         w16[:, :k] = w2
-        return float(off), w16, off * w16.sum(axis=1, dtype=np.int64).astype(np.float64)
+        return float(off), w16, corr, None
 
     def finish(self) -> None:
         super().finish()
@@ -162,14 +180,17 @@ class Gemm(Step):
 
     def compute(self, x):
         a = self.node.attrs
-        if self.int16 is not None and self.compiled:
-            off, w16, corr = self.int16
-            if not self.conv:
-                y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
-                y = None if y is None else y.reshape(*x.shape[:-1], w16.shape[0])
-            else:
+        if self.int16 is not None and (self.compiled or self.int16[3] is not None):
+            off, w16, corr, wc = self.int16
+            m = corr.size
+            if self.conv:
                 y = conv_int16(x, w16, self.w.shape[2:], a["strides"], a["dilations"], a["pads"], off, corr,
-                               self.scale, self.dtype)
+                               self.scale, self.dtype, wc)
+            elif wc is not None:
+                y = int_gemm_c.dense(x.reshape(-1, x.shape[-1]), off, wc, self.scale).reshape(*x.shape[:-1], m)
+            else:
+                y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
+                y = None if y is None else y.reshape(*x.shape[:-1], m)
             if y is not None:
                 return y
         x = x.astype(self.dtype, copy=False)

@@ -13,7 +13,7 @@ from numpy.testing import assert_array_equal
 
 from hwc.compiler.ir.graph import Graph
 from hwc.compiler.ir.types import F32, FixedType, FloatType, Overflow, Rounding, TensorType
-from hwc.compiler.sim import plan_steps, run
+from hwc.compiler.sim import int_gemm_c, plan_steps, run
 from hwc.compiler.sim.inputs import check_inputs
 from hwc.compiler.sim.plan import Plan, plan_for
 from hwc.compiler.sim.plan_steps import Boundary
@@ -231,28 +231,43 @@ def _extremes(rng, n, k):
     return x.astype(np.float32)
 
 
+@pytest.fixture(params=["c", "numba"])
+def int16_kernel(request, monkeypatch):
+    """The int16 products through the C kernel (built with the package), or through numba as when the
+    extension is missing."""
+    if request.param == "c":
+        if not int_gemm_c.available():  # built with the package (tests/sim/test_int_gemm_c.py), but the plan
+            pytest.skip("this CPU runs no SIMD path of the C kernel")  # takes it only with AVX2 or better
+    else:
+        pytest.importorskip("numba")  # without it the kernel is never chosen (the numpy plan runs: tested above)
+        monkeypatch.setattr(int_gemm_c, "_LIB", [None])
+    return request.param
+
+
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
-def test_int16_dense_kernel_at_its_limits(signed, monkeypatch):
-    """The int16 kernel runs exactly when the reduction is long enough (K = INT16_MIN_K) and max|x - o|·Σ|w|
-    < 2^31 (o = 0 for a signed 16-bit activation, 2^15 for an unsigned one: max|x - o| = 2^15), and equals the
-    reference bit for bit at the type's extremes, over chunk boundaries (N = 301 in chunks of 64) and N = 1;
-    a K that is not a multiple of the kernels' padding too."""
-    pytest.importorskip("numba")  # without it the kernel is never chosen (the numpy plan runs: tested above)
+def test_int16_dense_kernel_at_its_limits(signed, int16_kernel, monkeypatch):
+    """The int16 kernel runs exactly when max|x - o|·Σ|w| < 2^31 (o = 0 for a signed 16-bit activation, 2^15
+    for an unsigned one: max|x - o| = 2^15) and the reduction is long enough (K = INT16_MIN_K for numba; the C
+    kernel from K = 128 or at any K above 16 outputs), and equals the reference bit for bit at the type's
+    extremes, over chunk boundaries (N = 301 in chunks of 64) and N = 1; a K that is not a multiple of the
+    kernels' padding too."""
     k = plan_steps.INT16_MIN_K["Dense"]
+    assert plan_steps.c_int16_pays("Dense", k, 1) and not plan_steps.c_int16_pays("Dense", k - 1, 16)
     rng = np.random.default_rng(1 + signed)
     limit = 2 ** 31 // 2 ** 15  # Σ|w| allowed: below 2^16
-    for kk, l1, chosen in ((k, limit - 1, True), (k, limit, False), (k - 1, limit - 1, False), (3 * k, 20000, True),
-                           (k + 72, 9000, True)):  # K = 200: the kernels pad it to 256 with zeros
-        g = _int16_dense(kk, signed, l1)
-        assert (_gemm_step(g).int16 is not None) == chosen, (kk, l1)
+    wide = int16_kernel == "c"  # more than 16 outputs: the C kernel takes any K
+    for kk, m, l1, chosen in ((k, 6, limit - 1, True), (k, 6, limit, False), (k - 1, 16, limit - 1, False),
+                              (k - 1, 17, limit - 1, wide), (3 * k, 6, 20000, True), (5, 40, 300, wide),
+                              (k + 72, 6, 9000, True)):  # K = 200: numba pads it to 256 with zeros
+        g = _int16_dense(kk, signed, l1, m=m)
+        assert (_gemm_step(g).int16 is not None) == chosen, (kk, m, l1)
         for n in (1, 301):
             assert _agree(g, _extremes(rng, n, kk), 64, monkeypatch)
 
 
-def test_int16_dense_weight_shift_and_every_mode(monkeypatch):
+def test_int16_dense_weight_shift_and_every_mode(int16_kernel, monkeypatch):
     """Per-output weight shifts folded into the int16 weights (refused once one shifted weight leaves int16),
     with the output chain in every rounding × overflow mode."""
-    pytest.importorskip("numba")
     k = plan_steps.INT16_MIN_K["Dense"]
     rng = np.random.default_rng(3)
     for q, o in MODES:
@@ -270,14 +285,16 @@ INT16_CONVS = [  # (channels in, out, kernel, stride, dilation, pads, signed inp
     (32, 5, (3, 3), (2, 1), (1, 2), [0, 2, 1, 0], True),
     (16, 4, (4, 4), (2, 2), (1, 1), [2, 1, 1, 2], False),  # K = 256, asymmetric padding
     (256, 3, (1, 1), (1, 1), (1, 1), [0, 0, 0, 0], True),  # pointwise
+    (2, 5, (3, 3), (1, 1), (1, 1), [1, 0, 1, 2], False),  # K = 18: only the C kernel takes it
+    (2, 6, (2, 3), (1, 2), (1, 1), [1, 1, 0, 0], True),  # K = 12: neither (float64 BLAS)
 ]
 
 
 @pytest.mark.parametrize("c, m, kernel, strides, dil, pads, signed", INT16_CONVS)
-def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, monkeypatch):
+def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, int16_kernel, monkeypatch):
     """Conv through the int16 window matrix: padding (the value 0 shifted by the offset), stride, dilation,
-    1x1; inputs at the 16-bit extremes; N = 1 and 21 in chunks of 4. A grouped conv keeps the float path."""
-    pytest.importorskip("numba")
+    1x1; inputs at the 16-bit extremes; N = 1 and 21 in chunks of 4. A grouped conv keeps the float path, and
+    so does a short reduction (`c_int16_pays` for the C kernel, INT16_MIN_K for numba's)."""
     rng = np.random.default_rng(c + m)
     for group in (1, 2):
         g = Graph("conv16")
@@ -293,7 +310,10 @@ def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, monkeypatch
                                                        (None, m * group, *_out(kernel, strides, dil, pads)))]).output
         g.set_outputs([y])
         g.verify()
-        assert (_gemm_step(g).int16 is not None) == (group == 1)
+        k = c * kernel[0] * kernel[1]
+        c_kernel = int16_kernel == "c"
+        long_enough = plan_steps.c_int16_pays("Conv", k, m) if c_kernel else k >= plan_steps.INT16_MIN_K["Conv"]
+        assert (_gemm_step(g).int16 is not None) == (group == 1 and long_enough)
         for n in (1, 21):
             assert _agree(g, _extremes(rng, n * c * 42, 1).reshape(n, c, 7, 6) * 0.25, 4, monkeypatch)
 
@@ -322,9 +342,11 @@ def test_fused_chain_shifts_after_rounding(q, monkeypatch):
 
 
 def test_int16_step_without_its_kernels_falls_back_to_blas(monkeypatch):
-    """A step that chose the int16 kernels still runs (float64 BLAS, the same bits) when they are not compiled."""
+    """A step that chose the numba int16 kernels (no C kernel) still runs (float64 BLAS, the same bits) when
+    they are not compiled."""
     from hwc.compiler.sim import int_gemm, jit
     pytest.importorskip("numba")
+    monkeypatch.setattr(int_gemm_c, "_LIB", [None])  # as when the extension was not built
     k = plan_steps.INT16_MIN_K["Dense"]
     g = _int16_dense(k, False, 4000)
     assert _gemm_step(g).int16 is not None
