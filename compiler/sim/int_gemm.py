@@ -28,8 +28,9 @@ def _rows16(x, off, x16):
 
 
 def _dots(a, w, acc):
-    """acc[r, m] = Σ_k a[r, k]·w[m, k] in int32: both operands contiguous in k, one reduction per
-    output (an int32 destination keeps the reduction vectorised; a float one did not, 3x slower)."""
+    """acc[r, m] = Σ_k a[r, k]·w[m, k]: both operands contiguous in k, one reduction per output (numba
+    sums the int32 products in int64; the plan's proven bound < 2^31 makes the int32 store exact; an
+    integer destination keeps the reduction vectorised, a float one did not, 3x slower)."""
     for r in range(a.shape[0]):
         ar = a[r]
         for m in range(w.shape[0]):
