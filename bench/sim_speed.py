@@ -82,7 +82,7 @@ def _measure(label, model_path, x, cal, wbits=8, abits=16) -> tuple:
     sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     plan_for(c.graph)  # builds the plan with the compiled kernels: numba loaded, as a long-running user has it
-    simulate(c.graph, [x[:2]], mode="fixed")  # (simulate alone loads numba only for batches >= JIT_MIN_ELEMS)
+    simulate(c.graph, [x[:2]], mode="fixed")  # (simulate loads numba itself once a graph has seen JIT_MIN_ELEMS values)
     cpu_s, wall_s, cpu_o, wall_o = interleaved(lambda: simulate(c.graph, [x], mode="fixed"),
                                                lambda: sess.run(None, {name: x}))
     gemm = _gemm_cpu(c.graph, x)
