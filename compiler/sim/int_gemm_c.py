@@ -82,42 +82,51 @@ class Weights:
     def __init__(self, w: np.ndarray, corr: np.ndarray):
         self.wp = pack(w)
         self.corr = np.ascontiguousarray(corr, np.float64)
-        self.m = w.shape[0]
+        self.m, self.k = w.shape
         self._address()
 
     def _address(self) -> None:
         self.args = (_ptr(self.wp), self.wp.shape[1], self.wp.shape[0], self.m, _ptr(self.corr))
 
     def __getstate__(self):  # a copy or an unpickled object has new buffers: their addresses are taken again
-        return {"wp": self.wp, "corr": self.corr, "m": self.m}
+        return {"wp": self.wp, "corr": self.corr, "m": self.m, "k": self.k}
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
         self._address()
 
 
-def _check(rc: int, path: str) -> None:
-    if rc != 0:
+def _call(fn: str, path: str, *args) -> bool:
+    """Run the library's `fn`; False (the caller falls back to BLAS) when path is "auto" and the library is
+    missing (a plan unpickled on another host) or the call fails (out of memory); an explicit path raises."""
+    lib = _lib()
+    rc = getattr(lib, fn)(*args, PATHS[path]) if lib is not None else -1
+    if rc != 0 and path != "auto":
         raise RuntimeError(f"int16 kernel path {path!r} is not available on this CPU (or out of memory)")
+    return rc == 0
 
 
-def dense(x: np.ndarray, off: float, w: Weights, scale: float, path: str = "auto") -> np.ndarray:
-    """y [R, M] = ((x - off) @ w.T + corr)·scale in float64, x [R, K] float64 (K the weights' reduction)."""
+def dense(x: np.ndarray, off: float, w: Weights, scale: float, path: str = "auto") -> np.ndarray | None:
+    """y [R, M] = ((x - off) @ w.T + corr)·scale in float64, x [R, K] float64 (K the weights' reduction);
+    None when the kernel cannot run (see `_call`)."""
     x = np.ascontiguousarray(x, np.float64)
+    if x.shape[1] != w.k:  # the kernel reads K columns per row of x: a mismatch would read past the row
+        raise ValueError(f"x has {x.shape[1]} columns, the weights {w.k}")
     y = np.empty((x.shape[0], w.m), np.float64)
-    _check(_lib().hwc_int_gemm_dense(_ptr(x), x.shape[0], x.shape[1], off, *w.args, scale, _ptr(y), PATHS[path]),
-           path)
-    return y
+    ok = _call("hwc_int_gemm_dense", path, _ptr(x), x.shape[0], x.shape[1], off, *w.args, scale, _ptr(y))
+    return y if ok else None
 
 
 def conv2d(x: np.ndarray, kshape, strides, dilations, pads, out_hw, off: float, w: Weights, scale: float,
-           path: str = "auto") -> np.ndarray:
+           path: str = "auto") -> np.ndarray | None:
     """One-group 2-D convolution of x [N, C, H, W] with Weights of w [M, KH, KW, C] (k in the order tap row,
     tap column, channel: `Weights(w.reshape(M, -1), corr)`), pads (top, left, bottom, right): y [N, M, OH, OW]
-    in float64."""
+    in float64; None when the kernel cannot run (see `_call`)."""
     x = np.ascontiguousarray(x, np.float64)
     n, c, h, wd = x.shape
+    if c * kshape[0] * kshape[1] != w.k:
+        raise ValueError(f"{c} channels x {kshape[0]}x{kshape[1]} taps, the weights reduce over {w.k}")
     y = np.empty((n, w.m, *out_hw), np.float64)
-    _check(_lib().hwc_int_gemm_conv2d(_ptr(x), n, c, h, wd, *kshape, *strides, *dilations, *pads, *out_hw, off,
-                                      *w.args, scale, _ptr(y), PATHS[path]), path)
-    return y
+    ok = _call("hwc_int_gemm_conv2d", path, _ptr(x), n, c, h, wd, *kshape, *strides, *dilations, *pads, *out_hw, off,
+               *w.args, scale, _ptr(y))
+    return y if ok else None

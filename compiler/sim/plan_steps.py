@@ -187,10 +187,11 @@ class Gemm(Step):
                 y = conv_int16(x, w16, self.w.shape[2:], a["strides"], a["dilations"], a["pads"], off, corr,
                                self.scale, self.dtype, wc)
             elif wc is not None:
-                y = int_gemm_c.dense(x.reshape(-1, x.shape[-1]), off, wc, self.scale).reshape(*x.shape[:-1], m)
+                y = int_gemm_c.dense(x.reshape(-1, x.shape[-1]), off, wc, self.scale)
             else:
                 y = int_gemm.dense(x.reshape(-1, x.shape[-1]), off, w16, corr, self.scale, self.dtype)
-                y = None if y is None else y.reshape(*x.shape[:-1], m)
+            if y is not None and not self.conv:
+                y = y.reshape(*x.shape[:-1], m)
             if y is not None:
                 return y
         x = x.astype(self.dtype, copy=False)

@@ -91,3 +91,20 @@ def test_copied_weights_address_their_own_buffers():
     for twin in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
         assert twin.args[0] == twin.wp.__array_interface__["data"][0] != original.args[0]
         assert_array_equal(int_gemm_c.dense(x, 0.0, twin, 1.0), _reference(x, 0, w, np.ones(5), 1.0))
+
+
+def test_a_reduction_other_than_the_weights_is_refused_before_the_kernel_reads():
+    w = int_gemm_c.Weights(np.ones((3, 8), np.int16), np.zeros(3))
+    with pytest.raises(ValueError, match="7 columns, the weights 8"):
+        int_gemm_c.dense(np.zeros((2, 7)), 0.0, w, 1.0)
+    with pytest.raises(ValueError, match="reduce over 8"):
+        int_gemm_c.conv2d(np.zeros((1, 3, 4, 4)), (1, 1), (1, 1), (1, 1), (0, 0, 0, 0), (4, 4), 0.0, w, 1.0)
+
+
+def test_without_the_library_auto_returns_none_and_an_explicit_path_raises(monkeypatch):
+    """A plan unpickled on a host without the extension falls back to BLAS (None), not a crash."""
+    w = int_gemm_c.Weights(np.ones((3, 8), np.int16), np.zeros(3))
+    monkeypatch.setattr(int_gemm_c, "_lib", lambda: None)
+    assert int_gemm_c.dense(np.zeros((2, 8)), 0.0, w, 1.0) is None
+    with pytest.raises(RuntimeError, match="not available"):
+        int_gemm_c.dense(np.zeros((2, 8)), 0.0, w, 1.0, "scalar")
