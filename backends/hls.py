@@ -32,14 +32,14 @@ from ..compiler.summary import format_rows, layer_rows, pruning_line, quant_line
 
 from .base import Backend, CompileResult, VerifyReport, write_manifest
 from .hls_vendor import Vendor
-from .hls_data import host_inputs, random_inputs, read_rows, reference, write_rows
+from .hls_data import random_inputs, read_rows, reference, tb_inputs, write_rows
 from .hls_project import KERNEL_HEADERS, TOP, Project, comment, emitted_nodes
 
 # g++ flags of the C simulation: -DNDEBUG (ap_private asserts on casts that drop more bits than the
 # source has) and GCC 12's access warnings off (quadratic in the size of large constant initialisers).
 # The standard headers the testbench includes (templates/project/test.cpp.j2), precompiled with the rest.
 TB_STD_HEADERS = ("cstdio", "cstdlib", "fstream", "sstream", "string", "vector")
-CSIM_FLAGS = ("-std=c++14", "-O1", "-DNDEBUG", "-Wno-free-nonheap-object", "-Wno-mismatched-dealloc",
+CSIM_FLAGS = ("-std=c++14", "-O1", "-DNDEBUG", "-DHWC_TB_MANTISSAS", "-Wno-free-nonheap-object", "-Wno-mismatched-dealloc",
               "-Wno-mismatched-new-delete")
 
 
@@ -98,7 +98,7 @@ class HlsBackend(Backend):
         t_sim = time.perf_counter() - t0
         work = Path(tempfile.mkdtemp(prefix="hwc-verify-"))
         try:
-            write_rows(work / "inputs.dat", host_inputs(g, xs))
+            write_rows(work / "inputs.dat", tb_inputs(g, xs, kept))
             write_rows(work / "expected.dat", expected)
             t0 = time.perf_counter()
             with status("building the testbench with g++"):
@@ -158,8 +158,7 @@ class HlsBackend(Backend):
         if manifest["options"].get("io") != "parallel":
             return ""
         exe = self._build(outdir, manifest, trace=True)
-        one = [x[sample:sample + 1] for x in xs]
-        write_rows(work / "one_in.dat", host_inputs(g, one))
+        write_rows(work / "one_in.dat", tb_inputs(g, xs, kept)[sample:sample + 1])
         (work / "trace").mkdir(exist_ok=True)
         subprocess.run([str(exe), str(work / "one_in.dat"), str(work / "expected.dat")], capture_output=True, cwd=work,
                        timeout=600, preexec_fn=_big_stack)

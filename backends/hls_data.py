@@ -45,6 +45,26 @@ def host_inputs(g: Graph, xs: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(cols, axis=1)
 
 
+def mantissa_inputs(g: Graph) -> bool:
+    """Whether the C simulation reads the inputs as integer mantissas (the testbench built with
+    -DHWC_TB_MANTISSAS, as `hwc verify` builds it): every input type's mantissa is an exact double and
+    fits a `long long`. The testbench then skips the double -> fixed conversion, g++'s costliest
+    instantiation in it; the simulator's FromFloat gives the mantissas."""
+    return all(v.uses[0].node.output.type.elem.width <= 53 for v in g.inputs)
+
+
+def host_mantissas(g: Graph, kept: dict) -> np.ndarray:
+    """The inputs' mantissas as the simulator quantized them (kept: reference()'s values), flattened per
+    sample and concatenated over inputs."""
+    cols = [np.asarray(kept[v.uses[0].node.output.name]) for v in g.inputs]
+    return np.concatenate([c.reshape(len(c), -1) for c in cols], axis=1).astype(np.int64)
+
+
+def tb_inputs(g: Graph, xs: list[np.ndarray], kept: dict) -> np.ndarray:
+    """The rows the C simulation's testbench reads: mantissas when mantissa_inputs(g), else host_inputs."""
+    return host_mantissas(g, kept) if mantissa_inputs(g) else host_inputs(g, xs)
+
+
 def reference(g: Graph, xs: list[np.ndarray]) -> tuple[np.ndarray, dict]:
     """The simulator's outputs as exact doubles of the fixed-point values the top function produces
     (before any output scale), and every value it computed."""
@@ -59,7 +79,9 @@ def reference(g: Graph, xs: list[np.ndarray]) -> tuple[np.ndarray, dict]:
 
 
 def rows_text(a: np.ndarray) -> str:
-    return "".join(" ".join(repr(float(v)) for v in row) + "\n" for row in a)
+    """One row per line: integers as integers, anything else as the shortest exact double."""
+    fmt = (lambda v: str(int(v))) if np.asarray(a).dtype.kind in "iu" else (lambda v: repr(float(v)))
+    return "".join(" ".join(fmt(v) for v in row) + "\n" for row in a)
 
 
 def write_rows(path: Path, a: np.ndarray) -> None:

@@ -18,7 +18,7 @@ from ..compiler.ir.types import FixedType
 from ..compiler.summary import format_rows, layer_rows
 
 from .hls_layers import Emitter, Layer, array_def, fixed_values, per_sample, size, stream_shape
-from .hls_data import host_inputs, random_inputs, reference, rows_text
+from .hls_data import host_inputs, host_mantissas, mantissa_inputs, random_inputs, reference, rows_text
 from .hls_units import group_layers, wrap
 from .hls_vendor import Vendor
 
@@ -338,12 +338,15 @@ class Project:
             out_vals.append({"name": name, "ctype": t, "size": size(src), "offset": o2})
             o2 += size(src)
         files[f"tb/{TOP}_test.cpp"] = env.get_template("project/test.cpp.j2").render(
-            {**ctx, "inputs": in_vals, "outputs": out_vals, "n_in_total": offset, "n_out_total": o2, "call": self._tb_call()})
+            {**ctx, "inputs": in_vals, "outputs": out_vals, "n_in_total": offset, "n_out_total": o2, "call": self._tb_call(),
+             "mantissas": mantissa_inputs(self.g)})
         vendor_files = self._vendor_files(env, ctx, part, clock)
         files.update({k: v for k, v, _ in vendor_files})
         xs = random_inputs(self.g, self.tb_samples, seed=1)
-        expected, _ = reference(self.g, xs)
+        expected, kept = reference(self.g, xs)
         files["tb_data/inputs.dat"] = rows_text(host_inputs(self.g, xs))
+        if mantissa_inputs(self.g):  # what `hwc verify`'s build of the testbench reads by default
+            files["tb_data/input_mantissas.dat"] = rows_text(host_mantissas(self.g, kept))
         files["tb_data/expected.dat"] = rows_text(expected)
         files["README.md"] = env.get_template("project/README.md.j2").render({
             **ctx, "source": comment(source), "target": target, "io": self.io, "strategy": self.strategy,

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from .hls_text import Layer
 
 LAYER_CHARS = 100_000  # characters of constant arrays that cost g++ about one kernel instantiation
-PART_COST = 20.0  # cost units per translation unit (a Dense layer and its ReLU cost about 0.4 s of g++ at -O1)
+# cost units per translation unit. Measured after the raw-mantissa kernels (g++ -O1, CPU s): a part pays
+# ~0.3 s for its first kernel's ap_types instantiations, each further Dense+ReLU ~0.15 s; the testbench
+# ~0.5 s and the top ~0.1 s run beside it on the second core. So a small model's one part (digits MLP:
+# 0.74 s) already ends with testbench + top, and the autoencoder's two parts (1.0 s each) beat one (1.8 s)
+# and three (~0.75 s each plus the testbench on two cores).
+PART_COST = 20.0
 MAX_PARTS = 8
 
 

@@ -102,10 +102,10 @@ def prepare(model: str, test: str, work: Path):
 def samples_per_second(exe: str, g, x: np.ndarray, work: Path) -> tuple[float, int]:
     """The C simulation on x: samples/s, and its mismatches against the bit-accurate simulator."""
     from hwc.backends.hls import _big_stack
-    from hwc.backends.hls_data import host_inputs, reference, write_rows
+    from hwc.backends.hls_data import reference, tb_inputs, write_rows
 
-    expected, _ = reference(g, [x])
-    write_rows(work / "in.dat", host_inputs(g, [x]))
+    expected, kept = reference(g, [x])
+    write_rows(work / "in.dat", tb_inputs(g, [x], kept))
     write_rows(work / "exp.dat", expected)
     t = time.perf_counter()
     r = subprocess.run([exe, work / "in.dat", work / "exp.dat"], capture_output=True, text=True, cwd=work, preexec_fn=_big_stack)

@@ -118,7 +118,7 @@ def hwc_row(label, model, x, y, calib, options, qonnx_ref, work: Path, pch_cache
     if res.returncode:
         return {"error": res.stderr.strip().splitlines()[-1]}
     from hwc.backends.base import read_manifest
-    from hwc.backends.hls_data import host_inputs, read_rows, reference, write_rows
+    from hwc.backends.hls_data import read_rows, reference, tb_inputs, write_rows
     from hwc.backends.xilinx import XilinxBackend
     from hwc.compiler.ir.serialize import load_graph
 
@@ -128,8 +128,8 @@ def hwc_row(label, model, x, y, calib, options, qonnx_ref, work: Path, pch_cache
     # a cold build, as hls4ml's: an empty object cache; the precompiled header shared by every model
     exe = backend._build(out, read_manifest(out), trace=False, cache_dir=work / "cache", pch_cache=pch_cache)
     t_build = time.perf_counter() - t
-    expected, _ = reference(g, [x])
-    write_rows(work / "in.dat", host_inputs(g, [x]))
+    expected, kept = reference(g, [x])
+    write_rows(work / "in.dat", tb_inputs(g, [x], kept))
     write_rows(work / "exp.dat", expected)
     _, t_run = run([exe, work / "in.dat", work / "exp.dat", work / "out.dat"], cwd=work)
     got = read_rows(work / "out.dat", expected.shape[1])

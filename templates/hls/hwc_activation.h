@@ -40,8 +40,11 @@ void map_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<res
 // max(x, 0)
 template <typename CONFIG_T> struct relu_op {
     template <class data_T, class res_T> static res_T apply(const data_T &x) {
-        data_T zero = 0;
-        res_T y = x > zero ? x : zero;
+        res_T y;
+        if (is_negative(x))
+            set_zero(y);
+        else
+            assign(y, x);
         return y;
     }
 };
@@ -49,7 +52,7 @@ template <typename CONFIG_T> struct relu_op {
 // x >= 0 ? +1 : -1 (a binarised activation; res_T holds both)
 template <typename CONFIG_T> struct bipolar_op {
     template <class data_T, class res_T> static res_T apply(const data_T &x) {
-        res_T y = x >= data_T(0) ? res_T(1) : res_T(-1);
+        res_T y = is_negative(x) ? res_T(-1) : res_T(1);
         return y;
     }
 };
@@ -60,7 +63,7 @@ template <typename CONFIG_T> struct leaky_relu_op {
         const double a = CONFIG_T::alpha;
         typename CONFIG_T::param_t alpha = a;
         res_T y;
-        if (x < data_T(0))
+        if (is_negative(x))
             y = x * alpha;
         else
             y = x;
@@ -149,7 +152,7 @@ template <class data_T, class res_T, typename CONFIG_T> void prelu(const data_T 
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
         HWC_UNROLL
         res_T y;
-        if (data[i] < data_T(0))
+        if (is_negative(data[i]))
             y = data[i] * weight_value<typename CONFIG_T::param_t>(CONFIG_T::slope[i / per]);
         else
             y = data[i];
@@ -166,7 +169,7 @@ void prelu_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<r
         HWC_LOOP_UNROLL
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
             HWC_UNROLL
-            if (x[c] < data_T(0))
+            if (is_negative(x[c]))
                 y[c] = x[c] * weight_value<typename CONFIG_T::param_t>(CONFIG_T::slope[c]);
             else
                 y[c] = x[c];
@@ -207,11 +210,12 @@ void softmax_vector(const data_T x[CONFIG_T::n_in], res_T y[CONFIG_T::n_in]) {
     HWC_LOOP_UNROLL
     for (unsigned j = 1; j < CONFIG_T::n_in; j++) {
         HWC_UNROLL
-        if (x[j] > m) m = x[j];
+        if (greater(x[j], m)) m = x[j];
     }
     HWC_REGISTER exp_t e[CONFIG_T::n_in];
     HWC_ARRAY_PARTITION_COMPLETE(e)
-    sum_t s = 0;
+    sum_t s;
+    set_zero(s);
     HWC_LOOP_UNROLL
     for (unsigned j = 0; j < CONFIG_T::n_in; j++) {
         HWC_UNROLL

@@ -35,7 +35,7 @@ template <typename CONFIG_T> struct dense_index<CONFIG_T, true> {
 template <class data_T, typename CONFIG_T, bool BINARY> struct dense_term {
     static void add(typename CONFIG_T::sum_t acc[], const data_T in[], unsigned k) {
         typedef dense_index<CONFIG_T, CONFIG_T::full_matrix> ix;
-        acc[ix::out(k)] += in[ix::in(k)] * weight_value<typename CONFIG_T::weight_t>(CONFIG_T::weight[k]);
+        accumulate(acc[ix::out(k)], in[ix::in(k)] * weight_value<typename CONFIG_T::weight_t>(CONFIG_T::weight[k]));
     }
 };
 template <class data_T, typename CONFIG_T> struct dense_term<data_T, CONFIG_T, true> {
@@ -45,10 +45,10 @@ template <class data_T, typename CONFIG_T> struct dense_term<data_T, CONFIG_T, t
         typedef typename CONFIG_T::weight_t weight_t;
         typename fixed_type<dt::width, dt::int_bits - fixed_traits<weight_t>::frac_bits, dt::is_signed>::type t;
         copy_bits(t, in[ix::in(k)]);
-        if (weight_value<weight_t>(CONFIG_T::weight[k]) < weight_t(0))
-            acc[ix::out(k)] -= t;
+        if (is_negative(weight_value<weight_t>(CONFIG_T::weight[k])))
+            subtract(acc[ix::out(k)], t);
         else
-            acc[ix::out(k)] += t;
+            accumulate(acc[ix::out(k)], t);
     }
 };
 
@@ -63,8 +63,8 @@ template <typename CONFIG_T> struct dense_shift<CONFIG_T, false> {
 // accum_t(s + accum_t(bias)) (no bias array needed when has_bias is false).
 template <typename CONFIG_T, bool BIAS> struct dense_bias {
     template <class T> static typename CONFIG_T::accum_t apply(const T &s, unsigned o) {
-        typename CONFIG_T::accum_t b = weight_value<typename CONFIG_T::bias_t>(CONFIG_T::bias[o]);
-        typename CONFIG_T::accum_t a = s + b;
+        typename CONFIG_T::accum_t a;
+        assign_sum(a, s, weight_value<typename CONFIG_T::bias_t>(CONFIG_T::bias[o]));
         return a;
     }
 };
@@ -88,7 +88,7 @@ template <class data_T, class res_T, typename CONFIG_T> void dense_core(const da
     HWC_LOOP_UNROLL
     for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
         HWC_UNROLL
-        acc[o] = 0;
+        set_zero(acc[o]);
     }
 
     // latency: R = 1, one fully unrolled step. resource: R pipelined steps of B terms (II = R for the
@@ -113,7 +113,7 @@ template <class data_T, class res_T, typename CONFIG_T> void dense_core(const da
         HWC_UNROLL
         wide_t s = acc[o];
         dense_shift<CONFIG_T, (CONFIG_T::max_shift > 0)>::apply(s, o);
-        out[o] = dense_bias<CONFIG_T, CONFIG_T::has_bias>::apply(s, o);
+        assign(out[o], dense_bias<CONFIG_T, CONFIG_T::has_bias>::apply(s, o));
     }
 }
 

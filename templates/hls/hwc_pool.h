@@ -20,12 +20,13 @@ template <typename CONFIG_T> struct max_pool_op {
         HWC_LOOP_UNROLL
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
             HWC_UNROLL
-            data_T m = 0;  // only if no tap is valid, which ONNX's pads < kernel rules out
+            data_T m;  // 0 only if no tap is valid, which ONNX's pads < kernel rules out
+            set_zero(m);
             bool any = false;
             HWC_LOOP_UNROLL
             for (unsigned t = 0; t < T; t++) {
                 HWC_UNROLL
-                if (valid[c * T + t] && (!any || win[c * T + t] > m)) {
+                if (valid[c * T + t] && (!any || greater(win[c * T + t], m))) {
                     m = win[c * T + t];
                     any = true;
                 }
@@ -57,7 +58,8 @@ template <typename CONFIG_T> struct avg_pool_op {
         HWC_LOOP_UNROLL
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
             HWC_UNROLL
-            sum_t s = 0;
+            sum_t s;
+            set_zero(s);
             HWC_LOOP_UNROLL
             for (unsigned t = 0; t < G::taps; t++) {
                 HWC_UNROLL
@@ -113,7 +115,7 @@ void global_max_pool(const data_T data[CONFIG_T::n_chan * CONFIG_T::n_in], res_T
         HWC_LOOP_UNROLL
         for (unsigned i = 1; i < CONFIG_T::n_in; i++) {
             HWC_UNROLL
-            if (data[c * CONFIG_T::n_in + i] > m) m = data[c * CONFIG_T::n_in + i];
+            if (greater(data[c * CONFIG_T::n_in + i], m)) m = data[c * CONFIG_T::n_in + i];
         }
         res[c] = m;
     }
@@ -131,7 +133,8 @@ void global_avg_pool(const data_T data[CONFIG_T::n_chan * CONFIG_T::n_in], res_T
     HWC_LOOP_PIPELINE(1)
     for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
         HWC_PIPELINE(1)
-        typename global_sum<data_T, CONFIG_T>::type s = 0;
+        typename global_sum<data_T, CONFIG_T>::type s;
+        set_zero(s);
         HWC_LOOP_UNROLL
         for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
             HWC_UNROLL
@@ -152,7 +155,7 @@ void global_max_pool_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stre
         HWC_LOOP_UNROLL
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++) {
             HWC_UNROLL
-            if (p[c] > m[c]) m[c] = p[c];
+            if (greater(p[c], m[c])) m[c] = p[c];
         }
     }
     array<res_T, CONFIG_T::n_chan> y;
@@ -163,7 +166,7 @@ void global_max_pool_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stre
 template <class data_T, class res_T, typename CONFIG_T>
 void global_avg_pool_stream(stream<array<data_T, CONFIG_T::n_chan> > &data, stream<array<res_T, CONFIG_T::n_chan> > &res) {
     typename global_sum<data_T, CONFIG_T>::type s[CONFIG_T::n_chan];
-    for (unsigned c = 0; c < CONFIG_T::n_chan; c++) s[c] = 0;
+    for (unsigned c = 0; c < CONFIG_T::n_chan; c++) set_zero(s[c]);
     HWC_LOOP_PIPELINE(1)
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
         HWC_PIPELINE(1)

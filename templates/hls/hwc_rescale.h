@@ -47,6 +47,11 @@ void rescale(const data_T data[CONFIG_T::n_outer * CONFIG_T::n_chan * CONFIG_T::
 template <class res_T, unsigned N> void from_float(const double data[N], res_T res[N]) {
     for (unsigned i = 0; i < N; i++) res[i] = from_double<res_T>(data[i]);
 }
+// The testbench of `hwc verify` (-DHWC_TB_MANTISSAS) instead reads the mantissas hwc's simulator
+// computed: res[i]'s bits := data[i] (no conversion instantiated).
+template <class res_T, unsigned N> void from_mantissa(const long long data[N], res_T res[N]) {
+    for (unsigned i = 0; i < N; i++) set_mantissa(res[i], data[i]);
+}
 template <class data_T, unsigned N> void to_float(const data_T data[N], double res[N]) {
     for (unsigned i = 0; i < N; i++) res[i] = to_double(data[i]);
 }

@@ -36,7 +36,8 @@ void matmul(const a_T a[], const b_T b[], res_T res[]) {
             HWC_LOOP_UNROLL
             for (unsigned j = 0; j < N; j++) {
                 HWC_UNROLL
-                accum_t acc = 0;
+                accum_t acc;
+                set_zero(acc);
                 HWC_LOOP_UNROLL
                 for (unsigned k = 0; k < K; k++) {
                     HWC_UNROLL

@@ -159,6 +159,82 @@ inline void set_mantissa(ap_fixed_base<W, I, S, Q, O, N> &v, M m) {
     v.V = m;
 }
 
+// v := 0 (every bit clear): the mantissa, not `v = 0`, whose int constructor instantiates a full
+// quantize/overflow conversion from ap_fixed<32,32> per type.
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N> inline void set_zero(ap_fixed_base<W, I, S, Q, O, N> &v) {
+    v.V = 0;
+}
+
+// a > b for two values of one type: their mantissas compared (ap_fixed's operator> first widens both).
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N>
+inline bool greater(const ap_fixed_base<W, I, S, Q, O, N> &a, const ap_fixed_base<W, I, S, Q, O, N> &b) {
+    return a.V > b.V;
+}
+
+// acc += p and acc -= p. When the fractions line up (no rounding) and acc wraps, this is the sum of the
+// mantissas modulo 2^W: done on the raw members (ap_int addition of the same bits), where operator+=
+// instantiates a widened sum type and its conversion back per pair of types. Otherwise ap_fixed's own.
+template <bool RAW> struct accumulate_op {
+    template <class A, class P> static void add(A &acc, const P &p) { acc.V += p.V; }
+    template <class A, class P> static void sub(A &acc, const P &p) { acc.V -= p.V; }
+};
+template <> struct accumulate_op<false> {
+    template <class A, class P> static void add(A &acc, const P &p) { acc += p; }
+    template <class A, class P> static void sub(A &acc, const P &p) { acc -= p; }
+};
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2>
+struct accumulate_raw {
+    static const bool value = O == AP_WRAP && W - I == W2 - I2 && W <= 64 && W2 <= 64;
+};
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2>
+inline void accumulate(ap_fixed_base<W, I, S, Q, O, N> &acc, const ap_fixed_base<W2, I2, S2, Q2, O2, N2> &p) {
+    accumulate_op<accumulate_raw<W, I, S, Q, O, N, W2, I2, S2, Q2, O2, N2>::value>::add(acc, p);
+}
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2>
+inline void subtract(ap_fixed_base<W, I, S, Q, O, N> &acc, const ap_fixed_base<W2, I2, S2, Q2, O2, N2> &p) {
+    accumulate_op<accumulate_raw<W, I, S, Q, O, N, W2, I2, S2, Q2, O2, N2>::value>::sub(acc, p);
+}
+
+// a := A(s + A(b)) (the Dense bias step: b cast into a's type, added exactly, the total cast once). When
+// all three share a's fraction and a wraps, both casts are "keep the low W bits": the mantissas added
+// modulo 2^W on the raw members. Otherwise ap_fixed's own conversions and sum.
+template <bool RAW> struct assign_sum_op {
+    template <class A, class T, class B> static void apply(A &a, const T &s, const B &b) {
+        a.V = s.V;
+        a.V += b.V;
+    }
+};
+template <> struct assign_sum_op<false> {
+    template <class A, class T, class B> static void apply(A &a, const T &s, const B &b) {
+        A bb = b;
+        a = s + bb;
+    }
+};
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2,
+          int W3, int I3, bool S3, ap_q_mode Q3, ap_o_mode O3, int N3>
+inline void assign_sum(ap_fixed_base<W, I, S, Q, O, N> &a, const ap_fixed_base<W2, I2, S2, Q2, O2, N2> &s,
+                       const ap_fixed_base<W3, I3, S3, Q3, O3, N3> &b) {
+    assign_sum_op<O == AP_WRAP && W - I == W2 - I2 && W - I == W3 - I3 && W <= 64 && W2 <= 64 && W3 <= 64>::apply(a, s, b);
+}
+
+// dst = src (dst's rounding and overflow). Between types that differ only in their modes (same W, I and
+// sign) nothing rounds or overflows: the bits are copied, without instantiating the conversion.
+template <bool RAW> struct assign_op {
+    template <class D, class T> static void apply(D &dst, const T &src) { dst.V = src.V; }
+};
+template <> struct assign_op<false> {
+    template <class D, class T> static void apply(D &dst, const T &src) { dst = src; }
+};
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2>
+inline void assign(ap_fixed_base<W, I, S, Q, O, N> &dst, const ap_fixed_base<W2, I2, S2, Q2, O2, N2> &src) {
+    assign_op<W == W2 && I == I2 && S == S2>::apply(dst, src);
+}
+
+// x < 0: the sign bit (ap_fixed's is_neg()), where `x < T(0)` would convert 0 and widen both sides.
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N> inline bool is_negative(const ap_fixed_base<W, I, S, Q, O, N> &x) {
+    return x.is_neg();
+}
+
 #else  // HWC_INTEL
 template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O>
 struct fixed_traits<ac_fixed<W, I, S, Q, O> > : fixed_traits_base<W, I, S> {};
@@ -181,6 +257,27 @@ template <class T> inline void shift_left(T &x, unsigned n) { x <<= ac_int<32, f
 template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O, class M>
 inline void set_mantissa(ac_fixed<W, I, S, Q, O> &v, M m) {
     v.set_slc(0, ac_int<W, S>(m));
+}
+
+template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O> inline void set_zero(ac_fixed<W, I, S, Q, O> &v) {
+    set_mantissa(v, 0);
+}
+
+template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O>
+inline bool greater(const ac_fixed<W, I, S, Q, O> &a, const ac_fixed<W, I, S, Q, O> &b) {
+    return a > b;
+}
+
+template <class A, class P> inline void accumulate(A &acc, const P &p) { acc += p; }
+template <class A, class P> inline void subtract(A &acc, const P &p) { acc -= p; }
+template <class D, class T> inline void assign(D &dst, const T &src) { dst = src; }
+template <class A, class T, class B> inline void assign_sum(A &a, const T &s, const B &b) {
+    A bb = b;
+    a = s + bb;
+}
+
+template <int W, int I, bool S, ac_q_mode Q, ac_o_mode O> inline bool is_negative(const ac_fixed<W, I, S, Q, O> &x) {
+    return S && x[W - 1];
 }
 #endif
 

@@ -54,7 +54,10 @@ void gather_window(const SRC &src, unsigned oh, unsigned ow, data_T win[], bool 
                 bool in = iy >= 0 && iy < int(CONFIG_T::in_height) && ix >= 0 && ix < int(CONFIG_T::in_width);
                 unsigned t = (c * CONFIG_T::kernel_height + ky) * CONFIG_T::kernel_width + kx;
                 valid[t] = in;
-                win[t] = in ? src.at(c, iy, ix) : data_T(0);
+                if (in)
+                    win[t] = src.at(c, iy, ix);
+                else
+                    set_zero(win[t]);
             }
         }
     }

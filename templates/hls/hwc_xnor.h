@@ -37,11 +37,10 @@ void dense_xnor(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out]) {
         HWC_UNROLL
         x[j] = 0;
     }
-    const data_T zero = 0;
     HWC_LOOP_UNROLL
     for (unsigned k = 0; k < CONFIG_T::n_in; k++) {
         HWC_UNROLL
-        if (data[k] >= zero) x[k / 32] |= 1u << (k % 32);
+        if (!is_negative(data[k])) x[k / 32] |= 1u << (k % 32);
     }
     typedef fixed_traits<sum_t> st;
     typedef typename fixed_type<32, 32 - st::frac_bits, true>::type dot_t;

@@ -112,6 +112,38 @@ def test_corrupted_expected_value_fails_the_testbench(tmp_path):
     assert bad.returncode == 1 and "sample 3 output 7" in bad.stdout and "1 mismatches" in bad.stdout
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_testbench_reads_mantissas_in_hwc_builds_and_floats_in_vendor_builds(tmp_path, target):
+    """`hwc verify` builds the testbench with -DHWC_TB_MANTISSAS: it reads the simulator's input mantissas
+    (tb_data/input_mantissas.dat by default), no double -> fixed conversion. Built without it (the vendor
+    tool's C simulation) it reads the readable tb_data/inputs.dat. Both run every sample bit-exactly, with
+    the same outputs."""
+    out = tmp_path / "prj"
+    assert hwc("compile", HW_EXAMPLES / "digits_mlp" / "model.onnx", "--target", target, "--wbits", "4",
+               "--calib", DIGITS_CALIB["mlp"], "-o", out).returncode == 0
+    from hwc.backends.base import read_manifest
+    from hwc.backends.hls import CSIM_FLAGS
+    from hwc.backends.intel import IntelBackend
+    from hwc.backends.xilinx import XilinxBackend
+
+    backend = XilinxBackend() if target == "xilinx" else IntelBackend()
+    n = len((out / "tb_data" / "inputs.dat").read_text().splitlines())
+    mant = np.loadtxt(out / "tb_data" / "input_mantissas.dat", dtype=np.int64)
+    assert mant.shape == (n, 64) and mant.min() >= 0 and mant.max() > 1  # unsigned input type, not the floats
+    got = {}
+    for name, flags, inputs in (("mantissas", CSIM_FLAGS, "input_mantissas.dat"),
+                                ("floats", tuple(f for f in CSIM_FLAGS if f != "-DHWC_TB_MANTISSAS"), "inputs.dat")):
+        exe = backend._build(out, read_manifest(out), trace=False, flags=flags)
+        default = subprocess.run([str(exe)], cwd=out, capture_output=True, text=True)
+        assert default.returncode == 0 and f"{n} samples, {n * 10} values compared, 0 mismatches" in default.stdout, name
+        run = subprocess.run([str(exe), f"tb_data/{inputs}", "tb_data/expected.dat", str(tmp_path / f"{name}.dat")], cwd=out,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout
+        got[name] = np.loadtxt(tmp_path / f"{name}.dat")
+    np.testing.assert_array_equal(got["mantissas"], got["floats"])
+    np.testing.assert_array_equal(got["floats"], np.loadtxt(out / "tb_data" / "expected.dat"))
+
+
 # ---- determinism and hostile names -----------------------------------------------------------------
 
 def tree_hash(d):

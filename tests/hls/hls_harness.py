@@ -335,7 +335,7 @@ def nonzero_config(cfg: Config, triplets, w_t: FixedType, bias, bias_t, shift, a
                    strategy: str, reuse: int, binary: bool) -> Config:
     """The dense_core members: triplets is a list of (in_index, out_index, weight mantissa)."""
     cfg.ints(n_nonzero=len(triplets), reuse_factor=reuse, max_shift=max(shift) if shift else 0,
-             has_bias=bias is not None, binary=binary)
+             has_bias=bias is not None, binary=binary, full_matrix=False)
     cfg.raw(f"static const hwc::strategy_t strategy = hwc::{strategy};")
     cfg.type("weight_t", w_t).type("accum_t", accum).type("sum_t", sum_t)
     cfg.index_array("in_index", [t[0] for t in triplets]).index_array("out_index", [t[1] for t in triplets])
