@@ -239,7 +239,7 @@ def int16_kernel(request, monkeypatch):
         if not int_gemm_c.available():  # built with the package (tests/sim/test_int_gemm_c.py), but the plan
             pytest.skip("this CPU runs no SIMD path of the C kernel")  # takes it only with AVX2 or better
     else:
-        pytest.importorskip("numba")  # without it the kernel is never chosen (the numpy plan runs: tested above)
+        import numba  # noqa: F401  (the test extra installs it)
         monkeypatch.setattr(int_gemm_c, "_LIB", [None])
     return request.param
 
@@ -322,7 +322,7 @@ def test_int16_conv_kernel(c, m, kernel, strides, dil, pads, signed, int16_kerne
 def test_fused_chain_shifts_after_rounding(q, monkeypatch):
     """Add rounding to 2 fractional bits, then a merged ReLU into a type with 5 (ResNet-8's residual adds):
     the chain [mul, add, round, mul 2^3, clip] runs as one compiled pass, equal to the reference."""
-    pytest.importorskip("numba")
+    import numba  # noqa: F401  (the test extra installs it)
     rng = np.random.default_rng(list(Rounding).index(q))
     g = Graph("addrelu")
     x = g.add_input("x", TensorType(F32, (None, 3, 4)))
@@ -345,7 +345,7 @@ def test_int16_step_without_its_kernels_falls_back_to_blas(monkeypatch):
     """A step that chose the numba int16 kernels (no C kernel) still runs (float64 BLAS, the same bits) when
     they are not compiled."""
     from hwc.compiler.sim import int_gemm, jit
-    pytest.importorskip("numba")
+    import numba  # noqa: F401  (the test extra installs it)
     monkeypatch.setattr(int_gemm_c, "_LIB", [None])  # as when the extension was not built
     k = plan_steps.INT16_MIN_K["Dense"]
     g = _int16_dense(k, False, 4000)
