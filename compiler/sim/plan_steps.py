@@ -120,7 +120,7 @@ class Gemm(Step):
         per_out = np.abs(w.const).sum(axis=tuple(i for i in range(w.const.ndim) if i != axis))
         l1 = max((int(v) << int(ws[j % ws.size]) for j, v in enumerate(per_out)), default=0)
         bound = max(abs(lo), abs(hi)) * l1
-        self.int16 = self._int16(w.const, ws.reshape(shape), axis, lo, hi, l1)
+        self._int16_of = (w.const, ws.reshape(shape), axis, lo, hi, l1)  # for finish(), once the float type is known
         f_acc = tx.frac_bits + tw.frac_bits
         self.need = bound
         if len(node.inputs) > 2 and node.inputs[2] is not None:
@@ -175,8 +175,9 @@ class Gemm(Step):
             self.scale = float(self.steps.pop(0)[1])
             self.w = self.w * self.scale
         self.w = self.w.astype(self.dtype)
-        if self.dtype is not np.float64:  # float32 BLAS is exact and faster
-            self.int16 = None
+        # int16 products only where the float type would be float64 (float32 BLAS is exact and faster)
+        self.int16 = self._int16(*self._int16_of) if self.dtype is np.float64 else None
+        del self._int16_of
 
     def compute(self, x):
         a = self.node.attrs
